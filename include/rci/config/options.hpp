@@ -1,0 +1,71 @@
+#pragma once
+// Every option of every subcommand: flags and environment variables (flags win).
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "rci/config/pod_name.hpp"
+#include "rci/util/log.hpp"
+
+namespace rci {
+
+enum class Subcommand { bootstrap, discover, status, plan };
+
+// A DNS server to ask instead of /etc/resolv.conf.
+struct DnsServer {
+  std::string host;
+  int port = 53;
+};
+
+// Credentials for every redis-server of the cluster. The password is read from a file or the
+// environment, never from argv, and is never logged.
+struct Credentials {
+  std::string user;      // empty: the default user
+  std::string password;  // empty: no AUTH
+};
+
+struct Options {
+  Subcommand subcommand = Subcommand::bootstrap;
+  PodName pod;
+  std::string pod_name;  // as given, for messages
+  std::string pod_ip;
+  std::string service;
+  std::string namespace_name;
+  std::string cluster_domain = "cluster.local";
+  int shards = 0;
+  int replicas = 0;
+  int port = 6379;
+  int bus_port = 0;  // 0 until resolved: port + 10000 unless --bus-port
+  std::optional<DnsServer> dns_server;
+  Credentials credentials;
+  std::chrono::seconds timeout{300};
+  std::chrono::milliseconds connect_timeout{1000};
+  std::chrono::milliseconds command_timeout{2000};
+  log::Format log_format = log::Format::text;
+  log::Level log_level = log::Level::info;
+  bool json_output = false;  // status/discover/plan: machine-readable output
+};
+
+// Looks up an environment variable; injected so tests need not touch the real environment.
+using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
+// The process environment.
+EnvLookup process_env();
+
+// Outcome of parsing the command line: options to run with, or text to print and exit with.
+struct ParsedCommandLine {
+  std::optional<Options> options;  // set when there is work to do
+  std::string output;              // help or version text when options is empty
+  int exit_code = 0;
+};
+
+// Parses the arguments after the program name and the environment into validated options. Throws ConfigError with a one-line
+// message naming the option on any invalid value; no network traffic happens before this.
+ParsedCommandLine parse_command_line(const std::vector<std::string>& args, const EnvLookup& env);
+
+// Parses `host[:port]` (IPv6 literals in brackets). Throws ConfigError naming `what`.
+DnsServer parse_dns_server(const std::string& value, const std::string& what);
+
+}  // namespace rci

@@ -1,0 +1,48 @@
+#pragma once
+// A blocking TCP stream whose every operation is bounded by a deadline (poll underneath).
+// The transport is separate from the Redis codec so TLS can be slotted in later.
+
+#include <string>
+#include <string_view>
+
+#include "rci/util/clock.hpp"
+#include "rci/util/error.hpp"
+
+namespace rci::net {
+
+// A numeric address and port; names are resolved beforehand (the cluster bus needs IPs).
+struct Endpoint {
+  std::string ip;
+  int port = 0;
+  // "ip:port", with brackets around IPv6 literals.
+  std::string to_string() const;
+  bool operator==(const Endpoint&) const = default;
+};
+
+class Socket {
+ public:
+  Socket() = default;
+  ~Socket();
+  Socket(Socket&& other) noexcept;
+  Socket& operator=(Socket&& other) noexcept;
+  Socket(const Socket&) = delete;
+  Socket& operator=(const Socket&) = delete;
+
+  // Connects to a numeric endpoint within the deadline.
+  static Result<Socket> connect(const Endpoint& endpoint, Deadline deadline);
+
+  // Sends all of `data` or fails.
+  Result<void> send_all(std::string_view data, Deadline deadline);
+  // Receives at least one byte into `buffer` (appended); fails on close or deadline.
+  Result<void> receive_some(std::string& buffer, Deadline deadline);
+
+  bool is_open() const { return fd_ >= 0; }
+  void close();
+
+ private:
+  explicit Socket(int fd, Endpoint endpoint) : fd_(fd), endpoint_(std::move(endpoint)) {}
+  int fd_ = -1;
+  Endpoint endpoint_;
+};
+
+}  // namespace rci::net

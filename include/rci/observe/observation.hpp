@@ -1,0 +1,45 @@
+#pragma once
+// What one round of observation saw: for every expected pod, its address and, if it
+// answered, its node's view of the cluster. Plain data: the planner reads it, tests build it.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "rci/redis/cluster_nodes.hpp"
+#include "rci/redis/info.hpp"
+#include "rci/topology.hpp"
+#include "rci/util/error.hpp"
+
+namespace rci {
+
+// One redis-server's answers to the probe commands.
+struct NodeProbe {
+  bool cluster_enabled = true;                // false: redis-server runs without cluster-enabled
+  std::string id;                             // its own node ID (the `myself` line)
+  std::vector<redis::ClusterNode> nodes;      // CLUSTER NODES as it sees it
+  redis::ClusterInfo cluster;                 // CLUSTER INFO
+  redis::ReplicationInfo replication;         // INFO replication
+  long long keys = 0;                         // DBSIZE
+
+  const redis::ClusterNode& myself() const;   // the `myself` entry (always present)
+  bool knows_other_nodes() const { return nodes.size() > 1; }
+};
+
+// One expected pod as seen this round.
+struct PodObservation {
+  ExpectedPod pod;
+  Result<std::string> address = std::unexpected(Error{ErrorKind::internal, "not resolved"});
+  // Set when the address resolved and the node answered every probe command.
+  Result<NodeProbe> probe = std::unexpected(Error{ErrorKind::internal, "not probed"});
+
+  bool answered() const { return probe.has_value(); }
+  // Why this pod is not usable this round (empty when it answered).
+  std::string why_not() const;
+};
+
+struct Observation {
+  std::vector<PodObservation> pods;  // same order as Topology::pods
+};
+
+}  // namespace rci

@@ -1,0 +1,65 @@
+#pragma once
+// The planner: from the desired topology, this pod's identity and one observation, the next
+// actions on this pod's own redis-server and the reason for each. Pure: no I/O, no clock,
+// no logging, so every situation is a unit test.
+//
+// Every action targets this pod's own node: a pod claims only its own shard's slots, MEETs
+// from its own node and makes only itself a replica. No pod writes another pod's state.
+
+#include <string>
+#include <vector>
+
+#include "rci/observe/observation.hpp"
+#include "rci/topology.hpp"
+
+namespace rci::plan {
+
+enum class ActionKind {
+  set_config_epoch,  // CLUSTER SET-CONFIG-EPOCH: distinct epochs for the creating masters
+  claim_slots,       // CLUSTER ADDSLOTSRANGE (ADDSLOTS on servers that lack it)
+  meet,              // CLUSTER MEET ip port bus-port
+  replicate,         // CLUSTER REPLICATE node-id
+};
+
+struct Action {
+  ActionKind kind = ActionKind::meet;
+  std::string reason;  // the observation that led to it, in words
+  long long config_epoch = 0;  // set_config_epoch
+  SlotRange slots{};           // claim_slots
+  std::string pod;             // meet, replicate: the peer's pod name
+  std::string node_id;         // meet, replicate: the peer's node ID
+  std::string ip;              // meet
+  int port = 0;                // meet
+  int bus_port = 0;            // meet
+
+  bool operator==(const Action&) const = default;
+};
+
+enum class Outcome {
+  converged,  // desired role reached and the cluster is healthy as seen from this node
+  act,        // apply `actions`, then observe again
+  wait,       // nothing to do now; `waiting_for` says what is missing
+  fail,       // cannot converge without a human (e.g. data would be lost); give up
+};
+
+enum class Role { master, replica, undecided };
+
+struct Plan {
+  Outcome outcome = Outcome::wait;
+  Role role = Role::undecided;       // what this pod should end up as
+  std::string situation;             // one line: how the planner reads the observation
+  std::vector<Action> actions;       // in order; only with Outcome::act
+  std::vector<std::string> waiting_for;  // each names the pod, node or link and why
+};
+
+// Computes the next step for the pod at `self_index` in `topology.pods`.
+Plan make_plan(const Topology& topology, int self_index, const Observation& observation);
+
+// Short names for logs and JSON.
+const char* to_string(ActionKind kind);
+const char* to_string(Outcome outcome);
+const char* to_string(Role role);
+// The action as a command line without secrets, e.g. "CLUSTER MEET 10.0.0.3 6379 16379".
+std::string describe(const Action& action);
+
+}  // namespace rci::plan

@@ -1,0 +1,57 @@
+#pragma once
+// One connection to a redis-server: our socket, hiredis as the RESP codec (command
+// formatter and reply reader). Every command goes through one function that turns a
+// missing reply, an error reply or a timeout into an Error naming the server.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "rci/config/options.hpp"
+#include "rci/net/socket.hpp"
+#include "rci/redis/reply.hpp"
+#include "rci/util/error.hpp"
+
+namespace rci::redis {
+
+struct Timeouts {
+  Millis connect{1000};
+  Millis command{2000};
+};
+
+class Connection {
+ public:
+  // Connects and authenticates (AUTH is sent only when a password is set).
+  static Result<Connection> open(const net::Endpoint& endpoint, const Credentials& credentials,
+                                 Timeouts timeouts);
+
+  Connection(Connection&&) noexcept;
+  Connection& operator=(Connection&&) noexcept;
+  ~Connection();
+
+  // Runs one command. An error reply becomes an Error of kind `reply` naming the command.
+  Result<Reply> command(const std::vector<std::string>& argv);
+  // Sends several commands in one write and reads their replies in order; error replies are
+  // returned as replies, not failures, so the caller can tell which command failed.
+  Result<std::vector<Reply>> pipeline(const std::vector<std::vector<std::string>>& commands);
+
+  const net::Endpoint& endpoint() const { return endpoint_; }
+  bool is_open() const { return socket_.is_open(); }
+
+ private:
+  Connection(net::Socket socket, net::Endpoint endpoint, Timeouts timeouts);
+  Result<Reply> read_reply(Deadline deadline);
+
+  struct ReaderDeleter {
+    void operator()(void* reader) const;
+  };
+  net::Socket socket_;
+  net::Endpoint endpoint_;
+  Timeouts timeouts_;
+  std::unique_ptr<void, ReaderDeleter> reader_;  // hiredis redisReader
+};
+
+// The command as it may appear in a log line: AUTH arguments are replaced by "(redacted)".
+std::string describe_command(const std::vector<std::string>& argv);
+
+}  // namespace rci::redis

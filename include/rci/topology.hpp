@@ -1,0 +1,56 @@
+#pragma once
+// The desired shape of the cluster: which pods exist and which slots each shard serves.
+// Pure functions of the options: every pod computes the same answer without talking.
+
+#include <string>
+#include <vector>
+
+#include "rci/config/options.hpp"
+
+namespace rci {
+
+inline constexpr int cluster_slots = 16384;
+
+// An inclusive range of hash slots.
+struct SlotRange {
+  int first = 0;
+  int last = 0;
+  int size() const { return last - first + 1; }
+  bool contains(int slot) const { return slot >= first && slot <= last; }
+  bool operator==(const SlotRange&) const = default;
+};
+
+// The slots shard `shard` of `shards` owns at creation: contiguous, sizes differing by at
+// most one, covering 0..16383 exactly once across shards (same split as redis-cli).
+SlotRange shard_slot_range(int shard, int shards);
+
+// One pod the cluster is expected to have.
+struct ExpectedPod {
+  std::string name;      // redis-shard1-0
+  std::string dns_name;  // redis-shard1-0.redis-pods.default.svc.cluster.local
+  int shard = 0;
+  int ordinal = 0;
+};
+
+struct Topology {
+  std::string prefix;
+  int shards = 0;
+  int replicas = 0;  // per shard
+  int port = 6379;
+  int bus_port = 16379;
+  std::vector<ExpectedPod> pods;  // shard-major: shard 0 ordinals 0..R, then shard 1, ...
+
+  int pod_count() const { return static_cast<int>(pods.size()); }
+  // Smallest number of pods that is more than half of all expected pods.
+  int quorum() const { return pod_count() / 2 + 1; }
+  // Index into `pods` of (shard, ordinal).
+  int index_of(int shard, int ordinal) const { return shard * (replicas + 1) + ordinal; }
+};
+
+// The DNS name of a pod behind the governing service.
+std::string pod_dns_name(const std::string& pod, const Options& options);
+
+// Builds the expected topology from validated options.
+Topology make_topology(const Options& options);
+
+}  // namespace rci

@@ -1,0 +1,22 @@
+#pragma once
+// Small string helpers that know nothing of the application.
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace rci::text {
+
+// Splits on every occurrence of `sep`; empty fields are kept.
+std::vector<std::string_view> split(std::string_view s, char sep);
+// Splits on runs of spaces and tabs; no empty fields.
+std::vector<std::string_view> split_words(std::string_view s);
+// Removes leading and trailing whitespace (including \r).
+std::string_view trim(std::string_view s);
+// Parses a whole decimal integer; nullopt on anything else (sign allowed).
+std::optional<long long> to_int(std::string_view s);
+// Joins with a separator.
+std::string join(const std::vector<std::string>& parts, std::string_view sep);
+
+}  // namespace rci::text

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs everything the build, the test bed and the benchmark need on Debian 12.
+# Idempotent: a second run only checks that the packages are there.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config file
+  libhiredis-dev libc-ares-dev libcli11-dev libspdlog-dev libfmt-dev catch2 libssl-dev
+  redis-server redis-tools dnsmasq-base iproute2 python3 procps
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  sudo_cmd=()
+  [[ $(id -u) -eq 0 ]] || sudo_cmd=(sudo)
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+echo "setup: all build and test dependencies present"

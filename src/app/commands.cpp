@@ -1,0 +1,72 @@
+#include "rci/app/commands.hpp"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+
+#include "rci/app/reconciler.hpp"
+#include "rci/app/report.hpp"
+#include "rci/observe/observer.hpp"
+#include "rci/util/error.hpp"
+#include "rci/util/log.hpp"
+
+namespace rci {
+namespace {
+
+// One observation round with a short deadline, for the inspection subcommands.
+Observation observe_once(const Options& options, const Topology& topology) {
+  Observer observer(options, topology);
+  return observer.observe(Deadline::after(options.connect_timeout + options.command_timeout + Millis(1000)));
+}
+
+void print(const std::string& text) { std::fputs(text.c_str(), stdout); }
+
+}  // namespace
+
+int run_bootstrap(const Options& options) {
+  ReconcileResult result = reconcile(options);
+  if (result.converged) return exit_code::ok;
+  const auto& plan = result.last_plan;
+  std::string why = plan.outcome == plan::Outcome::fail
+                        ? "cannot converge without help"
+                        : fmt::format("did not converge within {} s", options.timeout.count());
+  log::error("bootstrap of pod {} {}: {}", options.pod_name, why, plan.situation);
+  for (const auto& line : plan.waiting_for) log::error("  missing: {}", line);
+  return exit_code::failed;
+}
+
+int run_discover(const Options& options) {
+  const Topology topology = make_topology(options);
+  Observation observation = observe_once(options, topology);
+  print(options.json_output ? report::discover_json(observation) : report::discover_text(observation));
+  return exit_code::ok;
+}
+
+int run_status(const Options& options) {
+  const Topology topology = make_topology(options);
+  Observation observation = observe_once(options, topology);
+  print(options.json_output ? report::status_json(topology, observation) : report::status_text(topology, observation));
+  bool any_answered = false;
+  for (const auto& pod : observation.pods) any_answered = any_answered || pod.answered();
+  return any_answered ? exit_code::ok : exit_code::failed;
+}
+
+int run_plan(const Options& options) {
+  const Topology topology = make_topology(options);
+  Observation observation = observe_once(options, topology);
+  auto plan = plan::make_plan(topology, topology.index_of(options.pod.shard, options.pod.ordinal), observation);
+  print(options.json_output ? report::plan_json(plan) : report::plan_text(plan));
+  return exit_code::ok;
+}
+
+int run_subcommand(const Options& options) {
+  switch (options.subcommand) {
+    case Subcommand::bootstrap: return run_bootstrap(options);
+    case Subcommand::discover: return run_discover(options);
+    case Subcommand::status: return run_status(options);
+    case Subcommand::plan: return run_plan(options);
+  }
+  return exit_code::failed;
+}
+
+}  // namespace rci

@@ -1,0 +1,177 @@
+#include "rci/app/report.hpp"
+
+#include <fmt/format.h>
+
+#include "rci/util/log.hpp"
+#include "rci/util/text.hpp"
+
+namespace rci::report {
+namespace {
+
+std::string quoted(std::string_view s) { return fmt::format("\"{}\"", log::json_escape(s)); }
+
+std::string slots_text(const std::vector<SlotRange>& slots) {
+  std::vector<std::string> parts;
+  for (const auto& r : slots) parts.push_back(r.first == r.last ? std::to_string(r.first) : fmt::format("{}-{}", r.first, r.last));
+  return parts.empty() ? "-" : text::join(parts, ",");
+}
+
+std::string role_of(const NodeProbe& probe) {
+  const auto& me = probe.myself();
+  if (me.replica) return "replica";
+  return "master";
+}
+
+std::vector<std::string> flags_of(const redis::ClusterNode& node) {
+  std::vector<std::string> flags;
+  if (node.fail) flags.emplace_back("fail");
+  if (node.pfail) flags.emplace_back("pfail");
+  if (node.handshake) flags.emplace_back("handshake");
+  if (node.noaddr) flags.emplace_back("noaddr");
+  if (node.nofailover) flags.emplace_back("nofailover");
+  return flags;
+}
+
+std::string json_list(const std::vector<std::string>& items) {
+  std::vector<std::string> q;
+  for (const auto& item : items) q.push_back(quoted(item));
+  return "[" + text::join(q, ",") + "]";
+}
+
+// How the other answering nodes see this node: any that flag it failing.
+std::vector<std::string> seen_failing_by(const Observation& observation, const std::string& id) {
+  std::vector<std::string> who;
+  for (const auto& pod : observation.pods) {
+    if (!pod.answered()) continue;
+    const auto* node = redis::find_node(pod.probe->nodes, id);
+    if (node != nullptr && !node->myself && (node->fail || node->pfail)) who.push_back(pod.pod.name);
+  }
+  return who;
+}
+
+}  // namespace
+
+std::string discover_text(const Observation& observation) {
+  std::string out = fmt::format("{:<24} {:<16} {}\n", "POD", "ADDRESS", "ANSWERS");
+  for (const auto& pod : observation.pods) {
+    std::string address = pod.address ? *pod.address : "-";
+    std::string answers;
+    if (pod.answered()) {
+      const auto& probe = *pod.probe;
+      answers = probe.cluster_enabled
+                    ? fmt::format("yes: node {}, {}, {} known nodes", probe.id.substr(0, 8), role_of(probe), probe.nodes.size())
+                    : "yes, but cluster support is disabled";
+    } else {
+      answers = "no: " + pod.why_not();
+    }
+    out += fmt::format("{:<24} {:<16} {}\n", pod.pod.name, address, answers);
+    out += fmt::format("{:<24} {}\n", "", pod.pod.dns_name);
+  }
+  return out;
+}
+
+std::string discover_json(const Observation& observation) {
+  std::vector<std::string> items;
+  for (const auto& pod : observation.pods) {
+    std::string item = fmt::format(R"({{"pod":{},"dns_name":{},"shard":{},"ordinal":{},"address":{},"answers":{})",
+                                   quoted(pod.pod.name), quoted(pod.pod.dns_name), pod.pod.shard, pod.pod.ordinal,
+                                   pod.address ? quoted(*pod.address) : "null", pod.answered() ? "true" : "false");
+    if (pod.answered()) {
+      item += fmt::format(R"(,"node_id":{})", quoted(pod.probe->id));
+    } else {
+      item += fmt::format(R"(,"error":{})", quoted(pod.why_not()));
+    }
+    items.push_back(item + "}");
+  }
+  return "{\"pods\":[" + text::join(items, ",") + "]}\n";
+}
+
+std::string status_text(const Topology& topology, const Observation& observation) {
+  std::string out;
+  for (int shard = 0; shard < topology.shards; ++shard) {
+    SlotRange range = shard_slot_range(shard, topology.shards);
+    out += fmt::format("shard {} (slots {}-{})\n", shard, range.first, range.last);
+    for (const auto& pod : observation.pods) {
+      if (pod.pod.shard != shard) continue;
+      std::string address = pod.address ? fmt::format("{}:{}", *pod.address, topology.port) : "-";
+      if (!pod.answered()) {
+        out += fmt::format("  {:<22} {:<22} down: {}\n", pod.pod.name, address, pod.why_not());
+        continue;
+      }
+      const auto& probe = *pod.probe;
+      if (!probe.cluster_enabled) {
+        out += fmt::format("  {:<22} {:<22} cluster support disabled\n", pod.pod.name, address);
+        continue;
+      }
+      const auto& me = probe.myself();
+      std::string link;
+      if (me.replica) {
+        link = fmt::format("of {} link {}", me.master_id.substr(0, 8), probe.replication.master_link_up ? "up" : "down");
+      } else {
+        link = fmt::format("{} replicas", probe.replication.connected_replicas);
+      }
+      auto flags = flags_of(me);
+      for (const auto& who : seen_failing_by(observation, me.id)) flags.push_back("failing-for:" + who);
+      out += fmt::format("  {:<22} {:<22} {:<8} {:<12} node {} epoch {} state {} keys {} {}{}\n", pod.pod.name, address,
+                         role_of(probe), slots_text(me.slots), me.id.substr(0, 8), me.config_epoch,
+                         probe.cluster.state_ok ? "ok" : "fail", probe.keys, link,
+                         flags.empty() ? "" : " [" + text::join(flags, ",") + "]");
+    }
+  }
+  return out;
+}
+
+std::string status_json(const Topology& topology, const Observation& observation) {
+  std::vector<std::string> items;
+  for (const auto& pod : observation.pods) {
+    std::string item = fmt::format(R"({{"pod":{},"shard":{},"ordinal":{},"address":{},"port":{},"answers":{})",
+                                   quoted(pod.pod.name), pod.pod.shard, pod.pod.ordinal,
+                                   pod.address ? quoted(*pod.address) : "null", topology.port,
+                                   pod.answered() ? "true" : "false");
+    if (!pod.answered()) {
+      item += fmt::format(R"(,"error":{}}})", quoted(pod.why_not()));
+      items.push_back(item);
+      continue;
+    }
+    const auto& probe = *pod.probe;
+    const auto& me = probe.myself();
+    std::vector<std::string> slots;
+    for (const auto& r : me.slots) slots.push_back(fmt::format("{}-{}", r.first, r.last));
+    item += fmt::format(
+        R"(,"cluster_enabled":{},"node_id":{},"role":{},"slots":{},"master_id":{},"master_link_up":{},)"
+        R"("cluster_state":{},"config_epoch":{},"known_nodes":{},"keys":{},"flags":{},"failing_for":{}}})",
+        probe.cluster_enabled ? "true" : "false", quoted(probe.id), quoted(role_of(probe)), json_list(slots),
+        me.replica ? quoted(me.master_id) : "null", probe.replication.master_link_up ? "true" : "false",
+        quoted(probe.cluster.state_ok ? "ok" : "fail"), me.config_epoch, probe.nodes.size(), probe.keys,
+        json_list(flags_of(me)), json_list(seen_failing_by(observation, me.id)));
+    items.push_back(item);
+  }
+  return fmt::format("{{\"shards\":{},\"replicas\":{},\"pods\":[{}]}}\n", topology.shards, topology.replicas,
+                     text::join(items, ","));
+}
+
+std::string plan_text(const plan::Plan& plan) {
+  std::string out = fmt::format("situation: {}\nrole: {}\noutcome: {}\n", plan.situation, plan::to_string(plan.role),
+                                plan::to_string(plan.outcome));
+  if (!plan.actions.empty()) out += "actions:\n";
+  for (size_t i = 0; i < plan.actions.size(); ++i) {
+    out += fmt::format("  {}. {}\n     because {}\n", i + 1, plan::describe(plan.actions[i]), plan.actions[i].reason);
+  }
+  if (!plan.waiting_for.empty()) out += "waiting for:\n";
+  for (const auto& line : plan.waiting_for) out += fmt::format("  - {}\n", line);
+  return out;
+}
+
+std::string plan_json(const plan::Plan& plan) {
+  std::vector<std::string> actions;
+  for (const auto& action : plan.actions) {
+    actions.push_back(fmt::format(R"({{"kind":{},"command":{},"reason":{}}})", quoted(plan::to_string(action.kind)),
+                                  quoted(plan::describe(action)), quoted(action.reason)));
+  }
+  return fmt::format(R"({{"situation":{},"role":{},"outcome":{},"actions":[{}],"waiting_for":{}}})",
+                     quoted(plan.situation), quoted(plan::to_string(plan.role)), quoted(plan::to_string(plan.outcome)),
+                     text::join(actions, ","), json_list(plan.waiting_for)) +
+         "\n";
+}
+
+}  // namespace rci::report

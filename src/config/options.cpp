@@ -1,0 +1,330 @@
+// Command-line and environment parsing. Each option is read as text from its flag, else from
+// its environment variable(s), else its default; then validated here with a message that
+// names the option and the source it came from. Kubernetes passes configuration through env
+// (the downward API), people debugging pass flags: flags win.
+#include "rci/config/options.hpp"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <map>
+#include <fstream>
+#include <sstream>
+
+#include "rci/util/error.hpp"
+#include "rci/util/text.hpp"
+
+namespace rci {
+namespace {
+
+// One option's text as found, with where it came from for error messages.
+struct RawValue {
+  std::string text;
+  std::string source;  // "--shards" or "SHARDS"
+  bool present = false;
+};
+
+struct OptionSpec {
+  const char* flag;
+  std::vector<const char*> env;  // first one set wins
+  const char* help;
+};
+
+// Every option, in the order they appear in --help.
+const std::vector<OptionSpec>& option_specs() {
+  static const std::vector<OptionSpec> specs = {
+      {"--pod-name", {"POD_NAME", "HOSTNAME"}, "this pod's name, <prefix>-shard<S>-<ordinal>"},
+      {"--pod-ip", {"POD_IP"}, "address this pod's redis-server listens on and announces"},
+      {"--service", {"GOVERNING_SERVICE"}, "headless governing service of the pods"},
+      {"--namespace", {"POD_NAMESPACE"}, "Kubernetes namespace of the pods"},
+      {"--cluster-domain", {"CLUSTER_DOMAIN"}, "cluster DNS domain (default cluster.local)"},
+      {"--shards", {"SHARDS"}, "number of shards (masters), at least 3"},
+      {"--replicas", {"REPLICAS"}, "replicas per shard, 0 or more (default 0)"},
+      {"--port", {"REDIS_PORT"}, "redis-server port (default 6379)"},
+      {"--bus-port", {"REDIS_BUS_PORT"}, "cluster bus port (default port+10000)"},
+      {"--dns-server", {"DNS_SERVER"}, "ask this DNS server (host[:port]) instead of /etc/resolv.conf"},
+      {"--password-file", {"REDIS_PASSWORD_FILE"}, "file holding the redis password (else env REDIS_PASSWORD or REDISCLI_AUTH)"},
+      {"--user", {"REDIS_USER"}, "ACL user to authenticate as (default: the default user)"},
+      {"--timeout", {"BOOTSTRAP_TIMEOUT"}, "overall deadline in seconds (default 300)"},
+      {"--connect-timeout-ms", {"CONNECT_TIMEOUT_MS"}, "connect timeout per node in ms (default 1000)"},
+      {"--command-timeout-ms", {"COMMAND_TIMEOUT_MS"}, "command timeout per node in ms (default 2000)"},
+      {"--log-format", {"LOG_FORMAT"}, "text or json (default text)"},
+      {"--log-level", {"LOG_LEVEL"}, "debug, info, warn or error (default info)"},
+  };
+  return specs;
+}
+
+[[noreturn]] void bad(const RawValue& raw, const std::string& what) {
+  throw ConfigError{fmt::format("{}: '{}' {}", raw.source, raw.text, what)};
+}
+
+[[noreturn]] void missing(const std::string& flag, const std::vector<const char*>& env,
+                          const std::string& why) {
+  std::string names = flag;
+  for (const char* e : env) names += fmt::format(" / {}", e);
+  throw ConfigError{fmt::format("{}: missing; {}", names, why)};
+}
+
+int parse_int_in(const RawValue& raw, long long min, long long max, const std::string& what) {
+  auto value = text::to_int(text::trim(raw.text));
+  if (!value) bad(raw, fmt::format("is not a whole number; expected {}", what));
+  if (*value < min || *value > max) bad(raw, fmt::format("is out of range; expected {}", what));
+  return static_cast<int>(*value);
+}
+
+// A DNS label: what Kubernetes allows in service and namespace names (RFC 1123).
+bool is_dns_label(std::string_view s) {
+  if (s.empty() || s.size() > 63 || s.front() == '-' || s.back() == '-') return false;
+  for (char c : s) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
+  }
+  return true;
+}
+
+bool is_dns_name(std::string_view s) {
+  if (s.empty() || s.size() > 253) return false;
+  for (auto label : text::split(s, '.')) {
+    if (!is_dns_label(label)) return false;
+  }
+  return true;
+}
+
+std::string read_password_file(const RawValue& raw) {
+  std::ifstream in(raw.text, std::ios::binary);
+  if (!in) bad(raw, "cannot be read");
+  std::stringstream content;
+  content << in.rdbuf();
+  std::string password = content.str();
+  // Secrets mounted from Kubernetes often end with a newline that is not part of the password.
+  while (!password.empty() && (password.back() == '\n' || password.back() == '\r')) password.pop_back();
+  if (password.empty()) bad(raw, "is empty");
+  return password;
+}
+
+Subcommand subcommand_named(const std::string& name) {
+  if (name == "discover") return Subcommand::discover;
+  if (name == "status") return Subcommand::status;
+  if (name == "plan") return Subcommand::plan;
+  return Subcommand::bootstrap;
+}
+
+}  // namespace
+
+EnvLookup process_env() {
+  return [](const std::string& name) -> std::optional<std::string> {
+    const char* value = std::getenv(name.c_str());
+    if (!value) return std::nullopt;
+    return std::string(value);
+  };
+}
+
+DnsServer parse_dns_server(const std::string& value, const std::string& what) {
+  RawValue raw{value, what, true};
+  DnsServer server;
+  std::string port_text;
+  if (!value.empty() && value.front() == '[') {
+    auto close = value.find(']');
+    if (close == std::string::npos) bad(raw, "has '[' without ']'; expected [ipv6]:port");
+    server.host = value.substr(1, close - 1);
+    if (close + 1 < value.size()) {
+      if (value[close + 1] != ':') bad(raw, "expected ':' after ']'");
+      port_text = value.substr(close + 2);
+    }
+  } else if (std::count(value.begin(), value.end(), ':') == 1) {
+    auto colon = value.find(':');
+    server.host = value.substr(0, colon);
+    port_text = value.substr(colon + 1);
+  } else {
+    server.host = value;  // a bare IPv4 address, or an IPv6 literal without a port
+  }
+  if (server.host.empty()) bad(raw, "has no host; expected host[:port]");
+  if (!port_text.empty() || value.ends_with(":")) {
+    server.port = parse_int_in(RawValue{port_text, what, true}, 1, 65535, "a port from 1 to 65535");
+  }
+  return server;
+}
+
+ParsedCommandLine parse_command_line(const std::vector<std::string>& args, const EnvLookup& env) {
+  CLI::App app{
+      "redis-cluster-init: creates or joins a Redis Cluster from inside a Kubernetes pod.\n"
+      "Every option also reads an environment variable (shown in brackets); flags win.",
+      "redis-cluster-init"};
+  app.set_version_flag("--version", std::string(RCI_VERSION));
+  app.require_subcommand(1);
+
+  std::map<std::string, std::string> flag_values;
+  std::map<std::string, CLI::Option*> flag_options;
+  bool json_output = false;
+
+  struct SubcommandSpec {
+    const char* name;
+    const char* help;
+  };
+  const SubcommandSpec subcommands[] = {
+      {"bootstrap", "reconcile this pod's running redis-server into the cluster, then exit"},
+      {"discover", "print every expected peer, its address and whether it answers"},
+      {"status", "print the cluster as the reachable nodes see it, grouped by shard"},
+      {"plan", "print what bootstrap would do now, and why, without doing it"},
+  };
+  for (const auto& sub : subcommands) {
+    CLI::App* cmd = app.add_subcommand(sub.name, sub.help);
+    for (const auto& spec : option_specs()) {
+      std::string help = spec.help;
+      help += " [";
+      for (size_t i = 0; i < spec.env.size(); ++i) help += (i ? ", " : "") + std::string(spec.env[i]);
+      help += "]";
+      // Options are strings here and validated below, so every error message has one form.
+      auto* opt = cmd->add_option(spec.flag, flag_values[std::string(sub.name) + spec.flag], help);
+      flag_options[std::string(sub.name) + spec.flag] = opt;
+    }
+    if (std::string(sub.name) != "bootstrap") {
+      cmd->add_flag("--json", json_output, "print JSON instead of a table");
+    }
+  }
+
+  // CLI11 consumes arguments from the back.
+  std::vector<std::string> reversed(args.rbegin(), args.rend());
+  ParsedCommandLine result;
+  try {
+    app.parse(reversed);
+  } catch (const CLI::CallForHelp&) {
+    result.output = app.help();
+    return result;
+  } catch (const CLI::CallForAllHelp&) {
+    result.output = app.help("", CLI::AppFormatMode::All);
+    return result;
+  } catch (const CLI::CallForVersion&) {
+    result.output = std::string(RCI_VERSION) + "\n";
+    return result;
+  } catch (const CLI::ParseError& e) {
+    std::string message = e.what();
+    throw ConfigError{message.empty() ? "invalid command line" : message};
+  }
+
+  std::string sub_name;
+  for (const auto& sub : subcommands) {
+    if (app.got_subcommand(sub.name)) sub_name = sub.name;
+  }
+
+  // Finds an option's text: the flag if given, else the first environment variable set.
+  auto raw = [&](const OptionSpec& spec) -> RawValue {
+    std::string key = sub_name + spec.flag;
+    if (flag_options[key]->count() > 0) return RawValue{flag_values[key], spec.flag, true};
+    for (const char* name : spec.env) {
+      if (auto value = env(name); value && !value->empty()) return RawValue{*value, name, true};
+    }
+    return RawValue{"", spec.flag, false};
+  };
+  auto spec_of = [&](std::string_view flag) -> const OptionSpec& {
+    for (const auto& spec : option_specs()) {
+      if (flag == spec.flag) return spec;
+    }
+    throw ConfigError{fmt::format("internal: unknown option {}", flag)};
+  };
+  auto get = [&](std::string_view flag) { return raw(spec_of(flag)); };
+
+  Options options;
+  options.subcommand = subcommand_named(sub_name);
+  options.json_output = json_output;
+  const bool needs_local_node =
+      options.subcommand == Subcommand::bootstrap || options.subcommand == Subcommand::plan;
+
+  // Logging first, so later problems are reported in the chosen format.
+  if (auto v = get("--log-format"); v.present) {
+    if (v.text == "text") options.log_format = log::Format::text;
+    else if (v.text == "json") options.log_format = log::Format::json;
+    else bad(v, "is not a log format; expected text or json");
+  }
+  if (auto v = get("--log-level"); v.present) {
+    if (v.text == "debug") options.log_level = log::Level::debug;
+    else if (v.text == "info") options.log_level = log::Level::info;
+    else if (v.text == "warn" || v.text == "warning") options.log_level = log::Level::warn;
+    else if (v.text == "error") options.log_level = log::Level::error;
+    else bad(v, "is not a log level; expected debug, info, warn or error");
+  }
+
+  auto pod_name = get("--pod-name");
+  if (!pod_name.present) {
+    missing("--pod-name", spec_of("--pod-name").env, "this pod's name gives the database prefix, shard and ordinal");
+  }
+  auto parsed_name = parse_pod_name(pod_name.text);
+  if (!parsed_name) throw ConfigError{fmt::format("{}: {}", pod_name.source, parsed_name.error())};
+  options.pod = *parsed_name;
+  options.pod_name = pod_name.text;
+
+  if (auto v = get("--pod-ip"); v.present) {
+    options.pod_ip = std::string(text::trim(v.text));
+    RawValue ip{options.pod_ip, v.source, true};
+    if (options.pod_ip.find_first_not_of("0123456789abcdefABCDEF.:") != std::string::npos ||
+        options.pod_ip.find_first_of(".:") == std::string::npos) {
+      bad(ip, "is not a numeric IP address (the cluster bus takes addresses, not names)");
+    }
+  } else if (needs_local_node) {
+    missing("--pod-ip", spec_of("--pod-ip").env, "the address of this pod's redis-server is needed");
+  }
+
+  auto service = get("--service");
+  if (!service.present) missing("--service", spec_of("--service").env, "peer names are <pod>.<service>.<namespace>.svc.<domain>");
+  if (!is_dns_label(service.text)) bad(service, "is not a valid service name (lowercase letters, digits, '-')");
+  options.service = service.text;
+
+  auto ns = get("--namespace");
+  if (!ns.present) missing("--namespace", spec_of("--namespace").env, "peer names are <pod>.<service>.<namespace>.svc.<domain>");
+  if (!is_dns_label(ns.text)) bad(ns, "is not a valid namespace name (lowercase letters, digits, '-')");
+  options.namespace_name = ns.text;
+
+  if (auto v = get("--cluster-domain"); v.present) {
+    std::string domain = v.text;
+    if (domain.ends_with('.')) domain.pop_back();
+    if (!is_dns_name(domain)) bad(v, "is not a valid DNS domain");
+    options.cluster_domain = domain;
+  }
+
+  auto shards = get("--shards");
+  if (!shards.present) missing("--shards", spec_of("--shards").env, "the number of shards is needed to compute slot ranges");
+  options.shards = parse_int_in(shards, 3, 16384 / 2, "an integer of at least 3 (a Redis Cluster needs three masters)");
+  if (options.pod.shard >= options.shards) {
+    throw ConfigError{fmt::format("{}: '{}' is shard {}, but {} says there are {} shards (0..{})",
+                                  pod_name.source, pod_name.text, options.pod.shard, shards.source,
+                                  options.shards, options.shards - 1)};
+  }
+  if (auto v = get("--replicas"); v.present) {
+    options.replicas = parse_int_in(v, 0, 100, "an integer from 0 to 100");
+  }
+  if (options.pod.ordinal > options.replicas) {
+    throw ConfigError{fmt::format("{}: '{}' has ordinal {}, but with {} replicas per shard ordinals are 0..{}",
+                                  pod_name.source, pod_name.text, options.pod.ordinal, options.replicas,
+                                  options.replicas)};
+  }
+  if (auto v = get("--port"); v.present) options.port = parse_int_in(v, 1, 55535, "a port from 1 to 55535 (the bus port is port+10000)");
+  options.bus_port = options.port + 10000;
+  if (auto v = get("--bus-port"); v.present) options.bus_port = parse_int_in(v, 1, 65535, "a port from 1 to 65535");
+  if (options.bus_port == options.port) {
+    throw ConfigError{fmt::format("--bus-port: {} equals --port; the cluster bus needs a port of its own", options.bus_port)};
+  }
+
+  if (auto v = get("--dns-server"); v.present) options.dns_server = parse_dns_server(v.text, v.source);
+
+  if (auto v = get("--timeout"); v.present) options.timeout = std::chrono::seconds(parse_int_in(v, 1, 86400, "seconds from 1 to 86400"));
+  if (auto v = get("--connect-timeout-ms"); v.present) options.connect_timeout = std::chrono::milliseconds(parse_int_in(v, 10, 60000, "milliseconds from 10 to 60000"));
+  if (auto v = get("--command-timeout-ms"); v.present) options.command_timeout = std::chrono::milliseconds(parse_int_in(v, 10, 60000, "milliseconds from 10 to 60000"));
+
+  if (auto v = get("--user"); v.present) options.credentials.user = v.text;
+  if (auto v = get("--password-file"); v.present) {
+    options.credentials.password = read_password_file(v);
+  } else if (auto p = env("REDIS_PASSWORD"); p && !p->empty()) {
+    options.credentials.password = *p;
+  } else if (auto a = env("REDISCLI_AUTH"); a && !a->empty()) {
+    options.credentials.password = *a;
+  }
+  if (!options.credentials.user.empty() && options.credentials.password.empty()) {
+    throw ConfigError{"--user: an ACL user was given without a password (--password-file, REDIS_PASSWORD or REDISCLI_AUTH)"};
+  }
+
+  result.options = std::move(options);
+  return result;
+}
+
+}  // namespace rci

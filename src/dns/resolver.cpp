@@ -1,0 +1,171 @@
+#include "rci/dns/resolver.hpp"
+
+#include <arpa/inet.h>
+#include <ares.h>
+#include <fmt/format.h>
+#include <netdb.h>
+#include <poll.h>
+
+#include <mutex>
+
+namespace rci::dns {
+namespace {
+
+// c-ares' global state is initialised once per process.
+void init_library() {
+  static std::once_flag once;
+  std::call_once(once, [] { ares_library_init(ARES_LIB_INIT_ALL); });
+}
+
+std::string describe_status(int status) {
+  switch (status) {
+    case ARES_ENOTFOUND: return "NXDOMAIN: the name does not exist";
+    case ARES_ENODATA: return "the name exists but has no address record";
+    case ARES_ETIMEOUT: return "no answer from the DNS server (timeout)";
+    case ARES_ECONNREFUSED: return "the DNS server refused the query";
+    case ARES_ESERVFAIL: return "the DNS server failed (SERVFAIL)";
+    case ARES_EREFUSED: return "the DNS server refused the query (REFUSED)";
+    case ARES_ECANCELLED: return "no answer before the deadline";
+    default: return ares_strerror(status);
+  }
+}
+
+// An address we can MEET and connect to; an unspecified or multicast answer is a broken record.
+bool usable(const std::string& ip) {
+  return ip != "0.0.0.0" && ip != "::" && !ip.starts_with("224.") && !ip.starts_with("ff");
+}
+
+struct Query {
+  Resolution* out;
+};
+
+void on_result(void* arg, int status, int /*timeouts*/, ares_addrinfo* result) {
+  auto* query = static_cast<Query*>(arg);
+  Resolution& resolution = *query->out;
+  if (status != ARES_SUCCESS || result == nullptr) {
+    resolution.address = fail(ErrorKind::dns, fmt::format("{}: {}", resolution.name, describe_status(status)));
+    if (result) ares_freeaddrinfo(result);
+    return;
+  }
+  std::string ipv4, ipv6;
+  for (ares_addrinfo_node* node = result->nodes; node != nullptr; node = node->ai_next) {
+    char text[INET6_ADDRSTRLEN] = {};
+    if (node->ai_family == AF_INET && ipv4.empty()) {
+      auto* addr = reinterpret_cast<sockaddr_in*>(node->ai_addr);
+      inet_ntop(AF_INET, &addr->sin_addr, text, sizeof(text));
+      ipv4 = text;
+    } else if (node->ai_family == AF_INET6 && ipv6.empty()) {
+      auto* addr = reinterpret_cast<sockaddr_in6*>(node->ai_addr);
+      inet_ntop(AF_INET6, &addr->sin6_addr, text, sizeof(text));
+      ipv6 = text;
+    }
+  }
+  ares_freeaddrinfo(result);
+  std::string chosen = !ipv4.empty() ? ipv4 : ipv6;
+  if (chosen.empty()) {
+    resolution.address = fail(ErrorKind::dns, fmt::format("{}: the answer holds no address", resolution.name));
+  } else if (!usable(chosen)) {
+    resolution.address = fail(ErrorKind::dns, fmt::format("{}: the answer {} is not a usable address", resolution.name, chosen));
+  } else {
+    resolution.address = chosen;
+  }
+}
+
+}  // namespace
+
+struct Resolver::Impl {
+  ares_channel channel = nullptr;
+  std::string setup_error;
+};
+
+Resolver::Resolver(std::optional<DnsServer> server) : impl_(new Impl) {
+  init_library();
+  ares_options options{};
+  options.timeout = 400;  // ms per try: the DNS server is in the cluster, a reply takes < 10 ms
+  options.tries = 3;
+  // Names are fully qualified: no search list, so a query never wanders off the cluster.
+  options.flags = ARES_FLAG_NOSEARCH;
+  int mask = ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_FLAGS;
+  if (int rc = ares_init_options(&impl_->channel, &options, mask); rc != ARES_SUCCESS) {
+    impl_->setup_error = fmt::format("DNS resolver: {}", ares_strerror(rc));
+    impl_->channel = nullptr;
+    return;
+  }
+  if (server) {
+    std::string host = server->host.find(':') != std::string::npos ? "[" + server->host + "]" : server->host;
+    std::string csv = fmt::format("{}:{}", host, server->port);
+    if (int rc = ares_set_servers_ports_csv(impl_->channel, csv.c_str()); rc != ARES_SUCCESS) {
+      impl_->setup_error = fmt::format("DNS server {}: {}", csv, ares_strerror(rc));
+    }
+  }
+}
+
+Resolver::~Resolver() {
+  if (impl_->channel) ares_destroy(impl_->channel);
+  delete impl_;
+}
+
+std::vector<Resolution> Resolver::resolve_all(const std::vector<std::string>& names, Deadline deadline) {
+  std::vector<Resolution> results;
+  results.reserve(names.size());
+  for (const auto& name : names) results.push_back(Resolution{name, fail(ErrorKind::dns, name + ": not resolved")});
+  if (!impl_->setup_error.empty() || impl_->channel == nullptr) {
+    for (auto& r : results) r.address = fail(ErrorKind::dns, fmt::format("{}: {}", r.name, impl_->setup_error));
+    return results;
+  }
+
+  std::vector<Query> queries(names.size());
+  ares_addrinfo_hints hints{};
+  hints.ai_family = AF_UNSPEC;
+  for (size_t i = 0; i < names.size(); ++i) {
+    queries[i].out = &results[i];
+    // A trailing dot makes the name absolute.
+    std::string absolute = names[i].ends_with('.') ? names[i] : names[i] + ".";
+    ares_getaddrinfo(impl_->channel, absolute.c_str(), nullptr, &hints, on_result, &queries[i]);
+  }
+
+  // Drive every query to completion with poll; c-ares tells which sockets and how long.
+  while (true) {
+    ares_socket_t sockets[ARES_GETSOCK_MAXNUM];
+    int bits = ares_getsock(impl_->channel, sockets, ARES_GETSOCK_MAXNUM);
+    std::vector<pollfd> fds;
+    for (int i = 0; i < ARES_GETSOCK_MAXNUM; ++i) {
+      short events = 0;
+      if (ARES_GETSOCK_READABLE(bits, i)) events |= POLLIN;
+      if (ARES_GETSOCK_WRITABLE(bits, i)) events |= POLLOUT;
+      if (events) fds.push_back(pollfd{sockets[i], events, 0});
+    }
+    if (fds.empty()) break;  // every query has completed
+    if (deadline.expired()) {
+      ares_cancel(impl_->channel);  // completes the rest with ARES_ECANCELLED
+      break;
+    }
+    timeval max_wait{};
+    auto remaining = deadline.remaining().count();
+    max_wait.tv_sec = remaining / 1000;
+    max_wait.tv_usec = static_cast<long>((remaining % 1000) * 1000);
+    timeval wait{};
+    ares_timeout(impl_->channel, &max_wait, &wait);
+    int timeout_ms = static_cast<int>(wait.tv_sec * 1000 + wait.tv_usec / 1000);
+    int ready = ::poll(fds.data(), fds.size(), timeout_ms);
+    if (ready <= 0) {
+      ares_process_fd(impl_->channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);  // timeouts and retries
+      continue;
+    }
+    for (const auto& pfd : fds) {
+      ares_socket_t readable = (pfd.revents & (POLLIN | POLLERR | POLLHUP)) ? pfd.fd : ARES_SOCKET_BAD;
+      ares_socket_t writable = (pfd.revents & POLLOUT) ? pfd.fd : ARES_SOCKET_BAD;
+      if (readable != ARES_SOCKET_BAD || writable != ARES_SOCKET_BAD) {
+        ares_process_fd(impl_->channel, readable, writable);
+      }
+    }
+  }
+  return results;
+}
+
+bool is_ip_literal(const std::string& s) {
+  unsigned char buffer[sizeof(in6_addr)];
+  return inet_pton(AF_INET, s.c_str(), buffer) == 1 || inet_pton(AF_INET6, s.c_str(), buffer) == 1;
+}
+
+}  // namespace rci::dns

@@ -1,0 +1,31 @@
+// redis-cluster-init: parse the configuration (refusing bad input before any traffic), set up
+// logging, run the subcommand. Fatal errors become `redis-cluster-init: error: ...` and an
+// exit code documented in the README.
+#include <cstdio>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "rci/app/commands.hpp"
+#include "rci/config/options.hpp"
+#include "rci/util/error.hpp"
+#include "rci/util/log.hpp"
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  try {
+    auto parsed = rci::parse_command_line(args, rci::process_env());
+    if (!parsed.options) {
+      std::fputs(parsed.output.c_str(), stdout);
+      return parsed.exit_code;
+    }
+    rci::log::init(parsed.options->log_format, parsed.options->log_level);
+    return rci::run_subcommand(*parsed.options);
+  } catch (const rci::ConfigError& e) {
+    std::fprintf(stderr, "redis-cluster-init: error: %s\n", e.message.c_str());
+    return rci::exit_code::bad_config;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "redis-cluster-init: error: %s\n", e.what());
+    return rci::exit_code::failed;
+  }
+}

@@ -1,0 +1,341 @@
+#include "rci/plan/planner.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace rci::plan {
+namespace {
+
+using redis::ClusterNode;
+
+// How many missing pods a waiting message lists before summarising the rest.
+constexpr size_t max_listed_pods = 8;
+
+std::string range_text(SlotRange range) { return fmt::format("{}-{}", range.first, range.last); }
+
+bool overlaps(SlotRange a, SlotRange b) { return a.first <= b.last && b.first <= a.last; }
+
+std::string short_id(const std::string& id) { return id.substr(0, 8); }
+
+// Everything the rules below need, computed once per plan.
+class Situation {
+ public:
+  Situation(const Topology& topology, int self_index, const Observation& observation)
+      : topology_(topology), observation_(observation), self_(observation.pods.at(self_index)) {}
+
+  const Topology& topology() const { return topology_; }
+  const Observation& observation() const { return observation_; }
+  const PodObservation& self() const { return self_; }
+  const NodeProbe& me() const { return *self_.probe; }
+  const ClusterNode& myself() const { return me().myself(); }
+  SlotRange range_of(int shard) const { return shard_slot_range(shard, topology_.shards); }
+  SlotRange my_range() const { return range_of(self_.pod.shard); }
+
+  int answered_count() const {
+    return static_cast<int>(std::count_if(observation_.pods.begin(), observation_.pods.end(),
+                                          [](const PodObservation& p) { return p.answered(); }));
+  }
+
+  // The node that any observed table says holds a slot of `range` (nullptr: none does).
+  // Tables of every pod that answered are consulted, so one node's stale or partial view
+  // cannot make a claimed range look free.
+  const ClusterNode* holder_of(SlotRange range) const {
+    for (const auto& pod : observation_.pods) {
+      if (!pod.answered()) continue;
+      for (const auto& node : pod.probe->nodes) {
+        if (!node.master || node.handshake) continue;
+        for (const auto& owned : node.slots) {
+          if (overlaps(owned, range)) return &node;
+        }
+      }
+    }
+    return nullptr;
+  }
+
+  // A fresh ordinal-0 pod whose shard's slots nobody holds: it is about to create its part of
+  // the cluster (set its config epoch while alone, claim its range), so nobody may MEET it yet.
+  bool about_to_create(const PodObservation& pod) const {
+    if (!pod.answered() || pod.pod.ordinal != 0) return false;
+    const auto& node = pod.probe->myself();
+    return node.master && node.slots.empty() && holder_of(range_of(pod.pod.shard)) == nullptr;
+  }
+
+  // The node in this node's own table with `id`, unless it is still in handshake.
+  const ClusterNode* known_to_me(const std::string& id) const {
+    const auto* node = redis::find_node(me().nodes, id);
+    return node != nullptr && !node->handshake ? node : nullptr;
+  }
+
+  bool handshake_in_progress_with(const std::string& ip) const {
+    return std::any_of(me().nodes.begin(), me().nodes.end(), [&](const ClusterNode& node) {
+      return node.handshake && node.ip == ip && node.port == topology_.port;
+    });
+  }
+
+  // The pod of this pod's shard whose node is a master serving slots; with several (a stale
+  // master not yet demoted), the one with the highest config epoch, as Redis decides.
+  const PodObservation* shard_master() const {
+    const PodObservation* best = nullptr;
+    for (const auto& pod : observation_.pods) {
+      if (pod.pod.shard != self_.pod.shard || pod.pod.name == self_.pod.name || !pod.answered()) continue;
+      const auto& node = pod.probe->myself();
+      if (!node.is_live_slot_owner()) continue;
+      if (best == nullptr || node.config_epoch > best->probe->myself().config_epoch) best = &pod;
+    }
+    return best;
+  }
+
+  // Lines naming the pods that did not answer and why, capped for readability.
+  std::vector<std::string> missing_pods() const {
+    std::vector<std::string> lines;
+    size_t missing = 0;
+    for (const auto& pod : observation_.pods) {
+      if (pod.answered()) continue;
+      if (++missing <= max_listed_pods) lines.push_back(fmt::format("pod {}: {}", pod.pod.name, pod.why_not()));
+    }
+    if (missing > max_listed_pods) lines.push_back(fmt::format("... and {} more pods", missing - max_listed_pods));
+    return lines;
+  }
+
+  // Why the cluster is not ok: every shard range that no node holds, with its ordinal-0 pod.
+  std::vector<std::string> uncovered_ranges() const {
+    std::vector<std::string> lines;
+    for (int shard = 0; shard < topology_.shards; ++shard) {
+      SlotRange range = range_of(shard);
+      if (holder_of(range) != nullptr) continue;
+      const auto& creator = observation_.pods.at(topology_.index_of(shard, 0));
+      std::string state = creator.answered() ? "answers but has not claimed them yet" : creator.why_not();
+      lines.push_back(fmt::format("shard {} (slots {}) is held by no node; its ordinal-0 pod {}: {}", shard,
+                                  range_text(range), creator.pod.name, state));
+    }
+    return lines;
+  }
+
+ private:
+  const Topology& topology_;
+  const Observation& observation_;
+  const PodObservation& self_;
+};
+
+Action meet_action(const Situation& s, const PodObservation& peer) {
+  Action action;
+  action.kind = ActionKind::meet;
+  action.pod = peer.pod.name;
+  action.node_id = peer.probe->id;
+  action.ip = *peer.address;
+  action.port = s.topology().port;
+  action.bus_port = s.topology().bus_port;
+  action.reason = fmt::format("pod {} answers at {} as node {}, which this node does not know yet", peer.pod.name,
+                              *peer.address, short_id(peer.probe->id));
+  return action;
+}
+
+Action replicate_action(const PodObservation& master, std::string reason) {
+  Action action;
+  action.kind = ActionKind::replicate;
+  action.reason = std::move(reason);
+  action.pod = master.pod.name;
+  action.node_id = master.probe->id;
+  return action;
+}
+
+// MEET every pod that answered, is not about to create, and is not in this node's table.
+// A full mesh of MEETs spreads the cluster faster than a star through one seed.
+void plan_meets(const Situation& s, Plan& plan) {
+  for (const auto& peer : s.observation().pods) {
+    if (&peer == &s.self() || !peer.answered() || !peer.probe->cluster_enabled) continue;
+    if (peer.probe->id == s.me().id) continue;  // a second name for this very node
+    if (s.about_to_create(peer)) continue;      // it MEETs us once its slots are claimed
+    if (s.known_to_me(peer.probe->id) != nullptr) continue;
+    if (s.handshake_in_progress_with(*peer.address)) continue;
+    plan.actions.push_back(meet_action(s, peer));
+  }
+}
+
+// The steps that make this pod a replica of its shard's current master.
+void plan_replica(const Situation& s, Plan& plan) {
+  const auto& myself = s.myself();
+  const PodObservation* master = s.shard_master();
+  if (master == nullptr) {
+    plan.waiting_for.push_back(fmt::format(
+        "shard {} has no master serving slots among its pods that answer; the master-to-be is pod {}",
+        s.self().pod.shard, s.observation().pods.at(s.topology().index_of(s.self().pod.shard, 0)).pod.name));
+    return;
+  }
+  const std::string& master_id = master->probe->id;
+  if (myself.replica && myself.master_id == master_id) return;  // right master; link checked later
+
+  if (myself.master && s.me().keys > 0) {
+    plan.outcome = Outcome::fail;
+    plan.waiting_for.push_back(fmt::format(
+        "this node is a master without slots that holds {} keys; making it a replica of {} (pod {}) would "
+        "drop them. Move or delete the keys, then run again",
+        s.me().keys, short_id(master_id), master->pod.name));
+    return;
+  }
+  if (s.known_to_me(master_id) == nullptr) {
+    plan.waiting_for.push_back(fmt::format("shard master {} (pod {}) is not yet in this node's table (MEET in progress)",
+                                           short_id(master_id), master->pod.name));
+    return;
+  }
+  std::string reason =
+      myself.replica
+          ? fmt::format("this node replicates {} but shard {}'s master is {} (pod {})", short_id(myself.master_id),
+                        s.self().pod.shard, short_id(master_id), master->pod.name)
+          : fmt::format("this pod is ordinal {} of shard {}, whose master is {} (pod {})", s.self().pod.ordinal,
+                        s.self().pod.shard, short_id(master_id), master->pod.name);
+  plan.actions.push_back(replicate_action(*master, std::move(reason)));
+}
+
+// Whether this pod has its desired role and the cluster is healthy as this node sees it.
+void check_convergence(const Situation& s, Plan& plan) {
+  const auto& me = s.me();
+  bool role_reached = false;
+  if (plan.role == Role::master) {
+    role_reached = s.myself().master && !s.myself().slots.empty();
+  } else if (plan.role == Role::replica) {
+    const PodObservation* master = s.shard_master();
+    role_reached = master != nullptr && s.myself().replica && s.myself().master_id == master->probe->id &&
+                   me.replication.master_link_up;
+    if (master != nullptr && s.myself().replica && s.myself().master_id == master->probe->id &&
+        !me.replication.master_link_up) {
+      plan.waiting_for.push_back(fmt::format("replication link to {} (pod {} at {}:{}) is not up yet",
+                                             short_id(master->probe->id), master->pod.name,
+                                             me.replication.master_host, me.replication.master_port));
+    }
+  }
+  if (!me.cluster.state_ok) {
+    plan.waiting_for.push_back(fmt::format("cluster_state is fail on this node ({} of {} slots assigned, {} nodes known)",
+                                           me.cluster.slots_assigned, cluster_slots, me.cluster.known_nodes));
+    for (auto& line : s.uncovered_ranges()) plan.waiting_for.push_back(std::move(line));
+  }
+  if (role_reached && me.cluster.state_ok) {
+    plan.outcome = Outcome::converged;
+    plan.waiting_for.clear();
+  }
+}
+
+}  // namespace
+
+Plan make_plan(const Topology& topology, int self_index, const Observation& observation) {
+  Plan plan;
+  const auto& self = observation.pods.at(self_index);
+  if (!self.answered()) {
+    plan.situation = "this pod's redis-server does not answer";
+    plan.waiting_for.push_back(fmt::format("local redis-server: {}", self.why_not()));
+    return plan;
+  }
+  if (!self.probe->cluster_enabled) {
+    plan.outcome = Outcome::fail;
+    plan.situation = "this pod's redis-server runs without cluster support";
+    plan.waiting_for.push_back(
+        fmt::format("local redis-server at {}: cluster support is disabled; start it with 'cluster-enabled yes'",
+                    *self.address));
+    return plan;
+  }
+
+  Situation s(topology, self_index, observation);
+  const auto& myself = s.myself();
+  const SlotRange my_range = s.my_range();
+
+  if (s.about_to_create(self)) {
+    plan.role = Role::master;
+    const int answered = s.answered_count();
+    if (answered < topology.quorum()) {
+      // A minority view cannot tell "no cluster yet" from "a cluster we cannot see".
+      plan.situation = fmt::format(
+          "no observed node holds shard {}'s slots {}, but only {} of {} pods answer: waiting for a quorum of {} "
+          "before deciding that no cluster exists",
+          self.pod.shard, range_text(my_range), answered, topology.pod_count(), topology.quorum());
+      plan.waiting_for.push_back(fmt::format("quorum: {} of {} pods answer, {} needed", answered,
+                                             topology.pod_count(), topology.quorum()));
+      for (auto& line : s.missing_pods()) plan.waiting_for.push_back(std::move(line));
+      return plan;
+    }
+    plan.situation = fmt::format("creating: {} of {} pods answer and none holds shard {}'s slots {}", answered,
+                                 topology.pod_count(), self.pod.shard, range_text(my_range));
+    if (myself.config_epoch == 0 && !s.me().knows_other_nodes()) {
+      Action epoch;
+      epoch.kind = ActionKind::set_config_epoch;
+      epoch.reason = fmt::format("this node knows no other node yet, so it can take config epoch {} (shard {} + 1), "
+                               "distinct from every other creating master",
+                               self.pod.shard + 1, self.pod.shard);
+      epoch.config_epoch = self.pod.shard + 1;
+      plan.actions.push_back(epoch);
+    }
+    Action claim;
+    claim.kind = ActionKind::claim_slots;
+    claim.reason = fmt::format("this pod is ordinal 0 of shard {} and none of the {} answering pods' tables holds any "
+                             "slot of {}",
+                             self.pod.shard, answered, range_text(my_range));
+    claim.slots = my_range;
+    plan.actions.push_back(claim);
+  } else if (myself.master && !myself.slots.empty()) {
+    plan.role = Role::master;
+    plan.situation = fmt::format("master serving {} slots", myself.slot_count());
+  } else {
+    plan.role = Role::replica;
+    const auto* holder = s.holder_of(my_range);
+    plan.situation =
+        holder != nullptr
+            ? fmt::format("joining: shard {}'s slots are held by node {}; this pod becomes a replica of its "
+                          "shard's master",
+                          self.pod.shard, short_id(holder->id))
+            : fmt::format("joining: waiting for shard {}'s master to claim its slots", self.pod.shard);
+    plan_replica(s, plan);
+    if (plan.outcome == Outcome::fail) return plan;
+  }
+
+  plan_meets(s, plan);
+
+  if (!plan.actions.empty()) {
+    plan.outcome = Outcome::act;
+    plan.waiting_for.clear();
+    return plan;
+  }
+  check_convergence(s, plan);
+  return plan;
+}
+
+const char* to_string(ActionKind kind) {
+  switch (kind) {
+    case ActionKind::set_config_epoch: return "set-config-epoch";
+    case ActionKind::claim_slots: return "claim-slots";
+    case ActionKind::meet: return "meet";
+    case ActionKind::replicate: return "replicate";
+  }
+  return "unknown";
+}
+
+const char* to_string(Outcome outcome) {
+  switch (outcome) {
+    case Outcome::converged: return "converged";
+    case Outcome::act: return "act";
+    case Outcome::wait: return "wait";
+    case Outcome::fail: return "fail";
+  }
+  return "unknown";
+}
+
+const char* to_string(Role role) {
+  switch (role) {
+    case Role::master: return "master";
+    case Role::replica: return "replica";
+    case Role::undecided: return "undecided";
+  }
+  return "unknown";
+}
+
+std::string describe(const Action& action) {
+  switch (action.kind) {
+    case ActionKind::set_config_epoch: return fmt::format("CLUSTER SET-CONFIG-EPOCH {}", action.config_epoch);
+    case ActionKind::claim_slots:
+      return fmt::format("CLUSTER ADDSLOTSRANGE {} {}", action.slots.first, action.slots.last);
+    case ActionKind::meet: return fmt::format("CLUSTER MEET {} {} {}", action.ip, action.port, action.bus_port);
+    case ActionKind::replicate: return fmt::format("CLUSTER REPLICATE {}", action.node_id);
+  }
+  return "unknown";
+}
+
+}  // namespace rci::plan

@@ -1,0 +1,159 @@
+#include "rci/redis/connection.hpp"
+
+#include <fmt/format.h>
+#include <hiredis/hiredis.h>
+
+#include <cstdlib>
+
+#include "rci/util/log.hpp"
+
+namespace rci::redis {
+
+Reply convert_reply(const redisReply* raw);  // reply.cpp
+
+namespace {
+
+struct ReplyDeleter {
+  void operator()(redisReply* reply) const { freeReplyObject(reply); }
+};
+using ReplyPtr = std::unique_ptr<redisReply, ReplyDeleter>;
+
+// Formats one command in RESP with hiredis' formatter (binary-safe arguments).
+Result<std::string> format_command(const std::vector<std::string>& argv) {
+  std::vector<const char*> pointers;
+  std::vector<size_t> lengths;
+  for (const auto& arg : argv) {
+    pointers.push_back(arg.data());
+    lengths.push_back(arg.size());
+  }
+  char* formatted = nullptr;
+  int length = redisFormatCommandArgv(&formatted, static_cast<int>(argv.size()), pointers.data(), lengths.data());
+  if (length < 0 || formatted == nullptr) {
+    return fail(ErrorKind::internal, "cannot format command " + describe_command(argv));
+  }
+  std::string out(formatted, static_cast<size_t>(length));
+  std::free(formatted);
+  return out;
+}
+
+bool is_auth_error(const std::string& message) {
+  return message.starts_with("WRONGPASS") || message.starts_with("NOAUTH") ||
+         message.find("invalid password") != std::string::npos ||
+         message.find("invalid username-password") != std::string::npos;
+}
+
+}  // namespace
+
+void Connection::ReaderDeleter::operator()(void* reader) const {
+  redisReaderFree(static_cast<redisReader*>(reader));
+}
+
+Connection::Connection(net::Socket socket, net::Endpoint endpoint, Timeouts timeouts)
+    : socket_(std::move(socket)),
+      endpoint_(std::move(endpoint)),
+      timeouts_(timeouts),
+      reader_(redisReaderCreate()) {}
+
+Connection::Connection(Connection&&) noexcept = default;
+Connection& Connection::operator=(Connection&&) noexcept = default;
+Connection::~Connection() = default;
+
+Result<Connection> Connection::open(const net::Endpoint& endpoint, const Credentials& credentials,
+                                    Timeouts timeouts) {
+  auto socket = net::Socket::connect(endpoint, Deadline::after(timeouts.connect));
+  if (!socket) return std::unexpected(socket.error());
+  Connection connection(std::move(*socket), endpoint, timeouts);
+  if (!credentials.password.empty()) {
+    std::vector<std::string> auth = {"AUTH"};
+    if (!credentials.user.empty()) auth.push_back(credentials.user);
+    auth.push_back(credentials.password);
+    auto reply = connection.command(auth);
+    if (!reply) {
+      Error error = reply.error();
+      if (error.kind == ErrorKind::reply) error.kind = ErrorKind::auth;
+      return std::unexpected(error);
+    }
+  }
+  return connection;
+}
+
+Result<Reply> Connection::read_reply(Deadline deadline) {
+  auto* reader = static_cast<redisReader*>(reader_.get());
+  std::string buffer;
+  while (true) {
+    void* raw = nullptr;
+    if (redisReaderGetReply(reader, &raw) != REDIS_OK) {
+      std::string reason = reader->errstr;
+      socket_.close();
+      return fail(ErrorKind::protocol, fmt::format("{}: bad reply: {}", endpoint_.to_string(), reason));
+    }
+    if (raw != nullptr) {
+      ReplyPtr owned(static_cast<redisReply*>(raw));
+      return convert_reply(owned.get());
+    }
+    buffer.clear();
+    if (auto received = socket_.receive_some(buffer, deadline); !received) {
+      socket_.close();
+      return std::unexpected(received.error());
+    }
+    redisReaderFeed(reader, buffer.data(), buffer.size());
+  }
+}
+
+Result<std::vector<Reply>> Connection::pipeline(const std::vector<std::vector<std::string>>& commands) {
+  if (!socket_.is_open()) {
+    return fail(ErrorKind::closed, fmt::format("{}: connection is closed", endpoint_.to_string()));
+  }
+  std::string wire;
+  for (const auto& argv : commands) {
+    log::debug("{}: {}", endpoint_.to_string(), describe_command(argv));
+    auto formatted = format_command(argv);
+    if (!formatted) return std::unexpected(formatted.error());
+    wire += *formatted;
+  }
+  Deadline deadline = Deadline::after(timeouts_.command);
+  if (auto sent = socket_.send_all(wire, deadline); !sent) {
+    socket_.close();
+    return std::unexpected(sent.error());
+  }
+  std::vector<Reply> replies;
+  replies.reserve(commands.size());
+  for (size_t i = 0; i < commands.size(); ++i) {
+    auto reply = read_reply(deadline);
+    if (!reply) {
+      Error error = reply.error();
+      error.message += fmt::format(" (after {})", describe_command(commands[i]));
+      return std::unexpected(error);
+    }
+    replies.push_back(std::move(*reply));
+  }
+  return replies;
+}
+
+Result<Reply> Connection::command(const std::vector<std::string>& argv) {
+  auto replies = pipeline({argv});
+  if (!replies) return std::unexpected(replies.error());
+  Reply reply = std::move(replies->front());
+  if (reply.is_error()) {
+    ErrorKind kind = is_auth_error(reply.str) ? ErrorKind::auth : ErrorKind::reply;
+    return fail(kind, fmt::format("{}: {}: {}", endpoint_.to_string(), describe_command(argv), reply.str));
+  }
+  return reply;
+}
+
+std::string describe_command(const std::vector<std::string>& argv) {
+  if (argv.empty()) return "(empty command)";
+  std::string out = argv.front();
+  const bool secret = argv.front() == "AUTH" || argv.front() == "auth";
+  for (size_t i = 1; i < argv.size(); ++i) {
+    out += ' ';
+    out += secret ? "(redacted)" : argv[i];
+    if (out.size() > 200) {
+      out += " ...";
+      break;
+    }
+  }
+  return out;
+}
+
+}  // namespace rci::redis

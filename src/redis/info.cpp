@@ -1,0 +1,93 @@
+#include "rci/redis/info.hpp"
+
+#include <fmt/format.h>
+
+#include "rci/util/text.hpp"
+
+namespace rci::redis {
+namespace {
+
+using Fields = std::map<std::string, std::string, std::less<>>;
+
+// Reads an integer field; a missing field is `fallback`, a malformed one an error.
+Result<long long> int_field(const Fields& fields, std::string_view key, std::string_view what,
+                            long long fallback = 0) {
+  auto it = fields.find(key);
+  if (it == fields.end()) return fallback;
+  auto value = text::to_int(it->second);
+  if (!value) {
+    return fail(ErrorKind::protocol, fmt::format("{}: field {} is not a number: '{}'", what, key, it->second));
+  }
+  return *value;
+}
+
+}  // namespace
+
+Fields parse_info_fields(std::string_view text) {
+  Fields fields;
+  for (auto raw_line : text::split(text, '\n')) {
+    auto line = text::trim(raw_line);
+    if (line.empty() || line.front() == '#') continue;
+    auto colon = line.find(':');
+    if (colon == std::string_view::npos) continue;
+    fields.emplace(std::string(line.substr(0, colon)), std::string(line.substr(colon + 1)));
+  }
+  return fields;
+}
+
+Result<ClusterInfo> parse_cluster_info(std::string_view text) {
+  auto fields = parse_info_fields(text);
+  auto state = fields.find("cluster_state");
+  if (state == fields.end()) return fail(ErrorKind::protocol, "CLUSTER INFO: no cluster_state field");
+  ClusterInfo info;
+  info.state_ok = state->second == "ok";
+  const char* what = "CLUSTER INFO";
+  struct IntField {
+    const char* key;
+    long long* target;
+  };
+  long long slots_assigned = 0, slots_ok = 0, slots_pfail = 0, slots_fail = 0, known = 0, size = 0;
+  for (auto [key, target] : {IntField{"cluster_slots_assigned", &slots_assigned},
+                             IntField{"cluster_slots_ok", &slots_ok},
+                             IntField{"cluster_slots_pfail", &slots_pfail},
+                             IntField{"cluster_slots_fail", &slots_fail},
+                             IntField{"cluster_known_nodes", &known}, IntField{"cluster_size", &size},
+                             IntField{"cluster_current_epoch", &info.current_epoch},
+                             IntField{"cluster_my_epoch", &info.my_epoch}}) {
+    auto value = int_field(fields, key, what);
+    if (!value) return std::unexpected(value.error());
+    *target = *value;
+  }
+  info.slots_assigned = static_cast<int>(slots_assigned);
+  info.slots_ok = static_cast<int>(slots_ok);
+  info.slots_pfail = static_cast<int>(slots_pfail);
+  info.slots_fail = static_cast<int>(slots_fail);
+  info.known_nodes = static_cast<int>(known);
+  info.size = static_cast<int>(size);
+  return info;
+}
+
+Result<ReplicationInfo> parse_replication_info(std::string_view text) {
+  auto fields = parse_info_fields(text);
+  auto role = fields.find("role");
+  if (role == fields.end()) return fail(ErrorKind::protocol, "INFO replication: no role field");
+  ReplicationInfo info;
+  const char* what = "INFO replication";
+  if (role->second == "slave") {
+    info.is_master = false;
+    if (auto host = fields.find("master_host"); host != fields.end()) info.master_host = host->second;
+    auto port = int_field(fields, "master_port", what);
+    if (!port) return std::unexpected(port.error());
+    info.master_port = static_cast<int>(*port);
+    auto link = fields.find("master_link_status");
+    info.master_link_up = link != fields.end() && link->second == "up";
+  } else if (role->second != "master") {
+    return fail(ErrorKind::protocol, fmt::format("INFO replication: unknown role '{}'", role->second));
+  }
+  auto replicas = int_field(fields, "connected_slaves", what);
+  if (!replicas) return std::unexpected(replicas.error());
+  info.connected_replicas = static_cast<int>(*replicas);
+  return info;
+}
+
+}  // namespace rci::redis

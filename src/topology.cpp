@@ -1,0 +1,48 @@
+#include "rci/topology.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "rci/config/pod_name.hpp"
+
+namespace rci {
+
+SlotRange shard_slot_range(int shard, int shards) {
+  // The same split as `redis-cli --cluster create`, so a cluster made by either tool looks
+  // the same (3 shards: 0-5460, 5461-10922, 10923-16383).
+  const double per_shard = static_cast<double>(cluster_slots) / shards;
+  double cursor = 0;
+  int first = 0;
+  for (int i = 0;; ++i) {
+    int last = static_cast<int>(std::lround(cursor + per_shard - 1));
+    if (last > cluster_slots - 1 || i == shards - 1) last = cluster_slots - 1;
+    if (last < first) last = first;
+    if (i == shard) return SlotRange{first, last};
+    first = last + 1;
+    cursor += per_shard;
+  }
+}
+
+std::string pod_dns_name(const std::string& pod, const Options& options) {
+  return fmt::format("{}.{}.{}.svc.{}", pod, options.service, options.namespace_name,
+                     options.cluster_domain);
+}
+
+Topology make_topology(const Options& options) {
+  Topology topology;
+  topology.prefix = options.pod.prefix;
+  topology.shards = options.shards;
+  topology.replicas = options.replicas;
+  topology.port = options.port;
+  topology.bus_port = options.bus_port;
+  for (int shard = 0; shard < options.shards; ++shard) {
+    for (int ordinal = 0; ordinal <= options.replicas; ++ordinal) {
+      std::string name = format_pod_name(options.pod.prefix, shard, ordinal);
+      topology.pods.push_back(ExpectedPod{name, pod_dns_name(name, options), shard, ordinal});
+    }
+  }
+  return topology;
+}
+
+}  // namespace rci
