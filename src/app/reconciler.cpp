@@ -44,14 +44,19 @@ ReconcileResult reconcile(const Options& options) {
             options.replicas);
   ReconcileResult result;
   while (true) {
-    Observation observation = observer.observe(deadline);
+    const auto round_start = Clock::now();
+    Observation observation = observer.observe(deadline, Scope::changing_peers);
+    ++result.rounds;
+    log::debug("observation round {} took {} ms", result.rounds,
+               std::chrono::duration_cast<Millis>(Clock::now() - round_start).count());
     result.last_plan = plan::make_plan(topology, self_index, observation);
     const plan::Plan& plan = result.last_plan;
     log_plan_change(plan, last_situation, last_waiting);
 
     switch (plan.outcome) {
       case plan::Outcome::converged:
-        log::info("converged: this pod is a {} and the cluster is ok as seen from it", plan::to_string(plan.role));
+        log::info("converged after {} observation rounds: this pod is a {} and the cluster is ok as seen from it",
+                  result.rounds, plan::to_string(plan.role));
         result.converged = true;
         return result;
       case plan::Outcome::fail:

@@ -184,6 +184,14 @@ ParsedCommandLine parse_command_line(const std::vector<std::string>& args, const
     }
   }
 
+  // CLI11's own message for a wrong subcommand does not name it.
+  const std::string subcommand_list = "bootstrap, discover, status or plan";
+  if (args.empty()) throw ConfigError{"a subcommand is required: " + subcommand_list + " (see --help)"};
+  if (!args.front().starts_with("-") &&
+      std::none_of(std::begin(subcommands), std::end(subcommands),
+                   [&](const SubcommandSpec& sub) { return args.front() == sub.name; })) {
+    throw ConfigError{fmt::format("unknown subcommand '{}'; expected {}", args.front(), subcommand_list)};
+  }
   // CLI11 consumes arguments from the back.
   std::vector<std::string> reversed(args.rbegin(), args.rend());
   ParsedCommandLine result;

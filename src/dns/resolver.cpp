@@ -11,6 +11,8 @@
 namespace rci::dns {
 namespace {
 
+constexpr const char* no_address_record = "the name exists but has no address record";
+
 // c-ares' global state is initialised once per process.
 void init_library() {
   static std::once_flag once;
@@ -20,7 +22,7 @@ void init_library() {
 std::string describe_status(int status) {
   switch (status) {
     case ARES_ENOTFOUND: return "NXDOMAIN: the name does not exist";
-    case ARES_ENODATA: return "the name exists but has no address record";
+    case ARES_ENODATA: return no_address_record;
     case ARES_ETIMEOUT: return "no answer from the DNS server (timeout)";
     case ARES_ECONNREFUSED: return "the DNS server refused the query";
     case ARES_ESERVFAIL: return "the DNS server failed (SERVFAIL)";
@@ -114,9 +116,33 @@ std::vector<Resolution> Resolver::resolve_all(const std::vector<std::string>& na
     return results;
   }
 
+  // IPv4 first for every name; only names without an A record are asked for AAAA. Asking
+  // for both at once would double the load on the cluster's DNS server for nothing.
+  run_queries(names, results, AF_INET, deadline);
+  std::vector<std::string> v6_names;
+  std::vector<size_t> v6_index;
+  for (size_t i = 0; i < results.size(); ++i) {
+    if (!results[i].address && results[i].address.error().message.ends_with(no_address_record)) {
+      v6_names.push_back(names[i]);
+      v6_index.push_back(i);
+    }
+  }
+  if (!v6_names.empty()) {
+    std::vector<Resolution> v6_results;
+    for (const auto& name : v6_names) v6_results.push_back(Resolution{name, fail(ErrorKind::dns, name + ": not resolved")});
+    run_queries(v6_names, v6_results, AF_INET6, deadline);
+    for (size_t k = 0; k < v6_index.size(); ++k) {
+      if (v6_results[k].address) results[v6_index[k]] = std::move(v6_results[k]);
+    }
+  }
+  return results;
+}
+
+void Resolver::run_queries(const std::vector<std::string>& names, std::vector<Resolution>& results, int family,
+                           Deadline deadline) {
   std::vector<Query> queries(names.size());
   ares_addrinfo_hints hints{};
-  hints.ai_family = AF_UNSPEC;
+  hints.ai_family = family;
   for (size_t i = 0; i < names.size(); ++i) {
     queries[i].out = &results[i];
     // A trailing dot makes the name absolute.
@@ -160,7 +186,6 @@ std::vector<Resolution> Resolver::resolve_all(const std::vector<std::string>& na
       }
     }
   }
-  return results;
 }
 
 bool is_ip_literal(const std::string& s) {

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <set>
 #include <thread>
 
@@ -23,20 +24,16 @@ std::string PodObservation::why_not() const {
 
 Result<NodeProbe> make_node_probe(const std::string& cluster_nodes, const std::string& cluster_info,
                                   const std::string& replication_info, long long keys) {
-  NodeProbe probe;
-  auto nodes = redis::parse_cluster_nodes(cluster_nodes);
-  if (!nodes) return std::unexpected(nodes.error());
-  probe.nodes = std::move(*nodes);
-  const auto* me = redis::find_myself(probe.nodes);
-  if (me == nullptr) return fail(ErrorKind::protocol, "CLUSTER NODES has no 'myself' line");
-  probe.id = me->id;
+  auto probe = make_table_probe(cluster_nodes);
+  if (!probe) return probe;
+  probe->table_only = false;
   auto info = redis::parse_cluster_info(cluster_info);
   if (!info) return std::unexpected(info.error());
-  probe.cluster = *info;
+  probe->cluster = *info;
   auto replication = redis::parse_replication_info(replication_info);
   if (!replication) return std::unexpected(replication.error());
-  probe.replication = *replication;
-  probe.keys = keys;
+  probe->replication = *replication;
+  probe->keys = keys;
   return probe;
 }
 
@@ -64,10 +61,14 @@ void Observer::drop_connection(const std::string& address) {
   connections_.erase(address);
 }
 
-Result<NodeProbe> Observer::probe(const std::string& address, Deadline /*deadline*/) {
+Result<NodeProbe> Observer::probe(const std::string& address, Deadline /*deadline*/, ProbeDepth depth) {
   auto conn = connection(address);
   if (!conn) return std::unexpected(conn.error());
-  auto replies = (*conn)->pipeline({{"CLUSTER", "NODES"}, {"CLUSTER", "INFO"}, {"INFO", "replication"}, {"DBSIZE"}});
+  std::vector<std::vector<std::string>> commands = {{"CLUSTER", "NODES"}};
+  if (depth == ProbeDepth::full) {
+    commands.insert(commands.end(), {{"CLUSTER", "INFO"}, {"INFO", "replication"}, {"DBSIZE"}});
+  }
+  auto replies = (*conn)->pipeline(commands);
   if (!replies) {
     drop_connection(address);
     return std::unexpected(replies.error());
@@ -85,40 +86,178 @@ Result<NodeProbe> Observer::probe(const std::string& address, Deadline /*deadlin
                                                                                            : ErrorKind::reply;
     return fail(kind, fmt::format("{}: {}", where, reply.str));
   }
-  if (r[0].type != redis::Reply::Type::string || r[1].type != redis::Reply::Type::string ||
-      r[2].type != redis::Reply::Type::string || r[3].type != redis::Reply::Type::integer) {
+  auto is_text = [&](size_t i) { return r[i].type == redis::Reply::Type::string; };
+  if (!is_text(0) || (depth == ProbeDepth::full && (!is_text(1) || !is_text(2) ||
+                                                    r[3].type != redis::Reply::Type::integer))) {
     return fail(ErrorKind::protocol, fmt::format("{}: unexpected reply types to the probe commands", where));
   }
-  auto probe = make_node_probe(r[0].str, r[1].str, r[2].str, r[3].integer);
+  auto probe = depth == ProbeDepth::full ? make_node_probe(r[0].str, r[1].str, r[2].str, r[3].integer)
+                                         : make_table_probe(r[0].str);
   if (!probe) return fail(probe.error().kind, fmt::format("{}: {}", where, probe.error().message));
   return probe;
 }
 
-Observation Observer::observe(Deadline deadline) {
+Result<NodeProbe> make_table_probe(const std::string& cluster_nodes) {
+  NodeProbe probe;
+  probe.table_only = true;
+  auto nodes = redis::parse_cluster_nodes(cluster_nodes);
+  if (!nodes) return std::unexpected(nodes.error());
+  probe.nodes = std::move(*nodes);
+  const auto* me = redis::find_myself(probe.nodes);
+  if (me == nullptr) return fail(ErrorKind::protocol, "CLUSTER NODES has no 'myself' line");
+  probe.id = me->id;
+  probe.replication.is_master = me->master;
+  return probe;
+}
+
+NodeProbe probe_from_local_table(const redis::ClusterNode& entry) {
+  NodeProbe probe;
+  probe.from_local_table = true;
+  probe.id = entry.id;
+  probe.nodes = {entry};
+  probe.nodes.front().myself = true;
+  probe.replication.is_master = entry.master;
+  return probe;
+}
+
+std::vector<dns::Resolution> Observer::resolve(Deadline deadline) {
+  constexpr auto reuse_for = std::chrono::seconds(5);
+  const bool cache_fresh = Clock::now() - cache_time_ < reuse_for && cached_addresses_.size() == topology_.pods.size();
+  std::vector<std::string> names;
+  std::vector<size_t> asked;
+  for (size_t i = 0; i < topology_.pods.size(); ++i) {
+    if (cache_fresh && cached_addresses_[i]) continue;
+    names.push_back(topology_.pods[i].dns_name);
+    asked.push_back(i);
+  }
+  auto answers = resolver_.resolve_all(names, deadline.capped(Millis(3000)));
+  if (!cache_fresh) {
+    cached_addresses_.assign(topology_.pods.size(), std::nullopt);
+    cache_time_ = Clock::now();
+  }
+  std::vector<dns::Resolution> results;
+  for (size_t i = 0; i < topology_.pods.size(); ++i) {
+    results.push_back(dns::Resolution{topology_.pods[i].dns_name, fail(ErrorKind::internal, "not resolved")});
+    if (cached_addresses_[i]) results[i].address = *cached_addresses_[i];
+  }
+  for (size_t k = 0; k < asked.size(); ++k) {
+    size_t i = asked[k];
+    results[i] = std::move(answers[k]);
+    if (results[i].address) cached_addresses_[i] = *results[i].address;
+  }
+  return results;
+}
+
+std::vector<bool> select_probes(const Topology& topology, int self_index, const NodeProbe* self) {
+  const int pod_count = topology.pod_count();
+  std::vector<bool> wanted(pod_count, true);
+  if (self == nullptr || !self->cluster_enabled) return wanted;  // nothing known: ask everyone
+  const auto& me = self->myself();
+  const auto& self_pod = topology.pods[self_index];
+  // An ordinal-0 pod that may have to create its shard needs a quorum's view of every table.
+  if (self_pod.ordinal == 0 && me.master && me.slots.empty()) return wanted;
+
+  // Which shards' slot ranges this node's table already assigns in full.
+  std::vector<bool> shard_covered(topology.shards, false);
+  for (int shard = 0; shard < topology.shards; ++shard) {
+    SlotRange range = shard_slot_range(shard, topology.shards);
+    int covered = 0;
+    for (const auto& node : self->nodes) {
+      if (!node.master || node.handshake) continue;
+      for (const auto& owned : node.slots) {
+        int first = std::max(owned.first, range.first), last = std::min(owned.last, range.last);
+        if (first <= last) covered += last - first + 1;
+      }
+    }
+    shard_covered[shard] = covered == range.size();
+  }
+  // Only a slot owner MEETs other shards (see plan_meets); a replica learns them by gossip.
+  const bool serves_slots = me.master && !me.slots.empty();
+  for (int i = 0; i < pod_count; ++i) {
+    const auto& pod = topology.pods[i];
+    if (i == self_index) {
+      wanted[i] = false;  // probed in full before this selection
+    } else if (pod.shard == self_pod.shard) {
+      wanted[i] = true;  // its master and fellow replicas decide this pod's role
+    } else {
+      // A master asks the shards whose slots its node has not learned: their ordinal-0 pod
+      // (the master at creation), so it can be MEETed and hand over its slot claims.
+      wanted[i] = serves_slots && !shard_covered[pod.shard] && pod.ordinal == 0;
+    }
+  }
+  return wanted;
+}
+
+Observation Observer::observe(Deadline deadline, Scope scope) {
   Observation observation;
   const auto self_name = format_pod_name(options_.pod.prefix, options_.pod.shard, options_.pod.ordinal);
+  // A round gets at least a second for DNS even at the deadline, so the last round's answers
+  // (which explain a failure) are real answers, not "cut off".
+  const Deadline dns_deadline = Deadline::after(std::clamp(deadline.remaining(), Millis(1000), Millis(3000)));
+  const auto started = Clock::now();
+  auto resolutions = resolve(dns_deadline);
+  const auto resolved = Clock::now();
+  if (last_probes_.size() != topology_.pods.size()) last_probes_.assign(topology_.pods.size(), std::nullopt);
 
-  std::vector<std::string> names;
-  for (const auto& pod : topology_.pods) names.push_back(pod.dns_name);
-  auto resolutions = resolver_.resolve_all(names, deadline.capped(Millis(3000)));
-
+  std::optional<size_t> self_index;
   for (size_t i = 0; i < topology_.pods.size(); ++i) {
     PodObservation pod_observation;
     pod_observation.pod = topology_.pods[i];
     // This pod's own address is known without DNS; its record may not be published yet.
     if (pod_observation.pod.name == self_name && !options_.pod_ip.empty()) {
       pod_observation.address = options_.pod_ip;
+      self_index = i;
     } else {
       pod_observation.address = std::move(resolutions[i].address);
     }
     observation.pods.push_back(std::move(pod_observation));
   }
 
-  // Probe every distinct address once, all at the same time: one thread per address keeps
-  // each connection used by one thread, and a round costs one round trip, not N.
+  const bool narrow = scope == Scope::changing_peers && self_index.has_value() &&
+                      Clock::now() - last_full_round_ < full_refresh_interval;
+  if (!narrow) last_full_round_ = Clock::now();
+
+  // In the bootstrap loop this node is asked first: its table decides which peers matter.
+  std::vector<bool> wanted(observation.pods.size(), true);
+  std::vector<redis::ClusterNode> local_table;
+  if (scope == Scope::changing_peers && self_index) {
+    auto& self = observation.pods[*self_index];
+    self.probe = probe(*self.address, deadline, ProbeDepth::full);
+    if (self.probe && self.probe->cluster_enabled) local_table = self.probe->nodes;
+    wanted = select_probes(topology_, static_cast<int>(*self_index), self.probe ? &*self.probe : nullptr);
+    if (!narrow) {
+      for (size_t i = 0; i < wanted.size(); ++i) wanted[i] = i != *self_index;
+    }
+  }
+  auto connected_entry_at = [&](const std::string& address) -> const redis::ClusterNode* {
+    for (const auto& node : local_table) {
+      if (!node.myself && node.ip == address && node.port == options_.port && node.link_connected &&
+          !node.handshake && !node.fail && !node.pfail) {
+        return &node;
+      }
+    }
+    return nullptr;
+  };
+
+  // Probe every wanted distinct address once, all at the same time: one thread per address
+  // keeps each connection used by one thread, and a round costs one round trip.
   std::set<std::string> addresses;
-  for (const auto& pod : observation.pods) {
-    if (pod.address) addresses.insert(*pod.address);
+  for (size_t i = 0; i < observation.pods.size(); ++i) {
+    auto& pod = observation.pods[i];
+    if (!pod.address || (self_index && i == *self_index && pod.probe)) continue;
+    if (!wanted[i]) {
+      // Not worth asking this round: this node's view of it, or its previous answer.
+      if (const auto* entry = connected_entry_at(*pod.address)) {
+        pod.probe = probe_from_local_table(*entry);
+      } else if (last_probes_[i]) {
+        pod.probe = *last_probes_[i];
+        pod.reused = true;
+      } else {
+        pod.probe = fail(ErrorKind::internal, "not asked this round");
+      }
+      continue;
+    }
+    addresses.insert(*pod.address);
   }
   std::vector<std::string> targets(addresses.begin(), addresses.end());
   std::vector<Result<NodeProbe>> probes(targets.size(), fail(ErrorKind::internal, "not probed"));
@@ -126,7 +265,11 @@ Observation Observer::observe(Deadline deadline) {
     std::vector<std::jthread> workers;
     workers.reserve(targets.size());
     for (size_t i = 0; i < targets.size(); ++i) {
-      workers.emplace_back([this, &targets, &probes, i, deadline] { probes[i] = probe(targets[i], deadline); });
+      // Peers' own CLUSTER NODES is all the bootstrap loop reads of them.
+      ProbeDepth depth = scope == Scope::changing_peers ? ProbeDepth::table_only : ProbeDepth::full;
+      workers.emplace_back([this, &targets, &probes, i, deadline, depth] {
+        probes[i] = probe(targets[i], deadline, depth);
+      });
     }
   }
   for (auto& pod : observation.pods) {
@@ -135,9 +278,20 @@ Observation Observer::observe(Deadline deadline) {
       continue;
     }
     auto it = std::lower_bound(targets.begin(), targets.end(), *pod.address);
+    if (it == targets.end() || *it != *pod.address) continue;  // probed above or stood in for
     pod.probe = probes[static_cast<size_t>(it - targets.begin())];
+  }
+  log::debug("observe: dns {} ms, {} probes {} ms{}", std::chrono::duration_cast<Millis>(resolved - started).count(),
+             targets.size(), std::chrono::duration_cast<Millis>(Clock::now() - resolved).count(),
+             narrow ? "" : " (full round)");
+  for (size_t i = 0; i < observation.pods.size(); ++i) {
+    auto& pod = observation.pods[i];
+    if (pod.probe && !pod.probe->from_local_table && !pod.reused) last_probes_[i] = *pod.probe;
     if (!pod.probe) {
-      pod.probe.error().message = fmt::format("{}: {}", pod.pod.name, pod.probe.error().message);
+      last_probes_[i].reset();
+      if (pod.probe.error().message.find(pod.pod.name) == std::string::npos) {
+        pod.probe.error().message = fmt::format("{}: {}", pod.pod.name, pod.probe.error().message);
+      }
     }
   }
   return observation;

@@ -18,6 +18,12 @@ bool overlaps(SlotRange a, SlotRange b) { return a.first <= b.last && b.first <=
 
 std::string short_id(const std::string& id) { return id.substr(0, 8); }
 
+std::string slots_text(const std::vector<SlotRange>& ranges) {
+  std::string out;
+  for (const auto& range : ranges) out += (out.empty() ? "" : ",") + range_text(range);
+  return out;
+}
+
 // Everything the rules below need, computed once per plan.
 class Situation {
  public:
@@ -126,8 +132,9 @@ Action meet_action(const Situation& s, const PodObservation& peer) {
   action.ip = *peer.address;
   action.port = s.topology().port;
   action.bus_port = s.topology().bus_port;
-  action.reason = fmt::format("pod {} answers at {} as node {}, which this node does not know yet", peer.pod.name,
-                              *peer.address, short_id(peer.probe->id));
+  action.reason = fmt::format("pod {} answers at {} as node {}, serving slots {}, and this node does not know it yet",
+                              peer.pod.name, *peer.address, short_id(peer.probe->id),
+                              slots_text(peer.probe->myself().slots));
   return action;
 }
 
@@ -140,16 +147,31 @@ Action replicate_action(const PodObservation& master, std::string reason) {
   return action;
 }
 
-// MEET every pod that answered, is not about to create, and is not in this node's table.
-// A full mesh of MEETs spreads the cluster faster than a star through one seed.
+// MEET the pods that serve slots and that this node does not know, or knows without their
+// slots. Redis hands the sender of a MEET the target's slot claims at once, whereas a node that
+// was only MEETed learns them from a later ping, which gossip can delay by seconds; and a node
+// turns cluster_state:ok only once it knows every slot's owner. So masters MEET every other
+// master (a full mesh among them), and a replica MEETs its own master only: it learns the
+// others through gossip, whose handshakes it starts itself (as the MEET sender), and that keeps
+// the number of MEETs at masters x (masters + replicas) instead of pods squared.
 void plan_meets(const Situation& s, Plan& plan) {
   for (const auto& peer : s.observation().pods) {
     if (&peer == &s.self() || !peer.answered() || !peer.probe->cluster_enabled) continue;
     if (peer.probe->id == s.me().id) continue;  // a second name for this very node
-    if (s.about_to_create(peer)) continue;      // it MEETs us once its slots are claimed
-    if (s.known_to_me(peer.probe->id) != nullptr) continue;
+    const ClusterNode& claimed = peer.probe->myself();
+    if (!claimed.is_live_slot_owner()) continue;
+    if (plan.role == Role::replica && peer.pod.shard != s.self().pod.shard) continue;  // gossip does it
     if (s.handshake_in_progress_with(*peer.address)) continue;
-    plan.actions.push_back(meet_action(s, peer));
+    const ClusterNode* known = s.known_to_me(peer.probe->id);
+    if (known == nullptr) {
+      plan.actions.push_back(meet_action(s, peer));
+    } else if (!peer.probe->from_local_table && known->slots != claimed.slots) {
+      Action action = meet_action(s, peer);
+      action.reason = fmt::format("pod {} (node {}) serves slots {} that this node has not learned yet; a MEET "
+                                  "makes Redis exchange them now instead of at the next ping",
+                                  peer.pod.name, short_id(peer.probe->id), slots_text(claimed.slots));
+      plan.actions.push_back(std::move(action));
+    }
   }
 }
 

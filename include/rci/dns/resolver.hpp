@@ -31,6 +31,8 @@ class Resolver {
   std::vector<Resolution> resolve_all(const std::vector<std::string>& names, Deadline deadline);
 
  private:
+  void run_queries(const std::vector<std::string>& names, std::vector<Resolution>& results, int family,
+                   Deadline deadline);
   struct Impl;
   Impl* impl_;
 };

@@ -16,6 +16,13 @@ namespace rci {
 // One redis-server's answers to the probe commands.
 struct NodeProbe {
   bool cluster_enabled = true;                // false: redis-server runs without cluster-enabled
+  // True when this peer was not asked itself: this pod's own node knows it, connected, at the
+  // address DNS gives, so its entry there stands in for it (`nodes` holds only that entry,
+  // flagged myself). Saves a probe per peer per round once the cluster has formed.
+  bool from_local_table = false;
+  // True when only CLUSTER NODES was asked: `cluster`, `replication` (but is_master) and `keys`
+  // are defaults, not answers.
+  bool table_only = false;
   std::string id;                             // its own node ID (the `myself` line)
   std::vector<redis::ClusterNode> nodes;      // CLUSTER NODES as it sees it
   redis::ClusterInfo cluster;                 // CLUSTER INFO
@@ -32,6 +39,10 @@ struct PodObservation {
   Result<std::string> address = std::unexpected(Error{ErrorKind::internal, "not resolved"});
   // Set when the address resolved and the node answered every probe command.
   Result<NodeProbe> probe = std::unexpected(Error{ErrorKind::internal, "not probed"});
+
+  // True when `probe` is this pod's answer from an earlier round, reused because nothing in it
+  // could change this pod's next step (see Scope::changing_peers).
+  bool reused = false;
 
   bool answered() const { return probe.has_value(); }
   // Why this pod is not usable this round (empty when it answered).

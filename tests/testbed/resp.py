@@ -1,0 +1,110 @@
+"""A minimal RESP2 client over a plain socket: enough to inspect and drive redis-server from tests
+without redis-py (PyPI is out of reach) and without putting a password on any command line.
+"""
+
+import socket
+
+
+class RespError(Exception):
+    """An error reply from the server, e.g. 'NOAUTH Authentication required.'."""
+
+
+class ProtocolError(Exception):
+    """The connection closed or sent something that is not RESP."""
+
+
+def encode_command(args) -> bytes:
+    """Encodes one command as a RESP array of bulk strings."""
+    out = [b"*%d\r\n" % len(args)]
+    for arg in args:
+        if isinstance(arg, bytes):
+            data = arg
+        else:
+            data = str(arg).encode()
+        out.append(b"$%d\r\n%s\r\n" % (len(data), data))
+    return b"".join(out)
+
+
+class RespClient:
+    """One connection to one redis-server. Replies come back as Python values: str for simple and
+    bulk strings, int, None for nulls, lists for arrays; an error reply raises RespError (inside
+    an array it is returned as a RespError value instead).
+    """
+
+    def __init__(self, host, port, password=None, user=None, timeout=2.0):
+        self.address = f"{host}:{port}"
+        self._sock = socket.create_connection((host, port), timeout=timeout)
+        self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._reader = self._sock.makefile("rb")
+        if password:
+            if user:
+                self.command("AUTH", user, password)
+            else:
+                self.command("AUTH", password)
+
+    def close(self):
+        try:
+            self._reader.close()
+        finally:
+            self._sock.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def command(self, *args):
+        """Sends one command and returns its reply."""
+        self._sock.sendall(encode_command(args))
+        reply = self._read_reply()
+        if isinstance(reply, RespError):
+            raise reply
+        return reply
+
+    def pipeline(self, commands):
+        """Sends many commands in one write and returns their replies in order (errors as values):
+        writing thousands of keys one round trip at a time would dominate a test's run time.
+        """
+        self._sock.sendall(b"".join(encode_command(c) for c in commands))
+        return [self._read_reply() for _ in commands]
+
+    def _read_line(self) -> bytes:
+        line = self._reader.readline()
+        if not line.endswith(b"\r\n"):
+            raise ProtocolError(f"{self.address}: connection closed")
+        return line[:-2]
+
+    def _read_reply(self):
+        line = self._read_line()
+        kind, rest = line[:1], line[1:]
+        if kind == b"+":
+            return rest.decode(errors="replace")
+        if kind == b"-":
+            return RespError(rest.decode(errors="replace"))
+        if kind == b":":
+            return int(rest)
+        if kind == b"$":
+            length = int(rest)
+            if length < 0:
+                return None
+            data = self._reader.read(length + 2)
+            if len(data) != length + 2:
+                raise ProtocolError(f"{self.address}: connection closed inside a bulk string")
+            return data[:-2].decode(errors="replace")
+        if kind == b"*":
+            count = int(rest)
+            if count < 0:
+                return None
+            return [self._read_reply() for _ in range(count)]
+        raise ProtocolError(f"{self.address}: unexpected reply line {line!r}")
+
+
+def parse_info(text: str) -> dict:
+    """Parses INFO / CLUSTER INFO output ('key:value' lines) into a dict of strings."""
+    fields = {}
+    for line in text.splitlines():
+        if ":" in line and not line.startswith("#"):
+            key, _, value = line.partition(":")
+            fields[key.strip()] = value.strip()
+    return fields

@@ -1,0 +1,613 @@
+"""A Kubernetes-less test bed for redis-cluster-init: real redis-servers as "pods" on their own
+loopback addresses, a real dnsmasq serving the headless service's records, and the real binary.
+
+    with TestBed("cold_start") as bed:
+        cluster = bed.cluster(shards=3, replicas=1)
+        cluster.start()                          # DNS records + redis-servers, waits until ready
+        runs = cluster.bootstrap_all()           # the binary's `bootstrap` for every pod
+        cluster.wait_bootstraps(runs)            # every one must exit 0
+        check_cluster(cluster)                   # independent judgement of the result
+
+Layout: one scratch directory per bed; one loopback /24 per bed (127.a.b.0, never 127.0.0.1,
+where a system redis may listen); one directory per pod holding its redis.conf, nodes.conf, logs
+and the binary's captured output. Every process is a child in its own process group and is
+stopped when the bed closes, whatever happened.
+"""
+
+import hashlib
+import os
+import random
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+import procs
+from cluster_check import ClusterCheckError, check_cluster, observe_pod  # noqa: F401 (re-export)
+from dnsmasq import Dnsmasq, dns_query  # noqa: F401 (re-export)
+from procs import ProcessRegistry
+from resp import ProtocolError, RespClient, RespError, parse_info
+from slots import key_slot, shard_slot_range  # noqa: F401 (re-export)
+
+REDIS_PORT = 6379
+REDIS_BUS_PORT = 16379
+
+# Every environment variable the binary reads: cleared before each run so the developer's own
+# environment (HOSTNAME in a container, say) cannot change what a test means.
+BINARY_ENV_VARS = ("POD_NAME", "HOSTNAME", "POD_IP", "GOVERNING_SERVICE", "POD_NAMESPACE",
+                   "CLUSTER_DOMAIN", "SHARDS", "REPLICAS", "REDIS_PORT", "REDIS_BUS_PORT",
+                   "DNS_SERVER", "REDIS_PASSWORD_FILE", "REDIS_PASSWORD", "REDISCLI_AUTH",
+                   "REDIS_USER", "BOOTSTRAP_TIMEOUT", "LOG_FORMAT", "LOG_LEVEL")
+
+_SECRET_VARS = ("REDIS_PASSWORD", "REDISCLI_AUTH")
+
+
+def binary_env(extra=None) -> dict:
+    """The environment for a run of the binary: ours minus everything it would read, plus
+    `extra`."""
+    env = {k: v for k, v in os.environ.items() if k not in BINARY_ENV_VARS}
+    env.update(extra or {})
+    return env
+
+
+# Log lines that say nothing about a failure and would crowd out the ones that do in a tail:
+# redis-server's start-up chatter and the binary's debug trace of every command it sends.
+_NOISE = ("WARNING Memory overcommit", "oO0OoO0OoO0Oo", "Configuration loaded",
+          "monotonic clock", "Server initialized")
+_COMMAND_TRACE = re.compile(r" debug \S+:\d+: [A-Z]")
+
+
+def _tail(path: str, lines: int) -> str:
+    """The last `lines` informative lines of a log file (display only, never asserted on)."""
+    try:
+        with open(path, errors="replace") as f:
+            kept = [line for line in f.read().splitlines()
+                    if not any(n in line for n in _NOISE) and not _COMMAND_TRACE.search(line)]
+    except FileNotFoundError:
+        return "(no file)"
+    return "\n".join(kept[-lines:])
+
+
+def _indent(text: str, prefix="    ") -> str:
+    return "\n".join(prefix + line for line in text.splitlines()) or prefix + "(empty)"
+
+
+class BinaryRun:
+    """One run of the binary for one pod; stdout and stderr go to files in the pod's directory
+    (numbered, so reruns keep earlier output).
+    """
+
+    def __init__(self, pod, argv, env, proc, stdout_path, stderr_path):
+        self.pod = pod
+        self.argv = argv
+        self.env = env
+        self.proc = proc
+        self.stdout_path = stdout_path
+        self.stderr_path = stderr_path
+        self.started = time.monotonic()
+        self.finished = None
+        # A waiter thread stamps the exit time when it happens, not when a test gets round to
+        # looking: run times are part of what the tests report.
+        threading.Thread(target=self._stamp_exit, daemon=True).start()
+
+    def _stamp_exit(self) -> None:
+        self.proc.wait()
+        self.finished = time.monotonic()
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def poll(self):
+        """The exit status, or None while it runs."""
+        status = self.proc.poll()
+        if status is not None and self.finished is None:
+            self.finished = time.monotonic()
+        return status
+
+    @property
+    def returncode(self):
+        return self.poll()
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds from start to exit (or until now while it runs)."""
+        self.poll()
+        return (self.finished or time.monotonic()) - self.started
+
+    def wait(self, timeout: float) -> int:
+        """Waits for the exit status; raises TimeoutError (leaving it running) after `timeout`."""
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise TimeoutError(f"{self.pod.name}: bootstrap still running after {timeout:.0f}s\n"
+                               f"{self.describe()}") from None
+        self.poll()
+        return self.proc.returncode
+
+    def kill(self) -> None:
+        procs.kill(self.proc)
+        self.poll()
+
+    @property
+    def stdout(self) -> str:
+        with open(self.stdout_path, errors="replace") as f:
+            return f.read()
+
+    @property
+    def stderr(self) -> str:
+        with open(self.stderr_path, errors="replace") as f:
+            return f.read()
+
+    def describe(self, lines=40) -> str:
+        status = self.poll()
+        state = "running" if status is None else f"exit {status}"
+        env = " ".join(f"{k}={'(redacted)' if k in _SECRET_VARS else v}"
+                       for k, v in self.env.items())
+        command = f"{env} {' '.join(self.argv[1:])}".strip()
+        return (f"{self.pod.label}: {command} -> {state} after {self.elapsed:.1f}s"
+                f"\n  stderr ({self.stderr_path}):\n{_indent(_tail(self.stderr_path, lines))}"
+                f"\n  stdout:\n{_indent(_tail(self.stdout_path, 10))}")
+
+
+class Pod:
+    """One redis-server standing in for a StatefulSet pod `<prefix>-shard<S>-<O>`."""
+
+    def __init__(self, cluster, shard: int, ordinal: int, ip: str):
+        self.cluster = cluster
+        self.shard = shard
+        self.ordinal = ordinal
+        self.ip = ip
+        self.port = REDIS_PORT
+        self.bus_port = REDIS_BUS_PORT
+        self.name = f"{cluster.prefix}-shard{shard}-{ordinal}"
+        self.dir = os.path.join(cluster.dir, self.name)
+        self.proc = None
+        self.runs = []  # every BinaryRun, oldest first
+        os.makedirs(self.dir, exist_ok=True)
+
+    def __repr__(self):
+        return f"Pod({self.label} {self.ip})"
+
+    @property
+    def label(self) -> str:
+        """The pod name, qualified by namespace when a bed holds several clusters."""
+        return f"{self.cluster.namespace}/{self.name}"
+
+    @property
+    def dns_name(self) -> str:
+        return self.cluster.dns_name(self.name)
+
+    @property
+    def config_path(self) -> str:
+        return os.path.join(self.dir, "redis.conf")
+
+    @property
+    def nodes_conf_path(self) -> str:
+        return os.path.join(self.dir, "nodes.conf")
+
+    @property
+    def log_path(self) -> str:
+        return os.path.join(self.dir, "redis.log")
+
+    # --- DNS ------------------------------------------------------------------------------------
+
+    def publish(self) -> None:
+        """Adds (or updates) this pod's A record, as Kubernetes does once the pod has an IP."""
+        self.cluster.bed.dns.set_record(self.dns_name, self.ip)
+
+    def unpublish(self) -> None:
+        """Removes this pod's A record: its name then answers NXDOMAIN."""
+        self.cluster.bed.dns.remove_record(self.dns_name)
+
+    # --- redis-server ---------------------------------------------------------------------------
+
+    def write_config(self) -> None:
+        """redis.conf for this pod. cluster-announce-ip is required on loopback aliases (the bus
+        would otherwise connect from 127.0.0.1); the diskless sync delay would make every replica
+        link 5 s late; the password goes in the file, never on a command line.
+        """
+        lines = [
+            f"bind {self.ip}",
+            f"port {self.port}",
+            "cluster-enabled yes",
+            "cluster-config-file nodes.conf",
+            f"cluster-node-timeout {self.cluster.node_timeout_ms}",
+            f"cluster-announce-ip {self.ip}",
+            f"dir {self.dir}",
+            "daemonize no",
+            f"logfile {self.log_path}",
+            "protected-mode no",
+            "repl-diskless-sync-delay 0",
+            "appendonly no",
+            'save ""',
+        ]
+        if self.cluster.password:
+            lines += [f"requirepass {self.cluster.password}",
+                      f"masterauth {self.cluster.password}"]
+        with open(self.config_path, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        os.chmod(self.config_path, 0o600)
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def start(self, wait=True) -> None:
+        """Starts redis-server (config rewritten first, so a moved pod binds its new address)."""
+        if self.running:
+            raise RuntimeError(f"{self.label}: redis-server already running")
+        self.write_config()
+        with open(os.path.join(self.dir, "redis.stdout"), "ab") as out:
+            self.proc = self.cluster.bed.registry.spawn(["redis-server", self.config_path],
+                                                        stdout=out, stderr=subprocess.STDOUT,
+                                                        cwd=self.dir)
+        if wait:
+            self.wait_ready()
+
+    def wait_ready(self, timeout=10.0) -> None:
+        """Waits until redis-server answers PING (not LOADING), polling every 20 ms."""
+        deadline = time.monotonic() + timeout
+        last_error = "not started"
+        while time.monotonic() < deadline:
+            if self.proc is None or self.proc.poll() is not None:
+                status = None if self.proc is None else self.proc.returncode
+                raise RuntimeError(f"{self.label}: redis-server exited with status {status}\n"
+                                   f"{_indent(_tail(self.log_path, 20))}")
+            try:
+                if self.command("PING", timeout=0.5) == "PONG":
+                    return
+            except (OSError, RespError, ProtocolError) as error:
+                last_error = str(error)
+            time.sleep(0.02)
+        raise TimeoutError(f"{self.label}: redis-server at {self.ip}:{self.port} not ready after "
+                           f"{timeout}s: {last_error}\n{_indent(_tail(self.log_path, 20))}")
+
+    def stop(self) -> None:
+        """Clean shutdown (SIGTERM): redis-server saves nodes.conf and exits."""
+        if self.proc is not None:
+            procs.stop(self.proc, grace=10.0)
+
+    def kill(self) -> None:
+        """A crash (SIGKILL): nothing is flushed."""
+        if self.proc is not None:
+            procs.kill(self.proc)
+
+    def restart(self, *, crash=False, new_ip=False, keep_nodes_conf=True, keep_data=True,
+                publish=True) -> None:
+        """Stops (or kills) the pod and starts it again, optionally as Kubernetes may bring it
+        back: at a new address (its DNS record rewritten when `publish`), without nodes.conf, or
+        with an empty volume.
+        """
+        if crash:
+            self.kill()
+        else:
+            self.stop()
+        if new_ip:
+            self.ip = self.cluster.bed.allocate_ip()
+        if not keep_data:
+            for entry in os.listdir(self.dir):
+                if entry.endswith((".rdb", ".aof")) or entry == "appendonlydir":
+                    path = os.path.join(self.dir, entry)
+                    shutil.rmtree(path) if os.path.isdir(path) else os.unlink(path)
+        if not keep_nodes_conf or not keep_data:
+            try:
+                os.unlink(self.nodes_conf_path)
+            except FileNotFoundError:
+                pass
+        if publish:
+            self.publish()
+        self.start()
+
+    def client(self, timeout=2.0) -> RespClient:
+        return RespClient(self.ip, self.port, password=self.cluster.password, timeout=timeout)
+
+    def command(self, *args, timeout=2.0):
+        """Runs one command on this pod's redis-server (authenticated when the cluster has a
+        password) and returns the reply."""
+        with self.client(timeout=timeout) as client:
+            return client.command(*args)
+
+    def info(self, section="replication") -> dict:
+        return parse_info(self.command("INFO", section))
+
+    def node_id(self) -> str:
+        return self.command("CLUSTER", "MYID")
+
+    # --- the binary -----------------------------------------------------------------------------
+
+    def password_file(self) -> str:
+        """A 0600 file holding the cluster password, as a mounted Secret would."""
+        path = os.path.join(self.dir, "password")
+        with open(path, "w") as f:
+            f.write(self.cluster.password + "\n")
+        os.chmod(path, 0o600)
+        return path
+
+    def invocation(self, subcommand="bootstrap", *, timeout=60, log_level="debug",
+                   options_via="flags", password_via="file", extra_args=(), extra_env=None):
+        """argv and the environment variables to set for running the binary as this pod.
+
+        options_via: "flags" passes every option on the command line, "env" only through the
+        environment variables a Kubernetes manifest would set.
+        password_via: "file" (--password-file / REDIS_PASSWORD_FILE), "env" (REDIS_PASSWORD),
+        "rediscli_auth" (REDISCLI_AUTH) or None (no password given).
+        """
+        cluster, bed = self.cluster, self.cluster.bed
+        options = {
+            "--pod-name": ("POD_NAME", self.name),
+            "--pod-ip": ("POD_IP", self.ip),
+            "--service": ("GOVERNING_SERVICE", cluster.service),
+            "--namespace": ("POD_NAMESPACE", cluster.namespace),
+            "--cluster-domain": ("CLUSTER_DOMAIN", bed.cluster_domain),
+            "--shards": ("SHARDS", str(cluster.shards)),
+            "--replicas": ("REPLICAS", str(cluster.replicas)),
+            "--dns-server": ("DNS_SERVER", bed.dns.server_arg),
+            "--timeout": ("BOOTSTRAP_TIMEOUT", str(timeout)),
+            "--log-level": ("LOG_LEVEL", log_level),
+        }
+        if cluster.password and password_via == "file":
+            options["--password-file"] = ("REDIS_PASSWORD_FILE", self.password_file())
+        argv = [bed.binary, subcommand]
+        env = {}
+        for flag, (variable, value) in options.items():
+            if options_via == "flags":
+                argv += [flag, value]
+            elif options_via == "env":
+                env[variable] = value
+            else:
+                raise ValueError(f"options_via must be 'flags' or 'env', not {options_via!r}")
+        if cluster.password and password_via == "env":
+            env["REDIS_PASSWORD"] = cluster.password
+        elif cluster.password and password_via == "rediscli_auth":
+            env["REDISCLI_AUTH"] = cluster.password
+        env.update(extra_env or {})
+        return argv + list(extra_args), env
+
+    def bootstrap(self, **kwargs) -> BinaryRun:
+        """Starts `redis-cluster-init bootstrap` for this pod in the background (see
+        invocation() for the keyword arguments)."""
+        return self.launch("bootstrap", **kwargs)
+
+    def launch(self, subcommand, **kwargs) -> BinaryRun:
+        """Starts any subcommand for this pod in the background."""
+        return self.launch_argv(*self.invocation(subcommand, **kwargs))
+
+    def launch_argv(self, argv, env=None) -> BinaryRun:
+        """Starts the binary with exactly `argv` and, of the variables it reads, only those in
+        `env`; output goes to <subcommand>-<n>.stdout/.stderr in the pod's directory."""
+        number = len(self.runs) + 1
+        stem = os.path.join(self.dir, f"{argv[1] if len(argv) > 1 else 'run'}-{number}")
+        with open(stem + ".stdout", "wb") as out, open(stem + ".stderr", "wb") as err:
+            proc = self.cluster.bed.registry.spawn(argv, stdout=out, stderr=err,
+                                                   env=binary_env(env))
+        run = BinaryRun(self, argv, dict(env or {}), proc, stem + ".stdout", stem + ".stderr")
+        self.runs.append(run)
+        return run
+
+    def run_binary(self, subcommand, timeout=30.0, **kwargs) -> BinaryRun:
+        """Runs a subcommand (status, discover, plan, ...) to completion and returns the run."""
+        run = self.launch(subcommand, **kwargs)
+        run.wait(timeout)
+        return run
+
+    def diagnostics(self, lines=25) -> str:
+        state = "running" if self.running else "stopped"
+        text = [f"=== {self.label} ({self.ip}, redis-server {state}) ==="]
+        for run in self.runs[-2:]:
+            text.append(run.describe(lines))
+        text.append(f"  redis.log:\n{_indent(_tail(self.log_path, 12))}")
+        return "\n".join(text)
+
+
+class Cluster:
+    """The pods of one Redis Cluster (one set of StatefulSets behind one governing service)."""
+
+    def __init__(self, bed, shards, replicas, *, prefix="redis", namespace="default",
+                 service=None, password=None, node_timeout_ms=15000):
+        self.bed = bed
+        self.shards = shards
+        self.replicas = replicas
+        self.prefix = prefix
+        self.namespace = namespace
+        self.service = service or f"{prefix}-pods"
+        self.password = password
+        self.node_timeout_ms = node_timeout_ms
+        self.dir = os.path.join(bed.dir, namespace)
+        self.pods = [Pod(self, shard, ordinal, bed.allocate_ip())
+                     for shard in range(shards) for ordinal in range(replicas + 1)]
+
+    @property
+    def label(self) -> str:
+        return f"{self.namespace}/{self.prefix}"
+
+    def dns_name(self, pod_name: str) -> str:
+        return f"{pod_name}.{self.service}.{self.namespace}.svc.{self.bed.cluster_domain}"
+
+    def pod(self, shard: int, ordinal: int) -> Pod:
+        return self.pods[shard * (self.replicas + 1) + ordinal]
+
+    def shard_pods(self, shard: int) -> list:
+        return [p for p in self.pods if p.shard == shard]
+
+    def start(self, pods=None, publish=True) -> None:
+        """Publishes DNS records and starts redis-servers (all at once), then waits until each
+        answers."""
+        pods = self.pods if pods is None else pods
+        for pod in pods:
+            if publish:
+                pod.publish()
+            pod.start(wait=False)
+        for pod in pods:
+            pod.wait_ready()
+
+    def bootstrap_all(self, pods=None, **kwargs) -> list:
+        """Launches `bootstrap` for every pod (or `pods`) back to back, without waiting."""
+        return [pod.bootstrap(**kwargs) for pod in (self.pods if pods is None else pods)]
+
+    def wait_bootstraps(self, runs, timeout=90.0, expect=0) -> None:
+        """Waits for every run and raises, with each offender's output, unless all exit with
+        `expect`."""
+        deadline = time.monotonic() + timeout
+        offenders = []
+        for run in runs:
+            try:
+                status = run.wait(max(0.1, deadline - time.monotonic()))
+            except TimeoutError:
+                status = None
+            if status != expect:
+                offenders.append(run)
+        if offenders:
+            raise AssertionError(
+                f"{len(offenders)} of {len(runs)} bootstrap run(s) did not exit {expect}:\n"
+                + "\n".join(run.describe() for run in offenders))
+
+    def masters(self) -> list:
+        """Pods whose redis-server currently says role:master."""
+        return [p for p in self.pods if p.running and p.info("replication")["role"] == "master"]
+
+    def slot_owners(self) -> dict:
+        """slot -> (ip, port) of its master, from CLUSTER SLOTS of the first running pod."""
+        pod = next(p for p in self.pods if p.running)
+        owners = {}
+        for entry in pod.command("CLUSTER", "SLOTS"):
+            first, last, master = entry[0], entry[1], entry[2]
+            for slot in range(first, last + 1):
+                owners[slot] = (master[0], master[1])
+        return owners
+
+    def write_keys(self, count: int, prefix="key") -> None:
+        """Writes keys prefix:0..count-1 (value = key name), each straight to the master of its
+        slot (CRC16 computed here), pipelined per master. A MOVED reply fails the test: it means
+        the bed and the cluster disagree on who serves a slot.
+        """
+        owners = self.slot_owners()
+        batches = {}
+        for i in range(count):
+            key = f"{prefix}:{i}"
+            batches.setdefault(owners[key_slot(key)], []).append(("SET", key, key))
+        for (ip, port), commands in batches.items():
+            with RespClient(ip, port, password=self.password, timeout=10.0) as client:
+                for reply in client.pipeline(commands):
+                    if isinstance(reply, RespError):
+                        raise AssertionError(f"writing keys to {ip}:{port}: {reply}")
+
+    def count_keys(self) -> int:
+        """Total keys in the cluster: the sum of DBSIZE over masters."""
+        return sum(p.command("DBSIZE") for p in self.masters())
+
+    def wait_replicas_synced(self, timeout=30.0) -> None:
+        """Waits until every replica holds as many keys as its master."""
+        deadline = time.monotonic() + timeout
+        while True:
+            lagging = []
+            for master in self.masters():
+                keys = master.command("DBSIZE")
+                for replica in self.shard_pods(master.shard):
+                    if replica is not master and replica.command("DBSIZE") != keys:
+                        lagging.append(f"{replica.name} ({replica.command('DBSIZE')} keys, "
+                                       f"{master.name} has {keys})")
+            if not lagging:
+                return
+            if time.monotonic() >= deadline:
+                raise AssertionError(f"replicas not in sync after {timeout}s: {lagging}")
+            time.sleep(0.05)
+
+    def diagnostics(self) -> str:
+        return "\n".join(p.diagnostics() for p in self.pods)
+
+
+def _pick_network(name: str) -> tuple:
+    """A random 127.a.b.0/24 (salted by the test's name) whose first pod address is free on
+    the Redis ports: beds of concurrent test runs must not collide, and 127.0.0.0/16 is left
+    alone for system services.
+    """
+    seed = hashlib.sha256(f"{name}:{os.getpid()}:{time.time_ns()}".encode()).digest()
+    rng = random.Random(seed)
+    for _ in range(50):
+        a, b = rng.randrange(16, 250), rng.randrange(0, 256)
+        if _ports_free(f"127.{a}.{b}.10"):
+            return a, b
+    raise RuntimeError("no free loopback network found")
+
+
+def _ports_free(ip: str) -> bool:
+    for port in (REDIS_PORT, REDIS_BUS_PORT):
+        with socket.socket() as sock:
+            try:
+                sock.bind((ip, port))
+            except OSError:
+                return False
+    return True
+
+
+class TestBed:
+    """Scratch directory, loopback network and dnsmasq for one test; a context manager that
+    stops everything it started on exit and, on failure, prints every pod's logs and keeps the
+    scratch directory for a post-mortem.
+    """
+
+    __test__ = False  # not a pytest class
+
+    def __init__(self, name: str, *, cluster_domain="cluster.local", binary=None):
+        self.name = name
+        self.cluster_domain = cluster_domain
+        self.binary = binary or os.environ.get("RCI_BINARY", "")
+        self.registry = ProcessRegistry()
+        self.clusters = []
+        self.dir = None
+        self.dns = None
+        self._net = None
+        self._next_host = 10
+
+    def __enter__(self):
+        self.dir = tempfile.mkdtemp(prefix=f"rci-{self.name}-")
+        self._net = _pick_network(self.name)
+        print(f"[bed] {self.name}: dir {self.dir}, network 127.{self._net[0]}.{self._net[1]}.0/24",
+              flush=True)
+        try:
+            self.dns = Dnsmasq(self.dir, self.cluster_domain, self.registry)
+            self.dns.start()
+        except BaseException:
+            self.registry.stop_all()
+            raise
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        failed = exc_type is not None
+        if failed:
+            print(self.diagnostics(), file=sys.stderr, flush=True)
+        self.registry.stop_all()
+        if failed or os.environ.get("RCI_KEEP_BED"):
+            print(f"[bed] kept {self.dir}", file=sys.stderr, flush=True)
+        else:
+            shutil.rmtree(self.dir, ignore_errors=True)
+        return False
+
+    def allocate_ip(self) -> str:
+        """A loopback address no pod of this bed has used before: a moved pod never gets an
+        address that another pod's nodes.conf may still remember."""
+        a, b = self._net
+        host = self._next_host
+        self._next_host += 1
+        if host > 250:
+            raise RuntimeError("test bed ran out of addresses")
+        return f"127.{a}.{b}.{host}"
+
+    def cluster(self, shards, replicas, **kwargs) -> Cluster:
+        """A new cluster of shards x (1 + replicas) pods (see Cluster for keyword arguments);
+        nothing is started yet."""
+        cluster = Cluster(self, shards, replicas, **kwargs)
+        self.clusters.append(cluster)
+        return cluster
+
+    def diagnostics(self) -> str:
+        parts = [f"[bed] diagnostics for {self.name} ({self.dir})"]
+        parts += [c.diagnostics() for c in self.clusters]
+        if self.dns is not None:
+            parts.append(f"=== dnsmasq ===\n{_indent(self.dns.log_tail(15))}")
+        return "\n".join(parts)
