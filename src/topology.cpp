@@ -11,8 +11,9 @@ namespace rci {
 SlotRange shard_slot_range(int shard, int shards) {
   // The same split as `redis-cli --cluster create`, so a cluster made by either tool looks
   // the same (3 shards: 0-5460, 5461-10922, 10923-16383).
-  const double per_shard = static_cast<double>(cluster_slots) / shards;
-  double cursor = 0;
+  // redis-cli computes in float; double would drift by a slot from 78 shards on.
+  const float per_shard = static_cast<float>(cluster_slots) / static_cast<float>(shards);
+  float cursor = 0;
   int first = 0;
   for (int i = 0;; ++i) {
     int last = static_cast<int>(std::lround(cursor + per_shard - 1));

@@ -62,7 +62,7 @@ void Socket::close() {
   fd_ = -1;
 }
 
-Result<Socket> Socket::connect(const Endpoint& endpoint, Deadline deadline) {
+Result<Socket> Socket::start_connect(const Endpoint& endpoint) {
   sockaddr_storage storage{};
   socklen_t length = 0;
   int family = AF_INET;
@@ -89,21 +89,30 @@ Result<Socket> Socket::connect(const Endpoint& endpoint, Deadline deadline) {
   Socket socket(fd, endpoint);
   int one = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&storage), length) != 0) {
-    if (errno != EINPROGRESS) {
-      return fail(ErrorKind::io, fmt::format("{}: connect: {}", endpoint.to_string(), errno_text(errno)));
-    }
-    if (auto ready = wait_for(fd, POLLOUT, deadline, endpoint, "connecting"); !ready) {
-      return std::unexpected(ready.error());
-    }
-    int err = 0;
-    socklen_t err_len = sizeof(err);
-    ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &err_len);
-    if (err != 0) {
-      return fail(ErrorKind::io, fmt::format("{}: connect: {}", endpoint.to_string(), errno_text(err)));
-    }
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&storage), length) != 0 && errno != EINPROGRESS) {
+    return fail(ErrorKind::io, fmt::format("{}: connect: {}", endpoint.to_string(), errno_text(errno)));
   }
+  return socket;
+}
+
+Result<void> Socket::finish_connect() {
+  int err = 0;
+  socklen_t err_len = sizeof(err);
+  ::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &err_len);
+  if (err != 0) {
+    close();
+    return fail(ErrorKind::io, fmt::format("{}: connect: {}", endpoint_.to_string(), errno_text(err)));
+  }
+  return {};
+}
+
+Result<Socket> Socket::connect(const Endpoint& endpoint, Deadline deadline) {
+  auto socket = start_connect(endpoint);
+  if (!socket) return socket;
+  if (auto ready = wait_for(socket->fd_, POLLOUT, deadline, endpoint, "connecting"); !ready) {
+    return std::unexpected(ready.error());
+  }
+  if (auto connected = socket->finish_connect(); !connected) return std::unexpected(connected.error());
   return socket;
 }
 
@@ -124,6 +133,28 @@ Result<void> Socket::send_all(std::string_view data, Deadline deadline) {
     return fail(ErrorKind::io, fmt::format("{}: send: {}", endpoint_.to_string(), errno_text(err)));
   }
   return {};
+}
+
+Result<bool> Socket::receive_available(std::string& buffer) {
+  char chunk[16384];
+  bool got = false;
+  while (true) {
+    ssize_t n = ::recv(fd_, chunk, sizeof(chunk), MSG_DONTWAIT);
+    if (n > 0) {
+      buffer.append(chunk, static_cast<size_t>(n));
+      got = true;
+      continue;
+    }
+    if (n == 0) {
+      close();
+      return fail(ErrorKind::closed, fmt::format("{}: connection closed by the server", endpoint_.to_string()));
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return got;
+    if (errno == EINTR) continue;
+    int err = errno;
+    close();
+    return fail(ErrorKind::io, fmt::format("{}: recv: {}", endpoint_.to_string(), errno_text(err)));
+  }
 }
 
 Result<void> Socket::receive_some(std::string& buffer, Deadline deadline) {

@@ -1,10 +1,10 @@
 #include "rci/observe/observer.hpp"
 
 #include <fmt/format.h>
+#include <poll.h>
 
 #include <algorithm>
 #include <set>
-#include <thread>
 
 #include "rci/util/log.hpp"
 
@@ -61,20 +61,18 @@ void Observer::drop_connection(const std::string& address) {
   connections_.erase(address);
 }
 
-Result<NodeProbe> Observer::probe(const std::string& address, Deadline /*deadline*/, ProbeDepth depth) {
-  auto conn = connection(address);
-  if (!conn) return std::unexpected(conn.error());
+namespace {
+
+std::vector<std::vector<std::string>> probe_commands(ProbeDepth depth) {
   std::vector<std::vector<std::string>> commands = {{"CLUSTER", "NODES"}};
   if (depth == ProbeDepth::full) {
     commands.insert(commands.end(), {{"CLUSTER", "INFO"}, {"INFO", "replication"}, {"DBSIZE"}});
   }
-  auto replies = (*conn)->pipeline(commands);
-  if (!replies) {
-    drop_connection(address);
-    return std::unexpected(replies.error());
-  }
-  const auto& r = *replies;
-  std::string where = net::Endpoint{address, options_.port}.to_string();
+  return commands;
+}
+
+// Turns the replies to probe_commands() into a NodeProbe; `where` names the node.
+Result<NodeProbe> interpret_probe(const std::vector<redis::Reply>& r, ProbeDepth depth, const std::string& where) {
   for (const auto& reply : r) {
     if (!reply.is_error()) continue;
     if (reply.str.find("cluster support disabled") != std::string::npos) {
@@ -95,6 +93,133 @@ Result<NodeProbe> Observer::probe(const std::string& address, Deadline /*deadlin
                                          : make_table_probe(r[0].str);
   if (!probe) return fail(probe.error().kind, fmt::format("{}: {}", where, probe.error().message));
   return probe;
+}
+
+}  // namespace
+
+Result<NodeProbe> Observer::probe(const std::string& address, Deadline /*deadline*/, ProbeDepth depth) {
+  return std::move(probe_all({address}, depth).front());
+}
+
+std::vector<Result<NodeProbe>> Observer::probe_all(const std::vector<std::string>& addresses, ProbeDepth depth) {
+  // One poll loop drives every connection: a hundred peers cost one thread and about one
+  // round trip, and kept connections skip the TCP handshake and AUTH.
+  enum class Phase { connecting, awaiting_replies, done };
+  struct Task {
+    Phase phase = Phase::connecting;
+    std::optional<net::Socket> socket;           // while connecting
+    std::shared_ptr<redis::Connection> connection;  // once connected
+    bool sent_auth = false;
+    Clock::time_point deadline;
+  };
+  const auto commands = probe_commands(depth);
+  const bool with_auth = !options_.credentials.password.empty();
+  std::vector<Result<NodeProbe>> results(addresses.size(), fail(ErrorKind::internal, "not probed"));
+  std::vector<Task> tasks(addresses.size());
+  auto where = [&](size_t i) { return net::Endpoint{addresses[i], options_.port}.to_string(); };
+  auto finish = [&](size_t i, Result<NodeProbe> result) {
+    if (!result && result.error().kind != ErrorKind::reply && result.error().kind != ErrorKind::auth) {
+      drop_connection(addresses[i]);
+    }
+    results[i] = std::move(result);
+    tasks[i].phase = Phase::done;
+  };
+  auto send = [&](size_t i) {
+    auto& task = tasks[i];
+    auto batch = commands;
+    if (task.sent_auth) {
+      std::vector<std::string> auth = {"AUTH"};
+      if (!options_.credentials.user.empty()) auth.push_back(options_.credentials.user);
+      auth.push_back(options_.credentials.password);
+      batch.insert(batch.begin(), auth);
+    }
+    if (auto sent = task.connection->send_commands(batch); !sent) return finish(i, std::unexpected(sent.error()));
+    task.phase = Phase::awaiting_replies;
+    task.deadline = Clock::now() + options_.command_timeout;
+  };
+
+  for (size_t i = 0; i < addresses.size(); ++i) {
+    {
+      std::lock_guard lock(mutex_);
+      if (auto it = connections_.find(addresses[i]); it != connections_.end() && it->second->is_open()) {
+        tasks[i].connection = it->second;
+      }
+    }
+    if (tasks[i].connection) {
+      send(i);
+      continue;
+    }
+    auto socket = net::Socket::start_connect(net::Endpoint{addresses[i], options_.port});
+    if (!socket) {
+      finish(i, std::unexpected(socket.error()));
+      continue;
+    }
+    tasks[i].socket = std::move(*socket);
+    tasks[i].deadline = Clock::now() + options_.connect_timeout;
+  }
+
+  while (true) {
+    std::vector<pollfd> fds;
+    std::vector<size_t> owners;
+    auto next_deadline = Clock::time_point::max();
+    for (size_t i = 0; i < tasks.size(); ++i) {
+      auto& task = tasks[i];
+      if (task.phase == Phase::done) continue;
+      if (Clock::now() >= task.deadline) {
+        finish(i, fail(ErrorKind::timeout, fmt::format("{}: timed out {}", where(i),
+                                                       task.phase == Phase::connecting ? "connecting"
+                                                                                       : "waiting for a reply")));
+        continue;
+      }
+      next_deadline = std::min(next_deadline, task.deadline);
+      int fd = task.phase == Phase::connecting ? task.socket->fd() : task.connection->fd();
+      fds.push_back(pollfd{fd, static_cast<short>(task.phase == Phase::connecting ? POLLOUT : POLLIN), 0});
+      owners.push_back(i);
+    }
+    if (fds.empty()) break;
+    auto wait = std::chrono::duration_cast<Millis>(next_deadline - Clock::now()).count();
+    int ready = ::poll(fds.data(), fds.size(), static_cast<int>(std::max<long long>(1, wait)));
+    if (ready <= 0) continue;
+    for (size_t k = 0; k < fds.size(); ++k) {
+      if (fds[k].revents == 0) continue;
+      size_t i = owners[k];
+      auto& task = tasks[i];
+      if (task.phase == Phase::connecting) {
+        if (auto connected = task.socket->finish_connect(); !connected) {
+          finish(i, std::unexpected(connected.error()));
+          continue;
+        }
+        redis::Timeouts timeouts{options_.connect_timeout, options_.command_timeout};
+        task.connection = std::make_shared<redis::Connection>(redis::Connection::adopt(std::move(*task.socket), timeouts));
+        task.socket.reset();
+        task.sent_auth = with_auth;
+        {
+          std::lock_guard lock(mutex_);
+          connections_[addresses[i]] = task.connection;
+        }
+        send(i);
+        continue;
+      }
+      const size_t expected = commands.size() + (task.sent_auth ? 1 : 0);
+      auto replies = task.connection->collect(expected);
+      if (!replies) {
+        finish(i, std::unexpected(replies.error()));
+        continue;
+      }
+      if (!replies->has_value()) continue;  // more to come
+      auto& list = **replies;
+      if (task.sent_auth) {
+        if (list.front().is_error()) {
+          drop_connection(addresses[i]);
+          finish(i, fail(ErrorKind::auth, fmt::format("{}: AUTH (redacted): {}", where(i), list.front().str)));
+          continue;
+        }
+        list.erase(list.begin());
+      }
+      finish(i, interpret_probe(list, depth, where(i)));
+    }
+  }
+  return results;
 }
 
 Result<NodeProbe> make_table_probe(const std::string& cluster_nodes) {
@@ -120,30 +245,37 @@ NodeProbe probe_from_local_table(const redis::ClusterNode& entry) {
   return probe;
 }
 
-std::vector<dns::Resolution> Observer::resolve(Deadline deadline) {
+std::vector<dns::Resolution> Observer::resolve(const std::vector<bool>& wanted, Deadline deadline) {
   constexpr auto reuse_for = std::chrono::seconds(5);
-  const bool cache_fresh = Clock::now() - cache_time_ < reuse_for && cached_addresses_.size() == topology_.pods.size();
+  const size_t pod_count = topology_.pods.size();
+  if (cached_addresses_.size() != pod_count) cached_addresses_.assign(pod_count, std::nullopt);
+  const bool cache_fresh = Clock::now() - cache_time_ < reuse_for;
+  if (!cache_fresh) cache_time_ = Clock::now();
+
   std::vector<std::string> names;
   std::vector<size_t> asked;
-  for (size_t i = 0; i < topology_.pods.size(); ++i) {
-    if (cache_fresh && cached_addresses_[i]) continue;
+  for (size_t i = 0; i < pod_count; ++i) {
+    if (!wanted[i] || (cache_fresh && cached_addresses_[i])) continue;
     names.push_back(topology_.pods[i].dns_name);
     asked.push_back(i);
   }
-  auto answers = resolver_.resolve_all(names, deadline.capped(Millis(3000)));
-  if (!cache_fresh) {
-    cached_addresses_.assign(topology_.pods.size(), std::nullopt);
-    cache_time_ = Clock::now();
-  }
+  auto answers = resolver_.resolve_all(names, deadline);
+
   std::vector<dns::Resolution> results;
-  for (size_t i = 0; i < topology_.pods.size(); ++i) {
-    results.push_back(dns::Resolution{topology_.pods[i].dns_name, fail(ErrorKind::internal, "not resolved")});
+  results.reserve(pod_count);
+  for (size_t i = 0; i < pod_count; ++i) {
+    results.push_back(dns::Resolution{topology_.pods[i].dns_name,
+                                      fail(ErrorKind::dns, topology_.pods[i].dns_name + ": not resolved this round")});
     if (cached_addresses_[i]) results[i].address = *cached_addresses_[i];
   }
   for (size_t k = 0; k < asked.size(); ++k) {
     size_t i = asked[k];
     results[i] = std::move(answers[k]);
-    if (results[i].address) cached_addresses_[i] = *results[i].address;
+    if (results[i].address) {
+      cached_addresses_[i] = *results[i].address;
+    } else {
+      cached_addresses_[i].reset();
+    }
   }
   return results;
 }
@@ -189,46 +321,50 @@ std::vector<bool> select_probes(const Topology& topology, int self_index, const 
 }
 
 Observation Observer::observe(Deadline deadline, Scope scope) {
-  Observation observation;
+  const size_t pod_count = topology_.pods.size();
   const auto self_name = format_pod_name(options_.pod.prefix, options_.pod.shard, options_.pod.ordinal);
+  std::optional<size_t> self_index;
+  for (size_t i = 0; i < pod_count; ++i) {
+    if (topology_.pods[i].name == self_name && !options_.pod_ip.empty()) self_index = i;
+  }
+  if (last_probes_.size() != pod_count) last_probes_.assign(pod_count, std::nullopt);
+  const auto started = Clock::now();
+
+  const bool bootstrap_scope = scope == Scope::changing_peers && self_index.has_value();
+  const bool narrow = bootstrap_scope && Clock::now() - last_full_round_ < full_refresh_interval;
+  if (!narrow) last_full_round_ = Clock::now();
+
+  // In the bootstrap loop this node is asked first (its address needs no DNS): its table
+  // decides which peers matter this round.
+  std::optional<Result<NodeProbe>> self_probe;
+  std::vector<bool> wanted(pod_count, true);
+  std::vector<redis::ClusterNode> local_table;
+  if (bootstrap_scope) {
+    self_probe = probe(options_.pod_ip, deadline, ProbeDepth::full);
+    if (*self_probe && (*self_probe)->cluster_enabled) local_table = (*self_probe)->nodes;
+    if (narrow) {
+      wanted = select_probes(topology_, static_cast<int>(*self_index), *self_probe ? &**self_probe : nullptr);
+    }
+    wanted[*self_index] = false;
+  }
+
+  // Only the names of pods to be asked are resolved; the others keep their last answer.
   // A round gets at least a second for DNS even at the deadline, so the last round's answers
   // (which explain a failure) are real answers, not "cut off".
   const Deadline dns_deadline = Deadline::after(std::clamp(deadline.remaining(), Millis(1000), Millis(3000)));
-  const auto started = Clock::now();
-  auto resolutions = resolve(dns_deadline);
+  auto resolutions = resolve(wanted, dns_deadline);
   const auto resolved = Clock::now();
-  if (last_probes_.size() != topology_.pods.size()) last_probes_.assign(topology_.pods.size(), std::nullopt);
 
-  std::optional<size_t> self_index;
-  for (size_t i = 0; i < topology_.pods.size(); ++i) {
-    PodObservation pod_observation;
-    pod_observation.pod = topology_.pods[i];
+  Observation observation;
+  for (size_t i = 0; i < pod_count; ++i) {
+    PodObservation pod;
+    pod.pod = topology_.pods[i];
     // This pod's own address is known without DNS; its record may not be published yet.
-    if (pod_observation.pod.name == self_name && !options_.pod_ip.empty()) {
-      pod_observation.address = options_.pod_ip;
-      self_index = i;
-    } else {
-      pod_observation.address = std::move(resolutions[i].address);
-    }
-    observation.pods.push_back(std::move(pod_observation));
+    pod.address = self_index == i ? Result<std::string>(options_.pod_ip) : std::move(resolutions[i].address);
+    if (self_index == i && self_probe) pod.probe = std::move(*self_probe);
+    observation.pods.push_back(std::move(pod));
   }
 
-  const bool narrow = scope == Scope::changing_peers && self_index.has_value() &&
-                      Clock::now() - last_full_round_ < full_refresh_interval;
-  if (!narrow) last_full_round_ = Clock::now();
-
-  // In the bootstrap loop this node is asked first: its table decides which peers matter.
-  std::vector<bool> wanted(observation.pods.size(), true);
-  std::vector<redis::ClusterNode> local_table;
-  if (scope == Scope::changing_peers && self_index) {
-    auto& self = observation.pods[*self_index];
-    self.probe = probe(*self.address, deadline, ProbeDepth::full);
-    if (self.probe && self.probe->cluster_enabled) local_table = self.probe->nodes;
-    wanted = select_probes(topology_, static_cast<int>(*self_index), self.probe ? &*self.probe : nullptr);
-    if (!narrow) {
-      for (size_t i = 0; i < wanted.size(); ++i) wanted[i] = i != *self_index;
-    }
-  }
   auto connected_entry_at = [&](const std::string& address) -> const redis::ClusterNode* {
     for (const auto& node : local_table) {
       if (!node.myself && node.ip == address && node.port == options_.port && node.link_connected &&
@@ -239,12 +375,12 @@ Observation Observer::observe(Deadline deadline, Scope scope) {
     return nullptr;
   };
 
-  // Probe every wanted distinct address once, all at the same time: one thread per address
-  // keeps each connection used by one thread, and a round costs one round trip.
+  // Probe every wanted distinct address once, all at the same time.
   std::set<std::string> addresses;
-  for (size_t i = 0; i < observation.pods.size(); ++i) {
+  for (size_t i = 0; i < pod_count; ++i) {
     auto& pod = observation.pods[i];
-    if (!pod.address || (self_index && i == *self_index && pod.probe)) continue;
+    if (self_index == i && bootstrap_scope) continue;  // asked above
+    if (!pod.address) continue;
     if (!wanted[i]) {
       // Not worth asking this round: this node's view of it, or its previous answer.
       if (const auto* entry = connected_entry_at(*pod.address)) {
@@ -260,18 +396,8 @@ Observation Observer::observe(Deadline deadline, Scope scope) {
     addresses.insert(*pod.address);
   }
   std::vector<std::string> targets(addresses.begin(), addresses.end());
-  std::vector<Result<NodeProbe>> probes(targets.size(), fail(ErrorKind::internal, "not probed"));
-  {
-    std::vector<std::jthread> workers;
-    workers.reserve(targets.size());
-    for (size_t i = 0; i < targets.size(); ++i) {
-      // Peers' own CLUSTER NODES is all the bootstrap loop reads of them.
-      ProbeDepth depth = scope == Scope::changing_peers ? ProbeDepth::table_only : ProbeDepth::full;
-      workers.emplace_back([this, &targets, &probes, i, deadline, depth] {
-        probes[i] = probe(targets[i], deadline, depth);
-      });
-    }
-  }
+  // Peers' own CLUSTER NODES is all the bootstrap loop reads of them.
+  auto probes = probe_all(targets, bootstrap_scope ? ProbeDepth::table_only : ProbeDepth::full);
   for (auto& pod : observation.pods) {
     if (!pod.address) {
       pod.probe = std::unexpected(pod.address.error());

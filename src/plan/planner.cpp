@@ -92,6 +92,33 @@ class Situation {
     return best;
   }
 
+  // The pod that should be serving `range`: the one whose node holds it in some table, else
+  // the shard's ordinal-0 pod (its master at creation), with its state.
+  std::string who_should_serve(SlotRange range) const {
+    if (const auto* holder = holder_of(range)) {
+      for (const auto& pod : observation_.pods) {
+        if (pod.answered() && pod.probe->id == holder->id) {
+          return fmt::format("its slots are held by node {} (pod {})", short_id(holder->id), pod.pod.name);
+        }
+      }
+      for (const auto& pod : observation_.pods) {
+        if (pod.address && *pod.address == holder->ip) {
+          return fmt::format("its slots are held by node {} at {}:{}, the address of pod {}: {}", short_id(holder->id),
+                             holder->ip, holder->port, pod.pod.name, pod.why_not());
+        }
+      }
+      return fmt::format("its slots are held by node {} at {}:{}, which is no pod that answers", short_id(holder->id),
+                         holder->ip, holder->port);
+    }
+    int shard = self_.pod.shard;
+    for (int s = 0; s < topology_.shards; ++s) {
+      if (range_of(s) == range) shard = s;
+    }
+    const auto& creator = observation_.pods.at(topology_.index_of(shard, 0));
+    return fmt::format("the master-to-be is pod {} ({})", creator.pod.name,
+                       creator.answered() ? "answers, has not claimed its slots yet" : creator.why_not());
+  }
+
   // Lines naming the pods that did not answer and why, capped for readability.
   std::vector<std::string> missing_pods() const {
     std::vector<std::string> lines;
@@ -165,6 +192,13 @@ void plan_meets(const Situation& s, Plan& plan) {
     const ClusterNode* known = s.known_to_me(peer.probe->id);
     if (known == nullptr) {
       plan.actions.push_back(meet_action(s, peer));
+    } else if (known->ip != *peer.address || known->port != s.topology().port) {
+      // Its pod moved (or every pod did, after a full restart): Redis resolves a MEET to the
+      // new address of a known node ID into an address update once the PONG carries the ID.
+      Action action = meet_action(s, peer);
+      action.reason = fmt::format("this node knows node {} (pod {}) at {}:{}, but the pod now answers at {}",
+                                  short_id(peer.probe->id), peer.pod.name, known->ip, known->port, *peer.address);
+      plan.actions.push_back(std::move(action));
     } else if (!peer.probe->from_local_table && known->slots != claimed.slots) {
       Action action = meet_action(s, peer);
       action.reason = fmt::format("pod {} (node {}) serves slots {} that this node has not learned yet; a MEET "
@@ -180,13 +214,26 @@ void plan_replica(const Situation& s, Plan& plan) {
   const auto& myself = s.myself();
   const PodObservation* master = s.shard_master();
   if (master == nullptr) {
-    plan.waiting_for.push_back(fmt::format(
-        "shard {} has no master serving slots among its pods that answer; the master-to-be is pod {}",
-        s.self().pod.shard, s.observation().pods.at(s.topology().index_of(s.self().pod.shard, 0)).pod.name));
+    plan.waiting_for.push_back(fmt::format("shard {} has no master serving slots among its pods that answer; {}",
+                                           s.self().pod.shard, s.who_should_serve(s.my_range())));
     return;
   }
   const std::string& master_id = master->probe->id;
-  if (myself.replica && myself.master_id == master_id) return;  // right master; link checked later
+  if (myself.replica && myself.master_id == master_id) {
+    // Right master, but the replication link may still point at its old address: Redis keeps
+    // it there until CLUSTER REPLICATE is issued again (once the table has the new address).
+    const ClusterNode* entry = s.known_to_me(master_id);
+    const auto& replication = s.me().replication;
+    if (entry != nullptr && !replication.master_link_up && entry->ip == *master->address &&
+        !replication.master_host.empty() && replication.master_host != *master->address) {
+      plan.actions.push_back(replicate_action(
+          *master, fmt::format("the replication link is down and points at {}:{}, but shard {}'s master {} (pod {}) "
+                               "now answers at {}",
+                               replication.master_host, replication.master_port, s.self().pod.shard,
+                               short_id(master_id), master->pod.name, *master->address)));
+    }
+    return;
+  }
 
   if (myself.master && s.me().keys > 0) {
     plan.outcome = Outcome::fail;

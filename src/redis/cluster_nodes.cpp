@@ -19,7 +19,9 @@ struct Address {
 std::optional<Address> parse_address(std::string_view field) {
   Address address;
   if (auto comma = field.find(','); comma != std::string_view::npos) {
-    address.hostname = std::string(field.substr(comma + 1));
+    // Redis 7.2's nodes.conf follows the hostname with more ",key=value" fields.
+    auto hostname = field.substr(comma + 1);
+    address.hostname = std::string(hostname.substr(0, hostname.find(',')));
     field = field.substr(0, comma);
   }
   auto at = field.find('@');

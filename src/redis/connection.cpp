@@ -54,6 +54,48 @@ Connection::Connection(net::Socket socket, net::Endpoint endpoint, Timeouts time
       timeouts_(timeouts),
       reader_(redisReaderCreate()) {}
 
+Connection Connection::adopt(net::Socket socket, Timeouts timeouts) {
+  net::Endpoint endpoint = socket.endpoint();
+  return Connection(std::move(socket), std::move(endpoint), timeouts);
+}
+
+Result<void> Connection::send_commands(const std::vector<std::vector<std::string>>& commands) {
+  if (!socket_.is_open()) {
+    return fail(ErrorKind::closed, fmt::format("{}: connection is closed", endpoint_.to_string()));
+  }
+  std::string wire;
+  for (const auto& argv : commands) {
+    log::debug("{}: {}", endpoint_.to_string(), describe_command(argv));
+    auto formatted = format_command(argv);
+    if (!formatted) return std::unexpected(formatted.error());
+    wire += *formatted;
+  }
+  collected_.clear();
+  auto sent = socket_.send_all(wire, Deadline::after(timeouts_.command));
+  if (!sent) socket_.close();
+  return sent;
+}
+
+Result<std::optional<std::vector<Reply>>> Connection::collect(size_t count) {
+  auto* reader = static_cast<redisReader*>(reader_.get());
+  std::string buffer;
+  auto received = socket_.receive_available(buffer);
+  if (!received) return std::unexpected(received.error());
+  if (!buffer.empty()) redisReaderFeed(reader, buffer.data(), buffer.size());
+  while (collected_.size() < count) {
+    void* raw = nullptr;
+    if (redisReaderGetReply(reader, &raw) != REDIS_OK) {
+      std::string reason = reader->errstr;
+      socket_.close();
+      return fail(ErrorKind::protocol, fmt::format("{}: bad reply: {}", endpoint_.to_string(), reason));
+    }
+    if (raw == nullptr) return std::optional<std::vector<Reply>>{};
+    ReplyPtr owned(static_cast<redisReply*>(raw));
+    collected_.push_back(convert_reply(owned.get()));
+  }
+  return std::optional<std::vector<Reply>>(std::move(collected_));
+}
+
 Connection::Connection(Connection&&) noexcept = default;
 Connection& Connection::operator=(Connection&&) noexcept = default;
 Connection::~Connection() = default;

@@ -4,6 +4,8 @@ Nothing here asks the binary: these are independent re-implementations of what r
 (CRC16 key hashing) and redis-cli (the creation-time slot split) do.
 """
 
+import struct
+
 CLUSTER_SLOTS = 16384
 
 
@@ -45,6 +47,12 @@ def key_slot(key) -> int:
     return crc16(hash_tag(key)) % CLUSTER_SLOTS
 
 
+def _f32(value: float) -> float:
+    """Rounds to single precision: redis-cli does this split in C floats, and doubles drift
+    from it by a slot from 78 shards on."""
+    return struct.unpack("f", struct.pack("f", value))[0]
+
+
 def shard_slot_range(shard: int, shards: int) -> tuple:
     """Inclusive (first, last) slots of `shard` out of `shards`, as `redis-cli --cluster create`
     splits them: contiguous, in order, sizes differing by at most one.
@@ -54,11 +62,11 @@ def shard_slot_range(shard: int, shards: int) -> tuple:
     """
     if not 0 <= shard < shards:
         raise ValueError(f"shard {shard} out of range for {shards} shards")
-    per_shard = CLUSTER_SLOTS / shards
+    per_shard = _f32(CLUSTER_SLOTS / _f32(shards))
     first = 0
     cursor = 0.0
     for index in range(shards):
-        last = int(cursor + per_shard - 1 + 0.5)  # lround for positive values
+        last = int(_f32(_f32(cursor + per_shard) - 1) + 0.5)  # lround for positive values
         if last > CLUSTER_SLOTS or index == shards - 1:
             last = CLUSTER_SLOTS - 1
         if last < first:
@@ -66,7 +74,7 @@ def shard_slot_range(shard: int, shards: int) -> tuple:
         if index == shard:
             return (first, last)
         first = last + 1
-        cursor += per_shard
+        cursor = _f32(cursor + per_shard)
     raise AssertionError("unreachable")
 
 

@@ -30,12 +30,20 @@ class Socket {
 
   // Connects to a numeric endpoint within the deadline.
   static Result<Socket> connect(const Endpoint& endpoint, Deadline deadline);
+  // Starts a non-blocking connect; finish it with finish_connect() once the socket is
+  // writable. Lets one thread connect to a hundred peers at once.
+  static Result<Socket> start_connect(const Endpoint& endpoint);
+  Result<void> finish_connect();
 
   // Sends all of `data` or fails.
   Result<void> send_all(std::string_view data, Deadline deadline);
   // Receives at least one byte into `buffer` (appended); fails on close or deadline.
   Result<void> receive_some(std::string& buffer, Deadline deadline);
+  // Appends whatever has arrived, without waiting; false when nothing had.
+  Result<bool> receive_available(std::string& buffer);
 
+  int fd() const { return fd_; }
+  const Endpoint& endpoint() const { return endpoint_; }
   bool is_open() const { return fd_ >= 0; }
   void close();
 

@@ -40,6 +40,8 @@ class Observer {
 
   // Probes one address now.
   Result<NodeProbe> probe(const std::string& address, Deadline deadline, ProbeDepth depth);
+  // Probes every address at once from one poll loop; results in the order of `addresses`.
+  std::vector<Result<NodeProbe>> probe_all(const std::vector<std::string>& addresses, ProbeDepth depth);
 
   // A connection to `address`, reused when still open.
   Result<std::shared_ptr<redis::Connection>> connection(const std::string& address);
@@ -52,7 +54,8 @@ class Observer {
   dns::Resolver resolver_;
   // Answers are reused for five seconds so a fast poll loop does not flood the DNS server;
   // failed names are asked again every round.
-  std::vector<dns::Resolution> resolve(Deadline deadline);
+  // Resolves the `wanted` pods' names; the others get their cached answer, if any.
+  std::vector<dns::Resolution> resolve(const std::vector<bool>& wanted, Deadline deadline);
   std::vector<std::optional<std::string>> cached_addresses_;
   std::vector<std::optional<NodeProbe>> last_probes_;  // per pod: its last successful answer
   Clock::time_point last_full_round_{};

@@ -4,6 +4,7 @@
 // missing reply, an error reply or a timeout into an Error naming the server.
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,9 @@ class Connection {
   static Result<Connection> open(const net::Endpoint& endpoint, const Credentials& credentials,
                                  Timeouts timeouts);
 
+  // Wraps a socket that has just connected; no AUTH is sent (pipeline it yourself).
+  static Connection adopt(net::Socket socket, Timeouts timeouts);
+
   Connection(Connection&&) noexcept;
   Connection& operator=(Connection&&) noexcept;
   ~Connection();
@@ -34,6 +38,13 @@ class Connection {
   // Sends several commands in one write and reads their replies in order; error replies are
   // returned as replies, not failures, so the caller can tell which command failed.
   Result<std::vector<Reply>> pipeline(const std::vector<std::vector<std::string>>& commands);
+
+  // The two halves of pipeline(), for driving many connections from one poll loop: send the
+  // commands, then collect replies as they arrive; `collect` returns nothing until all `count`
+  // replies are in, and never waits.
+  Result<void> send_commands(const std::vector<std::vector<std::string>>& commands);
+  Result<std::optional<std::vector<Reply>>> collect(size_t count);
+  int fd() const { return socket_.fd(); }
 
   const net::Endpoint& endpoint() const { return endpoint_; }
   bool is_open() const { return socket_.is_open(); }
@@ -49,6 +60,7 @@ class Connection {
   net::Endpoint endpoint_;
   Timeouts timeouts_;
   std::unique_ptr<void, ReaderDeleter> reader_;  // hiredis redisReader
+  std::vector<Reply> collected_;                 // replies collect() has taken so far
 };
 
 // The command as it may appear in a log line: AUTH arguments are replaced by "(redacted)".

@@ -1,0 +1,404 @@
+// plan/planner: one table row per situation the planner must read right. Each row builds an
+// observation with ClusterBuilder, plans for one pod and compares the exact actions (kind,
+// target, slots, epoch), the outcome and the role; every plan is also checked for the
+// properties every plan must have (reasons given, MEET targets verified, own range only, ...).
+#include <catch2/catch.hpp>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <fmt/ranges.h>
+
+#include "fixtures.hpp"
+
+using namespace rci;
+using namespace rci::test;
+using plan::ActionKind;
+using plan::Outcome;
+using plan::Role;
+
+namespace {
+
+// "set-config-epoch 1", "claim-slots 0-5460", "meet redis-shard1-1", "replicate redis-shard0-0".
+std::string summary(const plan::Action& action) {
+  switch (action.kind) {
+    case ActionKind::set_config_epoch: return fmt::format("set-config-epoch {}", action.config_epoch);
+    case ActionKind::claim_slots: return fmt::format("claim-slots {}-{}", action.slots.first, action.slots.last);
+    case ActionKind::meet: return "meet " + action.pod;
+    case ActionKind::replicate: return "replicate " + action.pod;
+  }
+  return "unknown";
+}
+
+std::vector<std::string> summaries(const plan::Plan& plan) {
+  std::vector<std::string> out;
+  for (const auto& action : plan.actions) out.push_back(summary(action));
+  return out;
+}
+
+const PodObservation* observed(const Observation& observation, const std::string& pod) {
+  for (const auto& p : observation.pods) {
+    if (p.pod.name == pod) return &p;
+  }
+  return nullptr;
+}
+
+// What every plan must satisfy, whatever the situation.
+void check_plan_properties(const ClusterBuilder& cluster, PodId self, const plan::Plan& plan) {
+  const Observation observation = cluster.build();
+  CHECK_FALSE(plan.situation.empty());
+  CHECK((plan.outcome == Outcome::act) == !plan.actions.empty());
+  if (plan.outcome == Outcome::wait || plan.outcome == Outcome::fail) CHECK_FALSE(plan.waiting_for.empty());
+  if (plan.outcome == Outcome::converged) CHECK(plan.waiting_for.empty());
+
+  for (size_t i = 0; i < plan.actions.size(); ++i) {
+    const auto& action = plan.actions[i];
+    INFO("action " << i << ": " << plan::describe(action));
+    CHECK_FALSE(action.reason.empty());
+    switch (action.kind) {
+      case ActionKind::set_config_epoch:
+        CHECK(i == 0);  // only while the node knows nobody: before any MEET
+        CHECK(action.config_epoch == self.shard + 1);
+        break;
+      case ActionKind::claim_slots:
+        CHECK(action.slots == cluster.range(self));  // a pod claims only its own shard's range
+        break;
+      case ActionKind::meet: {
+        CHECK(action.pod != cluster.name(self));
+        const auto* peer = observed(observation, action.pod);
+        REQUIRE(peer != nullptr);
+        REQUIRE(peer->answered());  // never MEET an address nobody answered at
+        CHECK(action.ip == *peer->address);
+        CHECK(action.node_id == peer->probe->id);
+        CHECK(action.node_id != cluster.id(self));
+        CHECK(action.port == 6379);
+        CHECK(action.bus_port == 16379);
+        break;
+      }
+      case ActionKind::replicate: {
+        const auto* master = observed(observation, action.pod);
+        REQUIRE(master != nullptr);
+        REQUIRE(master->answered());
+        CHECK(master->pod.shard == self.shard);
+        CHECK(action.node_id == master->probe->id);
+        break;
+      }
+    }
+  }
+}
+
+struct Scenario {
+  std::string name;
+  std::function<ClusterBuilder()> given;
+  PodId self;
+  Outcome outcome;
+  Role role;
+  std::vector<std::string> actions;         // summary() of each, in order
+  std::vector<std::string> waiting_for{};  // each must appear in some waiting_for line
+};
+
+ClusterBuilder formed_without(PodId outsider) {
+  // A formed 3x1 cluster whose tables do not list `outsider` (e.g. it lost its volume).
+  ClusterBuilder c;
+  c.claimed(m0).claimed(m1).claimed(m2).replica_of(r0, m0).replica_of(r1, m1).replica_of(r2, m2);
+  std::vector<PodId> members;
+  for (PodId p : {m0, r0, m1, r1, m2, r2}) {
+    if (p != outsider) members.push_back(p);
+  }
+  c.mesh(members);
+  return c;
+}
+
+const std::vector<Scenario>& scenarios() {
+  static const std::vector<Scenario> all = {
+      // --- Creating the cluster.
+      {"cold start, every pod empty: ordinal 0 sets epoch S+1 and claims its range; nobody serves slots to MEET",
+       [] { return ClusterBuilder().fresh_all(); },
+       m0, Outcome::act, Role::master,
+       {"set-config-epoch 1", "claim-slots 0-5460"}},
+
+      {"cold start, last shard: epoch 3 and slots 10923-16383",
+       [] { return ClusterBuilder().fresh_all(); },
+       m2, Outcome::act, Role::master,
+       {"set-config-epoch 3", "claim-slots 10923-16383"}},
+
+      {"cold start with one pod missing: 5 of 6 is still a quorum",
+       [] { return ClusterBuilder().fresh_all().unresolved(r2); },
+       m1, Outcome::act, Role::master,
+       {"set-config-epoch 2", "claim-slots 5461-10922"}},
+
+      {"cold start: a peer ordinal 0 that has claimed is met, those about to create are not",
+       [] { return ClusterBuilder().fresh_all().claimed(m1); },
+       m0, Outcome::act, Role::master,
+       {"set-config-epoch 1", "claim-slots 0-5460", "meet redis-shard1-0"}},
+
+      {"cold start without a quorum (3 of 6): wait, do nothing, name the missing pods",
+       [] { return ClusterBuilder().fresh(m0).fresh(r0).fresh(m1).down(r1); },
+       m0, Outcome::wait, Role::master, {},
+       {"quorum: 3 of 6 pods answer, 4 needed", "pod redis-shard1-1", "connection refused", "pod redis-shard2-0",
+        "pod redis-shard2-1", "NXDOMAIN"}},
+
+      {"creator that already knows another node does not set its config epoch",
+       [] { return ClusterBuilder().fresh_all().knows(m0, {r0}); },
+       m0, Outcome::act, Role::master,
+       {"claim-slots 0-5460"}},
+
+      {"creator whose epoch is already set (it died mid-create) claims without setting it again",
+       [] { return ClusterBuilder().fresh_all().epoch(m0, 1); },
+       m0, Outcome::act, Role::master,
+       {"claim-slots 0-5460"}},
+
+      {"after claiming, a master MEETs every other slot-serving master, not the replicas",
+       [] { return ClusterBuilder().fresh_all().claimed(m0).claimed(m1).claimed(m2); },
+       m0, Outcome::act, Role::master,
+       {"meet redis-shard1-0", "meet redis-shard2-0"}},
+
+      {"cold start replica waits for its master-to-be and MEETs nobody",
+       [] { return ClusterBuilder().fresh_all(); },
+       r1, Outcome::wait, Role::replica, {},
+       {"master-to-be is pod redis-shard1-0"}},
+
+      // --- A range someone already holds is never claimed again.
+      {"fresh ordinal 0 whose range a promoted replica holds: no claim, MEETs the holder to join as replica",
+       [] { return formed_without(m0).master_of(r0, {0, 5460}, 7).fresh(m0); },
+       m0, Outcome::act, Role::replica,
+       {"meet redis-shard0-1"}},
+
+      {"range held only in other nodes' tables (its holder is down): no claim, wait",
+       [] { return formed_without(m0).master_of(r0, {0, 5460}, 7).down(r0).fresh(m0); },
+       m0, Outcome::wait, Role::replica, {},
+       {"shard 0 has no master serving slots among its pods that answer"}},
+
+      // --- Replicas joining their shard's master.
+      {"replica waits while its shard's master has not claimed",
+       [] {
+         ClusterBuilder c;
+         c.claimed(m1).claimed(m2).replica_of(r1, m1).replica_of(r2, m2).fresh(r0).mesh({r0, m1, r1, m2, r2}).fresh(m0);
+         return c;
+       },
+       r0, Outcome::wait, Role::replica, {},
+       {"master-to-be is pod redis-shard0-0",
+        "shard 0 (slots 0-5460) is held by no node; its ordinal-0 pod redis-shard0-0: answers but has not claimed"}},
+
+      {"replica whose master claimed but is not in its table: MEET it (only it), no REPLICATE yet",
+       [] { return formed_without(r0).fresh(r0); },
+       r0, Outcome::act, Role::replica,
+       {"meet redis-shard0-0"}},
+
+      {"replica that knows its shard's master: REPLICATE it",
+       [] { return formed_without(r0).fresh(r0).mesh(); },
+       r0, Outcome::act, Role::replica,
+       {"replicate redis-shard0-0"}},
+
+      {"replica of another shard's master: REPLICATE its own shard's master",
+       [] { return healthy_3x1().replica_of(r0, m1); },
+       r0, Outcome::act, Role::replica,
+       {"replicate redis-shard0-0"}},
+
+      {"slot-less master holding keys is not made a replica: fail without actions",
+       [] { return formed_without(r0).fresh(r0).mesh().keys(r0, 42); },
+       r0, Outcome::fail, Role::replica, {},
+       {"42 keys", "pod redis-shard0-0"}},
+
+      {"old ordinal 0 without slots while ordinal 1 holds the range: REPLICATE ordinal 1",
+       [] { return formed_without(m0).master_of(r0, {0, 5460}, 7).fresh(m0).mesh(); },
+       m0, Outcome::act, Role::replica,
+       {"replicate redis-shard0-1"}},
+
+      // --- Converged, or waiting for the cluster to settle.
+      {"converged master: slots served, cluster_state ok",
+       [] { return healthy_3x1(); },
+       m1, Outcome::converged, Role::master, {}},
+
+      {"converged replica: right master, link up",
+       [] { return healthy_3x1(); },
+       r2, Outcome::converged, Role::replica, {}},
+
+      {"replica with its replication link down waits for the link",
+       [] { return healthy_3x1().replica_of(r1, m1, Link::down); },
+       r1, Outcome::wait, Role::replica, {},
+       {"replication link to 00010000 (pod redis-shard1-0 at 10.0.0.3:6379) is not up yet"}},
+
+      {"cluster_state fail with a shard unclaimed: wait, naming that shard's ordinal-0 pod",
+       [] {
+         ClusterBuilder c;
+         c.claimed(m0).claimed(m1).replica_of(r0, m0).replica_of(r1, m1).fresh(r2).mesh({m0, r0, m1, r1, r2});
+         return c;
+       },
+       m0, Outcome::wait, Role::master, {},
+       {"cluster_state is fail on this node (10923 of 16384 slots assigned, 5 nodes known)",
+        "shard 2 (slots 10923-16383) is held by no node; its ordinal-0 pod redis-shard2-0: "
+        "redis-shard2-0.redis-pods.default.svc.cluster.local: no such name (NXDOMAIN)"}},
+
+      {"promoted replica holding its shard's slots stays master",
+       [] { return formed_without(m0).master_of(r0, {0, 5460}, 7).fresh(m0).mesh().down(m0); },
+       r0, Outcome::converged, Role::master, {}},
+
+      {"old master demoted by Redis on its return stays a replica of the promoted one",
+       [] { return healthy_3x1().master_of(r0, {0, 5460}, 7).replica_of(m0, r0); },
+       m0, Outcome::converged, Role::replica, {}},
+
+      // --- The local node.
+      {"local redis-server does not answer: wait",
+       [] { return healthy_3x1().down(m0); },
+       m0, Outcome::wait, Role::undecided, {},
+       {"local redis-server: redis-shard0-0: 10.0.0.1:6379: connection refused"}},
+
+      {"local redis-server without cluster support: fail",
+       [] { return healthy_3x1().cluster_disabled(m0); },
+       m0, Outcome::fail, Role::undecided, {},
+       {"cluster-enabled yes"}},
+
+      // --- MEETs that must (not) happen.
+      {"MEET to a peer still in handshake: no second MEET",
+       [] { return healthy_3x1().forget(m0, m2).handshake(m0, m2).state(m0, State::ok); },
+       m0, Outcome::converged, Role::master, {}},
+
+      {"a peer name that resolves to this very node (duplicate DNS) is not met",
+       [] { return healthy_3x1().same_node_as(m1, m0); },
+       m0, Outcome::converged, Role::master, {}},
+
+      {"a peer whose redis-server runs without cluster support is not met",
+       [] { return healthy_3x1().cluster_disabled(m2); },
+       m0, Outcome::converged, Role::master, {}},
+
+      {"a known master whose slots this node has not learned yet is MET again",
+       [] { return healthy_3x1().listed_with_slots(m0, m1, {}); },
+       m0, Outcome::act, Role::master,
+       {"meet redis-shard1-0"}},
+  };
+  return all;
+}
+
+}  // namespace
+
+TEST_CASE("planner scenarios", "[planner]") {
+  for (const auto& scenario : scenarios()) {
+    DYNAMIC_SECTION(scenario.name) {
+      const ClusterBuilder cluster = scenario.given();
+      const plan::Plan plan = cluster.plan_for(scenario.self);
+      INFO("situation: " << plan.situation);
+      INFO("waiting for: " << fmt::format("{}", fmt::join(plan.waiting_for, " | ")));
+      CHECK(plan::to_string(plan.outcome) == std::string(plan::to_string(scenario.outcome)));
+      CHECK(plan::to_string(plan.role) == std::string(plan::to_string(scenario.role)));
+      CHECK(summaries(plan) == scenario.actions);
+      for (const auto& expected : scenario.waiting_for) {
+        bool found = false;
+        for (const auto& line : plan.waiting_for) found = found || line.find(expected) != std::string::npos;
+        INFO("expected in waiting_for: " << expected);
+        CHECK(found);
+      }
+      check_plan_properties(cluster, scenario.self, plan);
+    }
+  }
+}
+
+TEST_CASE("planner: MEET and REPLICATE actions carry the verified target", "[planner]") {
+  ClusterBuilder cluster = ClusterBuilder().fresh_all().claimed(m1);
+  plan::Plan plan = cluster.plan_for(m0);
+  REQUIRE(plan.actions.size() == 3);
+  const auto& meet = plan.actions[2];
+  CHECK(meet == plan::Action{ActionKind::meet, meet.reason, 0, {}, "redis-shard1-0", cluster.id(m1), "10.0.0.3", 6379,
+                             16379});
+  CHECK(plan::describe(meet) == "CLUSTER MEET 10.0.0.3 6379 16379");
+  CHECK_THAT(meet.reason, Catch::Contains("redis-shard1-0") && Catch::Contains("10.0.0.3"));
+  CHECK(plan::describe(plan.actions[0]) == "CLUSTER SET-CONFIG-EPOCH 1");
+  CHECK(plan::describe(plan.actions[1]) == "CLUSTER ADDSLOTSRANGE 0 5460");
+
+  ClusterBuilder joining = formed_without(r0).fresh(r0).mesh();
+  plan::Plan replicate = joining.plan_for(r0);
+  REQUIRE(replicate.actions.size() == 1);
+  CHECK(replicate.actions[0].node_id == joining.id(m0));
+  CHECK(plan::describe(replicate.actions[0]) == "CLUSTER REPLICATE " + joining.id(m0));
+}
+
+TEST_CASE("planner: the quorum counts every expected pod, whatever the shard", "[planner]") {
+  // 3x2: 9 pods, quorum 5.
+  ClusterBuilder four(3, 2);
+  four.fresh({0, 0}).fresh({0, 1}).fresh({1, 0}).fresh({2, 2});
+  CHECK(four.plan_for({0, 0}).outcome == Outcome::wait);
+
+  ClusterBuilder five(3, 2);
+  five.fresh({0, 0}).fresh({0, 1}).fresh({1, 0}).fresh({2, 2}).fresh({1, 1});
+  plan::Plan plan = five.plan_for({0, 0});
+  CHECK(plan.outcome == Outcome::act);
+  CHECK(summaries(plan) ==
+        std::vector<std::string>{"set-config-epoch 1", "claim-slots 0-5460"});
+}
+
+TEST_CASE("planner: a long list of missing pods is capped", "[planner]") {
+  ClusterBuilder cluster(10, 1);  // 20 pods, quorum 11; only the creator answers
+  cluster.fresh({0, 0});
+  plan::Plan plan = cluster.plan_for({0, 0});
+  CHECK(plan.outcome == Outcome::wait);
+  REQUIRE(plan.waiting_for.size() == 1 + 8 + 1);
+  CHECK(plan.waiting_for.front() == "quorum: 1 of 20 pods answer, 11 needed");
+  CHECK(plan.waiting_for.back() == "... and 11 more pods");
+}
+
+TEST_CASE("planner: to_string names", "[planner]") {
+  CHECK(std::string(plan::to_string(ActionKind::set_config_epoch)) == "set-config-epoch");
+  CHECK(std::string(plan::to_string(ActionKind::claim_slots)) == "claim-slots");
+  CHECK(std::string(plan::to_string(ActionKind::meet)) == "meet");
+  CHECK(std::string(plan::to_string(ActionKind::replicate)) == "replicate");
+  CHECK(std::string(plan::to_string(Outcome::converged)) == "converged");
+  CHECK(std::string(plan::to_string(Outcome::act)) == "act");
+  CHECK(std::string(plan::to_string(Outcome::wait)) == "wait");
+  CHECK(std::string(plan::to_string(Outcome::fail)) == "fail");
+  CHECK(std::string(plan::to_string(Role::master)) == "master");
+  CHECK(std::string(plan::to_string(Role::replica)) == "replica");
+  CHECK(std::string(plan::to_string(Role::undecided)) == "undecided");
+}
+
+// Faults the BRIEF lists for the shell scripts; the planner is meant not to repeat them.
+TEST_CASE("planner: after a full restart in which every IP changed, known peers are met at their new addresses",
+          "[planner][brief]") {
+  // Every table still lists every peer at its old address (10.0.1.x), disconnected; Redis only
+  // pings known addresses, so without a MEET to the new ones nobody ever reaches anybody.
+  ClusterBuilder cluster = healthy_3x1();
+  const std::vector<PodId> all = {m0, r0, m1, r1, m2, r2};
+  for (PodId viewer : all) {
+    for (PodId peer : all) {
+      if (peer != viewer) cluster.listed_at(viewer, peer, fmt::format("10.0.1.{}", cluster.index(peer) + 1));
+    }
+    cluster.state(viewer, State::fail);
+  }
+  SECTION("a master MEETs the other masters at their new addresses") {
+    plan::Plan plan = cluster.plan_for(m0);
+    INFO("situation: " << plan.situation);
+    CHECK(plan.outcome == Outcome::act);
+    CHECK(summaries(plan) == std::vector<std::string>{"meet redis-shard1-0", "meet redis-shard2-0"});
+  }
+  SECTION("a replica MEETs its master at its new address") {
+    plan::Plan plan = cluster.plan_for(r1);
+    INFO("situation: " << plan.situation);
+    CHECK(plan.outcome == Outcome::act);
+    CHECK(summaries(plan) == std::vector<std::string>{"meet redis-shard1-0"});
+  }
+}
+
+TEST_CASE("planner: a replica still linked to its master's old address replicates it again", "[planner][brief]") {
+  // BRIEF: after a master changes its address its replicas can stay linked to the old one
+  // (master_link_status:down) until CLUSTER REPLICATE is issued again.
+  ClusterBuilder cluster = healthy_3x1().replica_link_to(r1, "10.0.1.3");
+  plan::Plan plan = cluster.plan_for(r1);
+  INFO("situation: " << plan.situation);
+  CHECK(plan.outcome == Outcome::act);
+  CHECK(summaries(plan) == std::vector<std::string>{"replicate redis-shard1-0"});
+}
+
+TEST_CASE("planner: waiting for a range whose holder is down names the holder, not this pod", "[planner][brief]") {
+  // redis-shard0-0 lost its volume; redis-shard0-1 took over slots 0-5460 and is down now. Every
+  // wait must say which peer it waits for: here the holder, redis-shard0-1.
+  ClusterBuilder cluster = formed_without(m0).master_of(r0, {0, 5460}, 7).down(r0).fresh(m0);
+  plan::Plan plan = cluster.plan_for(m0);
+  INFO("waiting for: " << fmt::format("{}", fmt::join(plan.waiting_for, " | ")));
+  REQUIRE(plan.outcome == Outcome::wait);
+  bool names_holder = false;
+  for (const auto& line : plan.waiting_for) {
+    CHECK(line.find("master-to-be is pod redis-shard0-0") == std::string::npos);
+    names_holder = names_holder || line.find("redis-shard0-1") != std::string::npos;
+  }
+  CHECK(names_holder);
+}
