@@ -283,6 +283,7 @@ std::vector<dns::Resolution> Observer::resolve(const std::vector<bool>& wanted, 
 std::vector<bool> select_probes(const Topology& topology, int self_index, const NodeProbe* self) {
   const int pod_count = topology.pod_count();
   std::vector<bool> wanted(pod_count, true);
+  wanted[self_index] = false;  // this pod's node is asked in full before the selection
   if (self == nullptr || !self->cluster_enabled) return wanted;  // nothing known: ask everyone
   const auto& me = self->myself();
   const auto& self_pod = topology.pods[self_index];
@@ -307,9 +308,8 @@ std::vector<bool> select_probes(const Topology& topology, int self_index, const 
   const bool serves_slots = me.master && !me.slots.empty();
   for (int i = 0; i < pod_count; ++i) {
     const auto& pod = topology.pods[i];
-    if (i == self_index) {
-      wanted[i] = false;  // probed in full before this selection
-    } else if (pod.shard == self_pod.shard) {
+    if (i == self_index) continue;
+    if (pod.shard == self_pod.shard) {
       wanted[i] = true;  // its master and fellow replicas decide this pod's role
     } else {
       // A master asks the shards whose slots its node has not learned: their ordinal-0 pod

@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "rci/observe/observer.hpp"
+#include "fixtures.hpp"
 #include "samples.hpp"
 
 using namespace rci;
@@ -69,4 +70,47 @@ TEST_CASE("PodObservation::why_not says why a pod is not usable", "[observer]") 
   pod.probe = NodeProbe{};
   CHECK(pod.answered());
   CHECK(pod.why_not().empty());
+}
+
+// select_probes: which peers a narrow bootstrap round asks. The fixture's pods are a 3x1
+// cluster; m = ordinal 0, r = ordinal 1.
+namespace {
+
+std::vector<std::string> probed_pods(const test::ClusterBuilder& cluster, test::PodId self) {
+  Observation observation = cluster.build();
+  const auto& probe = observation.pods.at(cluster.index(self)).probe;
+  auto wanted = select_probes(cluster.topology(), cluster.index(self), probe ? &*probe : nullptr);
+  std::vector<std::string> names;
+  for (size_t i = 0; i < wanted.size(); ++i) {
+    if (wanted[i]) names.push_back(cluster.topology().pods[i].name);
+  }
+  return names;
+}
+
+}  // namespace
+
+TEST_CASE("select_probes: a fresh ordinal 0 asks every other pod (it needs a quorum's view)", "[observer]") {
+  test::ClusterBuilder cluster;
+  cluster.fresh_all();
+  CHECK(probed_pods(cluster, test::m1) ==
+        std::vector<std::string>{"redis-shard0-0", "redis-shard0-1", "redis-shard1-1", "redis-shard2-0", "redis-shard2-1"});
+}
+
+TEST_CASE("select_probes: a fresh replica asks only its own shard", "[observer]") {
+  test::ClusterBuilder cluster;
+  cluster.fresh_all();
+  CHECK(probed_pods(cluster, test::r1) == std::vector<std::string>{"redis-shard1-0"});
+}
+
+TEST_CASE("select_probes: a master asks the ordinal 0 of shards whose slots it has not learned", "[observer]") {
+  test::ClusterBuilder cluster;
+  cluster.fresh_all().claimed(test::m0).claimed(test::m1).claimed(test::m2).knows(test::m0, {test::m1});
+  // m0 knows m1 with its slots, but not m2: it asks m2 (and its own replica), not m1 or r2.
+  CHECK(probed_pods(cluster, test::m0) == std::vector<std::string>{"redis-shard0-1", "redis-shard2-0"});
+}
+
+TEST_CASE("select_probes: with no answer from its own node a pod asks everyone", "[observer]") {
+  test::ClusterBuilder cluster;
+  cluster.fresh_all().down(test::r0);
+  CHECK(probed_pods(cluster, test::r0).size() == 5);  // all but itself
 }
