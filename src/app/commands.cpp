@@ -4,7 +4,10 @@
 
 #include <cstdio>
 
+#include "rci/app/install.hpp"
+#include "rci/app/probe.hpp"
 #include "rci/app/reconciler.hpp"
+#include "rci/app/supervisor.hpp"
 #include "rci/app/report.hpp"
 #include "rci/observe/observer.hpp"
 #include "rci/util/error.hpp"
@@ -59,12 +62,33 @@ int run_plan(const Options& options) {
   return exit_code::ok;
 }
 
+int run_install(const Options& options) {
+  auto installed = install_self(options.install_dir);
+  if (!installed) {
+    log::error("install: {}", installed.error().message);
+    return exit_code::failed;
+  }
+  print(fmt::format("installed {}\n", *installed));
+  return exit_code::ok;
+}
+
+int run_probe(const Options& options) {
+  ProbeVerdict verdict = probe_local_node(options);
+  const char* kind = options.probe_kind == ProbeKind::readiness ? "readiness" : "liveness";
+  // One line on stdout: the kubelet records it in the pod's events when the probe fails.
+  print(fmt::format("{}: {}: {}\n", kind, verdict.healthy ? "ok" : "failed", verdict.reason));
+  return verdict.healthy ? exit_code::ok : exit_code::failed;
+}
+
 int run_subcommand(const Options& options) {
   switch (options.subcommand) {
     case Subcommand::bootstrap: return run_bootstrap(options);
     case Subcommand::discover: return run_discover(options);
     case Subcommand::status: return run_status(options);
     case Subcommand::plan: return run_plan(options);
+    case Subcommand::run: return run_supervised(options);
+    case Subcommand::probe: return run_probe(options);
+    case Subcommand::install: return run_install(options);
   }
   return exit_code::failed;
 }

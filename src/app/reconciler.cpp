@@ -6,6 +6,7 @@
 
 #include "rci/act/actor.hpp"
 #include "rci/observe/observer.hpp"
+#include "rci/redis/connection.hpp"
 #include "rci/util/log.hpp"
 #include "rci/util/text.hpp"
 
@@ -29,9 +30,33 @@ void log_plan_change(const plan::Plan& plan, std::string& last_situation, std::s
   }
 }
 
+
+// True while this node's table flags a node as failing: a failover may be under way, and a
+// maintenance pass must not race Redis' own decision (e.g. re-pointing a replica).
+bool someone_failing(const Observation& observation, int self_index) {
+  const auto& self = observation.pods.at(self_index);
+  if (!self.answered()) return false;
+  for (const auto& node : self.probe->nodes) {
+    if (node.fail || node.pfail) return true;
+  }
+  return false;
+}
+
+// Turns off Redis' automatic replica migration on this pod's node: under load it has been seen
+// to move a replica to another shard's master seconds after creation, and here a replica's
+// shard is its pod name's. Failing to do so is logged, not fatal.
+void deny_replica_migration(redis::Connection& self) {
+  auto reply = self.command({"CONFIG", "SET", "cluster-allow-replica-migration", "no"});
+  if (!reply) {
+    log::warn("could not turn off replica migration: {}", reply.error().message);
+  } else {
+    log::debug("turned off automatic replica migration on this node (--replica-migration allow keeps it)");
+  }
+}
+
 }  // namespace
 
-ReconcileResult reconcile(const Options& options) {
+ReconcileResult reconcile(const Options& options, ReconcileMode mode) {
   const Topology topology = make_topology(options);
   const int self_index = topology.index_of(options.pod.shard, options.pod.ordinal);
   const Deadline deadline = Deadline::after(options.timeout);
@@ -39,22 +64,34 @@ ReconcileResult reconcile(const Options& options) {
   Backoff backoff(first_poll, slowest_poll);
   std::string last_situation, last_waiting;
 
-  log::info("reconciling pod {} (shard {}, ordinal {}) at {}:{} into a cluster of {} shards x {} replicas",
+  const bool quiet = mode == ReconcileMode::maintenance;
+  if (!quiet) {
+    log::info("reconciling pod {} (shard {}, ordinal {}) at {}:{} into a cluster of {} shards x {} replicas",
             options.pod_name, options.pod.shard, options.pod.ordinal, options.pod_ip, options.port, options.shards,
             options.replicas);
+  }
   ReconcileResult result;
+  bool node_configured = options.allow_replica_migration;
   while (true) {
     const auto round_start = Clock::now();
     Observation observation = observer.observe(deadline, Scope::changing_peers);
     ++result.rounds;
     log::debug("observation round {} took {} ms", result.rounds,
                std::chrono::duration_cast<Millis>(Clock::now() - round_start).count());
+    if (!node_configured && observation.pods.at(self_index).answered()) {
+      if (auto self = observer.connection(options.pod_ip)) deny_replica_migration(**self);
+      node_configured = true;
+    }
     result.last_plan = plan::make_plan(topology, self_index, observation);
     const plan::Plan& plan = result.last_plan;
-    log_plan_change(plan, last_situation, last_waiting);
+    if (!quiet || plan.outcome == plan::Outcome::act) log_plan_change(plan, last_situation, last_waiting);
 
     switch (plan.outcome) {
       case plan::Outcome::converged:
+        if (quiet) {
+          result.converged = true;
+          return result;
+        }
         log::info("converged after {} observation rounds: this pod is a {} and the cluster is ok as seen from it",
                   result.rounds, plan::to_string(plan.role));
         result.converged = true;
@@ -62,6 +99,10 @@ ReconcileResult reconcile(const Options& options) {
       case plan::Outcome::fail:
         return result;
       case plan::Outcome::act: {
+        if (quiet && someone_failing(observation, self_index)) {
+          log::debug("maintenance pass: a node is failing, leaving the next step to Redis' failover");
+          break;
+        }
         auto self = observer.connection(options.pod_ip);
         if (!self) {
           log::warn("cannot reach the local redis-server to act: {}", self.error().message);

@@ -26,32 +26,69 @@ struct RawValue {
   bool present = false;
 };
 
+// Which subcommands take an option.
+enum Scope : unsigned {
+  cluster = 1,  // bootstrap, discover, status, plan, run: the whole cluster's layout
+  probe = 2,    // probe: only how to reach this pod's own redis-server
+  run = 4,      // run only
+  install_scope = 8,
+};
+
 struct OptionSpec {
   const char* flag;
   std::vector<const char*> env;  // first one set wins
   const char* help;
+  unsigned scopes = cluster;
 };
+
+struct SubcommandSpec {
+  const char* name;
+  Subcommand subcommand;
+  unsigned scope;
+  const char* help;
+};
+
+const std::vector<SubcommandSpec>& subcommand_specs() {
+  static const std::vector<SubcommandSpec> specs = {
+      {"bootstrap", Subcommand::bootstrap, cluster, "reconcile this pod's running redis-server into the cluster, then exit"},
+      {"discover", Subcommand::discover, cluster, "print every expected peer, its address and whether it answers"},
+      {"status", Subcommand::status, cluster, "print the cluster as the reachable nodes see it, grouped by shard"},
+      {"plan", Subcommand::plan, cluster, "print what bootstrap would do now, and why, without doing it"},
+      {"run", Subcommand::run, cluster | run,
+       "container entrypoint: start redis-server (after --), bootstrap it, keep reconciling, forward signals"},
+      {"probe", Subcommand::probe, probe, "kubelet probe of this pod's redis-server: readiness or liveness"},
+      {"install", Subcommand::install, install_scope, "copy this binary into a directory (default /scripts), atomically"},
+  };
+  return specs;
+}
 
 // Every option, in the order they appear in --help.
 const std::vector<OptionSpec>& option_specs() {
   static const std::vector<OptionSpec> specs = {
       {"--pod-name", {"POD_NAME", "HOSTNAME"}, "this pod's name, <prefix>-shard<S>-<ordinal>"},
-      {"--pod-ip", {"POD_IP"}, "address this pod's redis-server listens on and announces"},
+      {"--pod-ip", {"POD_IP"}, "address this pod's redis-server listens on and announces (probe: default 127.0.0.1)",
+       cluster | probe},
       {"--service", {"GOVERNING_SERVICE"}, "headless governing service of the pods"},
       {"--namespace", {"POD_NAMESPACE"}, "Kubernetes namespace of the pods"},
       {"--cluster-domain", {"CLUSTER_DOMAIN"}, "cluster DNS domain (default cluster.local)"},
       {"--shards", {"SHARDS"}, "number of shards (masters), at least 3"},
       {"--replicas", {"REPLICAS"}, "replicas per shard, 0 or more (default 0)"},
-      {"--port", {"REDIS_PORT"}, "redis-server port (default 6379)"},
+      {"--port", {"REDIS_PORT"}, "redis-server port (default 6379)", cluster | probe},
       {"--bus-port", {"REDIS_BUS_PORT"}, "cluster bus port (default port+10000)"},
       {"--dns-server", {"DNS_SERVER"}, "ask this DNS server (host[:port]) instead of /etc/resolv.conf"},
-      {"--password-file", {"REDIS_PASSWORD_FILE"}, "file holding the redis password (else env REDIS_PASSWORD or REDISCLI_AUTH)"},
-      {"--user", {"REDIS_USER"}, "ACL user to authenticate as (default: the default user)"},
-      {"--timeout", {"BOOTSTRAP_TIMEOUT"}, "overall deadline in seconds (default 300)"},
-      {"--connect-timeout-ms", {"CONNECT_TIMEOUT_MS"}, "connect timeout per node in ms (default 1000)"},
-      {"--command-timeout-ms", {"COMMAND_TIMEOUT_MS"}, "command timeout per node in ms (default 2000)"},
-      {"--log-format", {"LOG_FORMAT"}, "text or json (default text)"},
-      {"--log-level", {"LOG_LEVEL"}, "debug, info, warn or error (default info)"},
+      {"--password-file", {"REDIS_PASSWORD_FILE"},
+       "file holding the redis password (else env REDIS_PASSWORD or REDISCLI_AUTH)", cluster | probe},
+      {"--user", {"REDIS_USER"}, "ACL user to authenticate as (default: the default user)", cluster | probe},
+      {"--timeout", {"BOOTSTRAP_TIMEOUT"}, "overall deadline in seconds (default 300; probe: 5)", cluster | probe},
+      {"--on-bootstrap-failure", {"ON_BOOTSTRAP_FAILURE"},
+       "when bootstrap misses its deadline: keep-running (default: serve, keep reconciling) or exit", run},
+      {"--reconcile-interval", {"RECONCILE_INTERVAL"}, "seconds between reconciling passes (default 30)", run},
+      {"--replica-migration", {"REPLICA_MIGRATION"},
+       "deny (default: replicas stay in the shard their pod name says) or allow (Redis' automatic migration)"},
+      {"--connect-timeout-ms", {"CONNECT_TIMEOUT_MS"}, "connect timeout per node in ms (default 1000)", cluster | probe},
+      {"--command-timeout-ms", {"COMMAND_TIMEOUT_MS"}, "command timeout per node in ms (default 2000)", cluster | probe},
+      {"--log-format", {"LOG_FORMAT"}, "text or json (default text)", cluster | probe | install_scope},
+      {"--log-level", {"LOG_LEVEL"}, "debug, info, warn or error (default info)", cluster | probe | install_scope},
   };
   return specs;
 }
@@ -103,11 +140,39 @@ std::string read_password_file(const RawValue& raw) {
   return password;
 }
 
-Subcommand subcommand_named(const std::string& name) {
-  if (name == "discover") return Subcommand::discover;
-  if (name == "status") return Subcommand::status;
-  if (name == "plan") return Subcommand::plan;
-  return Subcommand::bootstrap;
+
+// The options every subcommand that talks to this pod's own redis-server shares: its address
+// and port, the time budgets and the credentials.
+template <typename Get>
+void parse_connection_options(const Get& get, const EnvLookup& env, Options& options) {
+  if (auto v = get("--pod-ip"); v.present) {
+    options.pod_ip = std::string(text::trim(v.text));
+    RawValue ip{options.pod_ip, v.source, true};
+    if (options.pod_ip.find_first_not_of("0123456789abcdefABCDEF.:") != std::string::npos ||
+        options.pod_ip.find_first_of(".:") == std::string::npos) {
+      bad(ip, "is not a numeric IP address (the cluster bus takes addresses, not names)");
+    }
+  }
+
+  if (auto v = get("--port"); v.present) options.port = parse_int_in(v, 1, 55535, "a port from 1 to 55535 (the bus port is port+10000)");
+  options.bus_port = options.port + 10000;
+
+  if (auto v = get("--timeout"); v.present) options.timeout = std::chrono::seconds(parse_int_in(v, 1, 86400, "seconds from 1 to 86400"));
+  if (auto v = get("--connect-timeout-ms"); v.present) options.connect_timeout = std::chrono::milliseconds(parse_int_in(v, 10, 60000, "milliseconds from 10 to 60000"));
+  if (auto v = get("--command-timeout-ms"); v.present) options.command_timeout = std::chrono::milliseconds(parse_int_in(v, 10, 60000, "milliseconds from 10 to 60000"));
+
+  if (auto v = get("--user"); v.present) options.credentials.user = v.text;
+  if (auto v = get("--password-file"); v.present) {
+    options.credentials.password = read_password_file(v);
+  } else if (auto p = env("REDIS_PASSWORD"); p && !p->empty()) {
+    options.credentials.password = *p;
+  } else if (auto a = env("REDISCLI_AUTH"); a && !a->empty()) {
+    options.credentials.password = *a;
+  }
+  if (!options.credentials.user.empty() && options.credentials.password.empty()) {
+    throw ConfigError{"--user: an ACL user was given without a password (--password-file, REDIS_PASSWORD or REDISCLI_AUTH)"};
+  }
+
 }
 
 }  // namespace
@@ -158,19 +223,13 @@ ParsedCommandLine parse_command_line(const std::vector<std::string>& args, const
   std::map<std::string, CLI::Option*> flag_options;
   bool json_output = false;
 
-  struct SubcommandSpec {
-    const char* name;
-    const char* help;
-  };
-  const SubcommandSpec subcommands[] = {
-      {"bootstrap", "reconcile this pod's running redis-server into the cluster, then exit"},
-      {"discover", "print every expected peer, its address and whether it answers"},
-      {"status", "print the cluster as the reachable nodes see it, grouped by shard"},
-      {"plan", "print what bootstrap would do now, and why, without doing it"},
-  };
-  for (const auto& sub : subcommands) {
+  std::string install_dir = "/scripts";
+  std::string probe_kind;
+  std::vector<std::string> server_command;
+  for (const auto& sub : subcommand_specs()) {
     CLI::App* cmd = app.add_subcommand(sub.name, sub.help);
     for (const auto& spec : option_specs()) {
+      if ((spec.scopes & sub.scope) == 0) continue;
       std::string help = spec.help;
       help += " [";
       for (size_t i = 0; i < spec.env.size(); ++i) help += (i ? ", " : "") + std::string(spec.env[i]);
@@ -179,16 +238,31 @@ ParsedCommandLine parse_command_line(const std::vector<std::string>& args, const
       auto* opt = cmd->add_option(spec.flag, flag_values[std::string(sub.name) + spec.flag], help);
       flag_options[std::string(sub.name) + spec.flag] = opt;
     }
-    if (std::string(sub.name) != "bootstrap") {
-      cmd->add_flag("--json", json_output, "print JSON instead of a table");
+    switch (sub.subcommand) {
+      case Subcommand::discover:
+      case Subcommand::status:
+      case Subcommand::plan:
+        cmd->add_flag("--json", json_output, "print JSON instead of a table");
+        break;
+      case Subcommand::install:
+        cmd->add_option("dir", install_dir, "directory to copy the binary into (default /scripts)");
+        break;
+      case Subcommand::probe:
+        cmd->add_option("kind", probe_kind, "readiness or liveness")->required();
+        break;
+      case Subcommand::run:
+        cmd->add_option("command", server_command, "-- redis-server and its arguments")->required();
+        break;
+      case Subcommand::bootstrap:
+        break;
     }
   }
 
   // CLI11's own message for a wrong subcommand does not name it.
-  const std::string subcommand_list = "bootstrap, discover, status or plan";
+  const std::string subcommand_list = "bootstrap, discover, status, plan, run, probe or install";
   if (args.empty()) throw ConfigError{"a subcommand is required: " + subcommand_list + " (see --help)"};
   if (!args.front().starts_with("-") &&
-      std::none_of(std::begin(subcommands), std::end(subcommands),
+      std::none_of(subcommand_specs().begin(), subcommand_specs().end(),
                    [&](const SubcommandSpec& sub) { return args.front() == sub.name; })) {
     throw ConfigError{fmt::format("unknown subcommand '{}'; expected {}", args.front(), subcommand_list)};
   }
@@ -198,7 +272,9 @@ ParsedCommandLine parse_command_line(const std::vector<std::string>& args, const
   try {
     app.parse(reversed);
   } catch (const CLI::CallForHelp&) {
-    result.output = app.help();
+    // The help of the subcommand it was asked of, with that subcommand's options.
+    auto parsed = app.get_subcommands();
+    result.output = parsed.empty() ? app.help() : parsed.front()->help();
     return result;
   } catch (const CLI::CallForAllHelp&) {
     result.output = app.help("", CLI::AppFormatMode::All);
@@ -211,15 +287,19 @@ ParsedCommandLine parse_command_line(const std::vector<std::string>& args, const
     throw ConfigError{message.empty() ? "invalid command line" : message};
   }
 
-  std::string sub_name;
-  for (const auto& sub : subcommands) {
-    if (app.got_subcommand(sub.name)) sub_name = sub.name;
+  const SubcommandSpec* chosen = nullptr;
+  for (const auto& sub : subcommand_specs()) {
+    if (app.got_subcommand(sub.name)) chosen = &sub;
   }
+  if (chosen == nullptr) throw ConfigError{"a subcommand is required: " + subcommand_list + " (see --help)"};
+  const std::string sub_name = chosen->name;
 
   // Finds an option's text: the flag if given, else the first environment variable set.
   auto raw = [&](const OptionSpec& spec) -> RawValue {
     std::string key = sub_name + spec.flag;
-    if (flag_options[key]->count() > 0) return RawValue{flag_values[key], spec.flag, true};
+    if (auto it = flag_options.find(key); it != flag_options.end() && it->second->count() > 0) {
+      return RawValue{flag_values[key], spec.flag, true};
+    }
     for (const char* name : spec.env) {
       if (auto value = env(name); value && !value->empty()) return RawValue{*value, name, true};
     }
@@ -234,10 +314,10 @@ ParsedCommandLine parse_command_line(const std::vector<std::string>& args, const
   auto get = [&](std::string_view flag) { return raw(spec_of(flag)); };
 
   Options options;
-  options.subcommand = subcommand_named(sub_name);
+  options.subcommand = chosen->subcommand;
   options.json_output = json_output;
-  const bool needs_local_node =
-      options.subcommand == Subcommand::bootstrap || options.subcommand == Subcommand::plan;
+  const bool needs_local_node = options.subcommand == Subcommand::bootstrap || options.subcommand == Subcommand::plan ||
+                                options.subcommand == Subcommand::run;
 
   // Logging first, so later problems are reported in the chosen format.
   if (auto v = get("--log-format"); v.present) {
@@ -253,6 +333,23 @@ ParsedCommandLine parse_command_line(const std::vector<std::string>& args, const
     else bad(v, "is not a log level; expected debug, info, warn or error");
   }
 
+  if (options.subcommand == Subcommand::install) {
+    if (install_dir.empty()) throw ConfigError{"install: the directory is empty"};
+    options.install_dir = install_dir;
+    result.options = std::move(options);
+    return result;
+  }
+  if (options.subcommand == Subcommand::probe) {
+    if (probe_kind == "readiness") options.probe_kind = ProbeKind::readiness;
+    else if (probe_kind == "liveness") options.probe_kind = ProbeKind::liveness;
+    else throw ConfigError{fmt::format("probe: '{}' is not a probe; expected readiness or liveness", probe_kind)};
+    options.timeout = std::chrono::seconds(5);
+    options.pod_ip = "127.0.0.1";
+    parse_connection_options(get, env, options);
+    result.options = std::move(options);
+    return result;
+  }
+
   auto pod_name = get("--pod-name");
   if (!pod_name.present) {
     missing("--pod-name", spec_of("--pod-name").env, "this pod's name gives the database prefix, shard and ordinal");
@@ -262,16 +359,10 @@ ParsedCommandLine parse_command_line(const std::vector<std::string>& args, const
   options.pod = *parsed_name;
   options.pod_name = pod_name.text;
 
-  if (auto v = get("--pod-ip"); v.present) {
-    options.pod_ip = std::string(text::trim(v.text));
-    RawValue ip{options.pod_ip, v.source, true};
-    if (options.pod_ip.find_first_not_of("0123456789abcdefABCDEF.:") != std::string::npos ||
-        options.pod_ip.find_first_of(".:") == std::string::npos) {
-      bad(ip, "is not a numeric IP address (the cluster bus takes addresses, not names)");
-    }
-  } else if (needs_local_node) {
+  if (!get("--pod-ip").present && needs_local_node) {
     missing("--pod-ip", spec_of("--pod-ip").env, "the address of this pod's redis-server is needed");
   }
+  parse_connection_options(get, env, options);
 
   auto service = get("--service");
   if (!service.present) missing("--service", spec_of("--service").env, "peer names are <pod>.<service>.<namespace>.svc.<domain>");
@@ -306,29 +397,29 @@ ParsedCommandLine parse_command_line(const std::vector<std::string>& args, const
                                   pod_name.source, pod_name.text, options.pod.ordinal, options.replicas,
                                   options.replicas)};
   }
-  if (auto v = get("--port"); v.present) options.port = parse_int_in(v, 1, 55535, "a port from 1 to 55535 (the bus port is port+10000)");
-  options.bus_port = options.port + 10000;
   if (auto v = get("--bus-port"); v.present) options.bus_port = parse_int_in(v, 1, 65535, "a port from 1 to 65535");
   if (options.bus_port == options.port) {
     throw ConfigError{fmt::format("--bus-port: {} equals --port; the cluster bus needs a port of its own", options.bus_port)};
   }
 
+  if (auto v = get("--replica-migration"); v.present) {
+    if (v.text == "allow") options.allow_replica_migration = true;
+    else if (v.text == "deny") options.allow_replica_migration = false;
+    else bad(v, "is not a choice; expected allow or deny");
+  }
   if (auto v = get("--dns-server"); v.present) options.dns_server = parse_dns_server(v.text, v.source);
 
-  if (auto v = get("--timeout"); v.present) options.timeout = std::chrono::seconds(parse_int_in(v, 1, 86400, "seconds from 1 to 86400"));
-  if (auto v = get("--connect-timeout-ms"); v.present) options.connect_timeout = std::chrono::milliseconds(parse_int_in(v, 10, 60000, "milliseconds from 10 to 60000"));
-  if (auto v = get("--command-timeout-ms"); v.present) options.command_timeout = std::chrono::milliseconds(parse_int_in(v, 10, 60000, "milliseconds from 10 to 60000"));
-
-  if (auto v = get("--user"); v.present) options.credentials.user = v.text;
-  if (auto v = get("--password-file"); v.present) {
-    options.credentials.password = read_password_file(v);
-  } else if (auto p = env("REDIS_PASSWORD"); p && !p->empty()) {
-    options.credentials.password = *p;
-  } else if (auto a = env("REDISCLI_AUTH"); a && !a->empty()) {
-    options.credentials.password = *a;
-  }
-  if (!options.credentials.user.empty() && options.credentials.password.empty()) {
-    throw ConfigError{"--user: an ACL user was given without a password (--password-file, REDIS_PASSWORD or REDISCLI_AUTH)"};
+  if (options.subcommand == Subcommand::run) {
+    if (auto v = get("--on-bootstrap-failure"); v.present) {
+      if (v.text == "exit") options.on_bootstrap_failure = OnBootstrapFailure::exit;
+      else if (v.text == "keep-running") options.on_bootstrap_failure = OnBootstrapFailure::keep_running;
+      else bad(v, "is not a policy; expected exit or keep-running");
+    }
+    if (auto v = get("--reconcile-interval"); v.present) {
+      options.reconcile_interval = std::chrono::seconds(parse_int_in(v, 1, 86400, "seconds from 1 to 86400"));
+    }
+    if (server_command.empty()) throw ConfigError{"run: no server command; expected: run [options] -- redis-server ..."};
+    options.server_command = server_command;
   }
 
   result.options = std::move(options);

@@ -304,17 +304,18 @@ std::vector<bool> select_probes(const Topology& topology, int self_index, const 
     }
     shard_covered[shard] = covered == range.size();
   }
-  // Only a slot owner MEETs other shards (see plan_meets); a replica learns them by gossip.
-  const bool serves_slots = me.master && !me.slots.empty();
+  // A node with its role (a master serving slots, or a replica) MEETs the owners of the
+  // slots it has not learned (see plan_meets); before that, other shards do not matter.
+  const bool has_role = (me.master && !me.slots.empty()) || me.replica;
   for (int i = 0; i < pod_count; ++i) {
     const auto& pod = topology.pods[i];
     if (i == self_index) continue;
     if (pod.shard == self_pod.shard) {
       wanted[i] = true;  // its master and fellow replicas decide this pod's role
     } else {
-      // A master asks the shards whose slots its node has not learned: their ordinal-0 pod
-      // (the master at creation), so it can be MEETed and hand over its slot claims.
-      wanted[i] = serves_slots && !shard_covered[pod.shard] && pod.ordinal == 0;
+      // The shards whose slots its node has not learned: their ordinal-0 pod (the master at
+      // creation) is asked, so it can be MEETed and hand over its slot claims.
+      wanted[i] = has_role && !shard_covered[pod.shard] && pod.ordinal == 0;
     }
   }
   return wanted;

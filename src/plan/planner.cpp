@@ -175,19 +175,21 @@ Action replicate_action(const PodObservation& master, std::string reason) {
 }
 
 // MEET the pods that serve slots and that this node does not know, or knows without their
-// slots. Redis hands the sender of a MEET the target's slot claims at once, whereas a node that
-// was only MEETed learns them from a later ping, which gossip can delay by seconds; and a node
-// turns cluster_state:ok only once it knows every slot's owner. So masters MEET every other
-// master (a full mesh among them), and a replica MEETs its own master only: it learns the
-// others through gossip, whose handshakes it starts itself (as the MEET sender), and that keeps
-// the number of MEETs at masters x (masters + replicas) instead of pods squared.
+// slots (or at an old address). Redis hands the sender of a MEET the target's slot claims at
+// once, whereas a node that was only MEETed learns them from a later ping, which gossip can
+// delay by seconds; and a node turns cluster_state:ok only once it knows every slot's owner.
+// A replica MEETs its own master first and other shards' masters only once it replicates;
+// select_probes has by then narrowed those to the shards whose slots its node has not learned,
+// so most of the mesh is left to gossip and the MEETs stay few.
 void plan_meets(const Situation& s, Plan& plan) {
   for (const auto& peer : s.observation().pods) {
     if (&peer == &s.self() || !peer.answered() || !peer.probe->cluster_enabled) continue;
     if (peer.probe->id == s.me().id) continue;  // a second name for this very node
     const ClusterNode& claimed = peer.probe->myself();
     if (!claimed.is_live_slot_owner()) continue;
-    if (plan.role == Role::replica && peer.pod.shard != s.self().pod.shard) continue;  // gossip does it
+    // A replica first gets its own master; other shards' owners only once it replicates, and
+    // only those its node has not learned by then (select_probes asks just those).
+    if (plan.role == Role::replica && peer.pod.shard != s.self().pod.shard && !s.myself().replica) continue;
     if (s.handshake_in_progress_with(*peer.address)) continue;
     const ClusterNode* known = s.known_to_me(peer.probe->id);
     if (known == nullptr) {

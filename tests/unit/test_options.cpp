@@ -183,10 +183,11 @@ TEST_CASE("log levels and formats", "[options]") {
   CHECK(parse({"bootstrap"}, with(pod_env(), {{"LOG_FORMAT", "json"}})).log_format == log::Format::json);
 }
 
-TEST_CASE("--pod-ip is needed only by bootstrap and plan", "[options]") {
+TEST_CASE("the pod IP is needed only by bootstrap, plan and run", "[options]") {
   Env no_ip = without(pod_env(), {"POD_IP"});
   CHECK_THAT(config_error({"bootstrap"}, no_ip), Catch::Contains("--pod-ip / POD_IP: missing"));
   CHECK_THAT(config_error({"plan"}, no_ip), Catch::Contains("--pod-ip / POD_IP: missing"));
+  CHECK_THAT(config_error({"run", "--", "redis-server"}, no_ip), Catch::Contains("--pod-ip / POD_IP: missing"));
 
   Options discover = parse({"discover"}, no_ip);
   CHECK(discover.subcommand == Subcommand::discover);
@@ -379,7 +380,7 @@ TEST_CASE("the password never appears in a ConfigError", "[options]") {
   }
 }
 
-TEST_CASE("--help and --version return text without options", "[options]") {
+TEST_CASE("help and version flags return text without options", "[options]") {
   for (const Args& args : {Args{"--help"}, Args{"-h"}, Args{"bootstrap", "--help"}, Args{"status", "-h"}}) {
     INFO(args.front());
     auto result = parse_command_line(args, lookup({}));
@@ -392,4 +393,39 @@ TEST_CASE("--help and --version return text without options", "[options]") {
   auto version = parse_command_line({"--version"}, lookup({}));
   CHECK_FALSE(version.options.has_value());
   CHECK_FALSE(version.output.empty());
+}
+
+TEST_CASE("run: the server command after -- and the run-only options", "[options]") {
+  Options o = parse({"run", "--on-bootstrap-failure", "exit", "--reconcile-interval", "10", "--", "redis-server",
+                     "/etc/redis/redis.conf", "--appendonly", "yes"});
+  CHECK(o.subcommand == Subcommand::run);
+  CHECK(o.server_command == Args{"redis-server", "/etc/redis/redis.conf", "--appendonly", "yes"});
+  CHECK(o.on_bootstrap_failure == OnBootstrapFailure::exit);
+  CHECK(o.reconcile_interval == std::chrono::seconds(10));
+  CHECK(parse({"run", "--", "redis-server"}).on_bootstrap_failure == OnBootstrapFailure::keep_running);
+  CHECK_THAT(config_error({"run", "--on-bootstrap-failure", "maybe", "--", "redis-server"}),
+             Catch::Contains("--on-bootstrap-failure"));
+  CHECK_THAT(config_error({"run", "--", "redis-server"}, with(pod_env(), {{"RECONCILE_INTERVAL", "0"}})),
+             Catch::Contains("RECONCILE_INTERVAL"));
+  CHECK_THAT(config_error({"run"}), Catch::Contains("command"));
+}
+
+TEST_CASE("probe: needs no cluster layout, defaults to 127.0.0.1 and 5 s", "[options]") {
+  Options o = parse({"probe", "liveness"}, Env{});
+  CHECK(o.subcommand == Subcommand::probe);
+  CHECK(o.probe_kind == ProbeKind::liveness);
+  CHECK(o.pod_ip == "127.0.0.1");
+  CHECK(o.timeout == std::chrono::seconds(5));
+  Options from_env = parse({"probe", "readiness"}, Env{{"POD_IP", "10.0.0.9"}, {"REDIS_PASSWORD", "pw"}});
+  CHECK(from_env.probe_kind == ProbeKind::readiness);
+  CHECK(from_env.pod_ip == "10.0.0.9");
+  CHECK(from_env.credentials.password == "pw");
+  CHECK_THAT(config_error({"probe", "startup"}, Env{}), Catch::Contains("startup"));
+  CHECK_THAT(config_error({"probe", "readiness", "--shards", "3"}, Env{}), Catch::Contains("--shards"));
+}
+
+TEST_CASE("install: a directory, /scripts by default, nothing else needed", "[options]") {
+  CHECK(parse({"install"}, Env{}).install_dir == "/scripts");
+  CHECK(parse({"install", "/tmp/x"}, Env{}).install_dir == "/tmp/x");
+  CHECK(parse({"install"}, Env{}).subcommand == Subcommand::install);
 }

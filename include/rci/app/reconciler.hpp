@@ -12,7 +12,13 @@ struct ReconcileResult {
   plan::Plan last_plan;  // explains the final state (what was missing on failure)
 };
 
-// Drives this pod's local redis-server into the cluster.
-ReconcileResult reconcile(const Options& options);
+enum class ReconcileMode {
+  bootstrap,    // bring the pod in; log every decision
+  maintenance,  // a periodic pass of `run`: quiet when all is well, and it never acts while
+                // this node sees a node failing (a failover may be under way: Redis decides)
+};
+
+// Drives this pod's local redis-server into the cluster, until converged or `deadline`.
+ReconcileResult reconcile(const Options& options, ReconcileMode mode = ReconcileMode::bootstrap);
 
 }  // namespace rci

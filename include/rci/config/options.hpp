@@ -12,7 +12,13 @@
 
 namespace rci {
 
-enum class Subcommand { bootstrap, discover, status, plan };
+enum class Subcommand { bootstrap, discover, status, plan, run, probe, install };
+enum class ProbeKind { readiness, liveness };
+// What `run` does when bootstrap misses its deadline.
+enum class OnBootstrapFailure {
+  keep_running,  // keep serving (the readiness probe keeps traffic away) and keep reconciling
+  exit,          // stop redis-server and exit 1, so the pod restarts
+};
 
 // A DNS server to ask instead of /etc/resolv.conf.
 struct DnsServer {
@@ -47,6 +53,14 @@ struct Options {
   log::Format log_format = log::Format::text;
   log::Level log_level = log::Level::info;
   bool json_output = false;  // status/discover/plan: machine-readable output
+  std::string install_dir = "/scripts";                 // install
+  ProbeKind probe_kind = ProbeKind::readiness;          // probe
+  std::vector<std::string> server_command;              // run: redis-server and its arguments
+  OnBootstrapFailure on_bootstrap_failure = OnBootstrapFailure::keep_running;  // run
+  std::chrono::seconds reconcile_interval{30};          // run
+  // Redis' automatic replica migration moves replicas between shards; here shards are defined
+  // by pod names, so it is turned off on each node unless allowed.
+  bool allow_replica_migration = false;
 };
 
 // Looks up an environment variable; injected so tests need not touch the real environment.

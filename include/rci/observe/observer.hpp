@@ -29,7 +29,8 @@ enum class ProbeDepth {
   table_only,  // CLUSTER NODES: identity, role and slots, a quarter of the cost
 };
 
-inline constexpr auto full_refresh_interval = std::chrono::seconds(2);
+// Rare: each full round of a hundred pods asks every peer for a table of a hundred lines.
+inline constexpr auto full_refresh_interval = std::chrono::seconds(10);
 
 class Observer {
  public:

@@ -1,0 +1,25 @@
+#pragma once
+// `run -- redis-server ...`: the redis container's entrypoint and PID 1. Starts redis-server
+// as a child with the cluster arguments it needs, bootstraps it, keeps reconciling at a low
+// rate, forwards termination signals, reaps zombies and exits with redis-server's status.
+
+#include <string>
+#include <vector>
+
+#include "rci/config/options.hpp"
+
+namespace rci {
+
+// The child's argv: the user's command, then the cluster settings this pod needs (they come
+// last so they win over the config file). The password never appears here: when one is set,
+// `include_file` (a 0600 file holding requirepass/masterauth) is included instead.
+std::vector<std::string> redis_server_argv(const Options& options, const std::string& include_file);
+
+// The config include file's text for the credentials (requirepass, masterauth, masteruser),
+// with values quoted as redis.conf expects.
+std::string auth_include_text(const Credentials& credentials);
+
+// Runs the supervisor; returns the process exit code (redis-server's status, or 128+signal).
+int run_supervised(const Options& options);
+
+}  // namespace rci

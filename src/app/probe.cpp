@@ -1,0 +1,48 @@
+#include "rci/app/probe.hpp"
+
+#include <fmt/format.h>
+
+#include "rci/redis/connection.hpp"
+#include "rci/redis/info.hpp"
+
+namespace rci {
+
+ProbeVerdict probe_local_node(const Options& options) {
+  const net::Endpoint endpoint{options.pod_ip, options.port};
+  // The probe's whole budget is the timeout; connect and each command get their share of it.
+  const Millis budget = std::chrono::duration_cast<Millis>(options.timeout);
+  redis::Timeouts timeouts{std::min(options.connect_timeout, budget), std::min(options.command_timeout, budget)};
+  auto connection = redis::Connection::open(endpoint, options.credentials, timeouts);
+  if (!connection) {
+    // A server still loading its data set refuses AUTH with LOADING: it is alive.
+    bool loading = connection.error().message.find("LOADING") != std::string::npos;
+    if (options.probe_kind == ProbeKind::liveness && loading) return {true, "loading its data set"};
+    return {false, connection.error().message};
+  }
+  auto ping = connection->command({"PING"});
+  if (options.probe_kind == ProbeKind::liveness) {
+    if (ping) return {true, "answers PING"};
+    if (ping.error().message.find("LOADING") != std::string::npos) return {true, "loading its data set"};
+    return {false, ping.error().message};
+  }
+  if (!ping) return {false, ping.error().message};
+
+  auto cluster = connection->command({"CLUSTER", "INFO"});
+  if (!cluster) return {false, cluster.error().message};
+  auto cluster_info = redis::parse_cluster_info(cluster->str);
+  if (!cluster_info) return {false, cluster_info.error().message};
+  if (!cluster_info->state_ok) {
+    return {false, fmt::format("cluster_state is fail ({} of 16384 slots assigned)", cluster_info->slots_assigned)};
+  }
+  auto replication = connection->command({"INFO", "replication"});
+  if (!replication) return {false, replication.error().message};
+  auto replication_info = redis::parse_replication_info(replication->str);
+  if (!replication_info) return {false, replication_info.error().message};
+  if (!replication_info->is_master && !replication_info->master_link_up) {
+    return {false, fmt::format("replica whose link to {}:{} is down", replication_info->master_host,
+                               replication_info->master_port)};
+  }
+  return {true, replication_info->is_master ? "master, cluster_state ok" : "replica, link up, cluster_state ok"};
+}
+
+}  // namespace rci

@@ -1,0 +1,207 @@
+#include "rci/app/supervisor.hpp"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <thread>
+
+#include "rci/app/reconciler.hpp"
+#include "rci/util/clock.hpp"
+#include "rci/util/error.hpp"
+#include "rci/util/log.hpp"
+
+namespace rci {
+namespace {
+
+// redis.conf string syntax: double quotes, with backslash escapes for quotes and backslashes.
+std::string quote_config_value(const std::string& value) {
+  std::string out = "\"";
+  for (char c : value) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out + "\"";
+}
+
+// A private directory (0700) holding the credentials include file (0600), so the password
+// reaches redis-server without ever being on an argv.
+struct AuthInclude {
+  std::string dir;
+  std::string file;
+  void remove() {
+    if (!file.empty()) ::unlink(file.c_str());
+    if (!dir.empty()) ::rmdir(dir.c_str());
+    file.clear();
+    dir.clear();
+  }
+  ~AuthInclude() { remove(); }
+};
+
+Result<void> write_auth_include(const Credentials& credentials, AuthInclude& include) {
+  const char* tmp = std::getenv("TMPDIR");
+  std::string pattern = fmt::format("{}/redis-cluster-init.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+  if (::mkdtemp(pattern.data()) == nullptr) {
+    return fail(ErrorKind::io, fmt::format("{}: cannot create a private directory: {}", pattern, std::strerror(errno)));
+  }
+  include.dir = pattern;
+  include.file = include.dir + "/auth.conf";
+  int fd = ::open(include.file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return fail(ErrorKind::io, fmt::format("{}: cannot create: {}", include.file, std::strerror(errno)));
+  std::string text = auth_include_text(credentials);
+  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  ::close(fd);
+  if (!ok) return fail(ErrorKind::io, fmt::format("{}: cannot write", include.file));
+  return {};
+}
+
+// The exit code of a child as a shell would give it.
+int exit_code_of(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return exit_code::failed;
+}
+
+// Bootstrap once, then keep reconciling every interval (jittered by +-20% so a hundred pods do
+// not poll the cluster in step). Runs on its own thread; talks to the main loop by SIGUSR1.
+void reconcile_forever(Options options, std::atomic<bool>& give_up) {
+  ReconcileResult first = reconcile(options, ReconcileMode::bootstrap);
+  if (!first.converged) {
+    log::error("bootstrap did not converge: {}", first.last_plan.situation);
+    for (const auto& line : first.last_plan.waiting_for) log::error("  missing: {}", line);
+    if (options.on_bootstrap_failure == OnBootstrapFailure::exit) {
+      log::error("--on-bootstrap-failure exit: stopping redis-server");
+      give_up = true;
+      ::kill(::getpid(), SIGUSR1);
+      return;
+    }
+    log::warn("--on-bootstrap-failure keep-running: serving anyway and reconciling every {} s",
+              options.reconcile_interval.count());
+  }
+  std::mt19937 random(static_cast<unsigned>(::getpid()) ^ static_cast<unsigned>(Clock::now().time_since_epoch().count()));
+  std::uniform_real_distribution<double> jitter(0.8, 1.2);
+  Options pass = options;
+  pass.timeout = std::min(options.reconcile_interval, std::chrono::seconds(60));
+  while (true) {
+    auto wait = std::chrono::duration<double>(options.reconcile_interval) * jitter(random);
+    std::this_thread::sleep_for(wait);
+    ReconcileResult result = reconcile(pass, ReconcileMode::maintenance);
+    if (!result.converged) {
+      log::warn("maintenance pass did not converge: {}", result.last_plan.situation);
+      for (const auto& line : result.last_plan.waiting_for) log::warn("  missing: {}", line);
+    }
+  }
+}
+
+}  // namespace
+
+std::string auth_include_text(const Credentials& credentials) {
+  std::string text = "# written by redis-cluster-init run; removed when it exits\n";
+  text += "requirepass " + quote_config_value(credentials.password) + "\n";
+  text += "masterauth " + quote_config_value(credentials.password) + "\n";
+  if (!credentials.user.empty()) text += "masteruser " + quote_config_value(credentials.user) + "\n";
+  return text;
+}
+
+std::vector<std::string> redis_server_argv(const Options& options, const std::string& include_file) {
+  std::vector<std::string> argv = options.server_command;
+  auto add = [&](const char* name, const std::string& value) {
+    argv.push_back(std::string("--") + name);
+    argv.push_back(value);
+  };
+  add("cluster-enabled", "yes");
+  add("port", std::to_string(options.port));
+  if (options.bus_port != options.port + 10000) add("cluster-port", std::to_string(options.bus_port));
+  // Announcing the pod IP keeps the node's own address right in nodes.conf and in every peer's
+  // table after a restart with a new IP.
+  add("cluster-announce-ip", options.pod_ip);
+  if (!include_file.empty()) add("include", include_file);
+  return argv;
+}
+
+int run_supervised(const Options& options) {
+  // Every signal the supervisor handles is blocked in all threads and taken synchronously by
+  // the main loop with sigwait; the child gets the default mask back before exec.
+  sigset_t handled, previous;
+  sigemptyset(&handled);
+  for (int sig : {SIGTERM, SIGINT, SIGQUIT, SIGCHLD, SIGHUP, SIGUSR1}) sigaddset(&handled, sig);
+  pthread_sigmask(SIG_BLOCK, &handled, &previous);
+
+  AuthInclude include;
+  if (!options.credentials.password.empty()) {
+    if (auto written = write_auth_include(options.credentials, include); !written) {
+      log::error("{}", written.error().message);
+      return exit_code::failed;
+    }
+  }
+  const std::vector<std::string> argv = redis_server_argv(options, include.file);
+  std::vector<char*> c_argv;
+  for (const auto& arg : argv) c_argv.push_back(const_cast<char*>(arg.c_str()));
+  c_argv.push_back(nullptr);
+
+  pid_t child = ::fork();
+  if (child < 0) {
+    log::error("fork: {}", std::strerror(errno));
+    return exit_code::failed;
+  }
+  if (child == 0) {
+    pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+    ::execvp(c_argv[0], c_argv.data());
+    std::fprintf(stderr, "redis-cluster-init: error: %s: cannot execute: %s\n", c_argv[0], std::strerror(errno));
+    std::_Exit(127);
+  }
+  log::info("started {} as pid {}; bootstrapping it into the cluster", argv.front(), child);
+
+  std::atomic<bool> give_up{false};
+  std::thread(reconcile_forever, options, std::ref(give_up)).detach();
+
+  int status_code = exit_code::failed;
+  bool stopping_after_failure = false;
+  while (true) {
+    int sig = 0;
+    if (sigwait(&handled, &sig) != 0) continue;
+    if (sig == SIGCHLD) {
+      // As PID 1, every orphan in the container is ours to reap, not only redis-server.
+      bool server_exited = false;
+      int status = 0;
+      pid_t pid;
+      while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) {
+        if (pid == child) {
+          server_exited = true;
+          status_code = exit_code_of(status);
+        }
+      }
+      if (server_exited) break;
+    } else if (sig == SIGUSR1) {
+      if (give_up && !stopping_after_failure) {
+        stopping_after_failure = true;
+        ::kill(child, SIGTERM);
+      }
+    } else {
+      log::info("forwarding {} to redis-server (pid {})", strsignal(sig), child);
+      ::kill(child, sig);
+    }
+  }
+  log::info("redis-server exited with status {}", status_code);
+  if (stopping_after_failure) status_code = exit_code::failed;
+  std::fflush(stderr);
+  // The reconciling thread may be mid-pass; nothing it holds needs cleaning up but the
+  // credentials file, which `include` removes now.
+  include.remove();
+  std::_Exit(status_code);
+}
+
+}  // namespace rci
