@@ -32,7 +32,7 @@ Result<std::string> install_self(const std::string& dir) {
 
   std::string temp = fmt::format("{}/.redis-cluster-init.{}.tmp", dir, ::getpid());
   int out = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
-  if (out < 0) return fail(ErrorKind::io, fmt::format("{}: cannot create: {}", temp, errno_text()));
+  if (out < 0) return fail(ErrorKind::io, fmt::format("{}: cannot write a file there: {}", dir, errno_text()));
   FdCloser out_closer{out};
   auto give_up = [&](std::string what) {
     ::unlink(temp.c_str());

@@ -12,19 +12,23 @@ ProbeVerdict probe_local_node(const Options& options) {
   // The probe's whole budget is the timeout; connect and each command get their share of it.
   const Millis budget = std::chrono::duration_cast<Millis>(options.timeout);
   redis::Timeouts timeouts{std::min(options.connect_timeout, budget), std::min(options.command_timeout, budget)};
-  auto connection = redis::Connection::open(endpoint, options.credentials, timeouts);
-  if (!connection) {
-    // A server still loading its data set refuses AUTH with LOADING: it is alive.
-    bool loading = connection.error().message.find("LOADING") != std::string::npos;
-    if (options.probe_kind == ProbeKind::liveness && loading) return {true, "loading its data set"};
-    return {false, connection.error().message};
-  }
-  auto ping = connection->command({"PING"});
+
   if (options.probe_kind == ProbeKind::liveness) {
+    // Alive means the server answers at all: a LOADING, NOAUTH or WRONGPASS reply is an answer.
+    // A rotated password must not make the kubelet restart a healthy server in a loop.
+    auto connection = redis::Connection::open(endpoint, Credentials{}, timeouts);
+    if (!connection) return {false, connection.error().message};
+    auto ping = connection->command({"PING"});
     if (ping) return {true, "answers PING"};
-    if (ping.error().message.find("LOADING") != std::string::npos) return {true, "loading its data set"};
+    if (ping.error().kind == ErrorKind::reply || ping.error().kind == ErrorKind::auth) {
+      return {true, "answers (" + ping.error().message + ")"};
+    }
     return {false, ping.error().message};
   }
+
+  auto connection = redis::Connection::open(endpoint, options.credentials, timeouts);
+  if (!connection) return {false, connection.error().message};
+  auto ping = connection->command({"PING"});
   if (!ping) return {false, ping.error().message};
 
   auto cluster = connection->command({"CLUSTER", "INFO"});

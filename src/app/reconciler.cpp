@@ -16,6 +16,9 @@ namespace {
 // Polling starts at tens of milliseconds so an event is noticed almost at once, and backs
 // off so a long wait (a peer that is down) does not load the servers.
 constexpr Millis first_poll{20};
+// A pod that is not its shard's ordinal 0 can do nothing before that pod claims its slots, so it
+// polls more slowly at first: at cold start the CPU goes to the pods that must act first.
+constexpr Millis first_poll_follower{100};
 constexpr Millis slowest_poll{500};
 
 void log_plan_change(const plan::Plan& plan, std::string& last_situation, std::string& last_waiting) {
@@ -61,7 +64,7 @@ ReconcileResult reconcile(const Options& options, ReconcileMode mode) {
   const int self_index = topology.index_of(options.pod.shard, options.pod.ordinal);
   const Deadline deadline = Deadline::after(options.timeout);
   Observer observer(options, topology);
-  Backoff backoff(first_poll, slowest_poll);
+  Backoff backoff(options.pod.ordinal == 0 ? first_poll : first_poll_follower, slowest_poll);
   std::string last_situation, last_waiting;
 
   const bool quiet = mode == ReconcileMode::maintenance;

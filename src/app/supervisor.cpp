@@ -159,6 +159,9 @@ int run_supervised(const Options& options) {
   }
   if (child == 0) {
     pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+    // redis-server gets the password from the include file only, not from its environment.
+    ::unsetenv("REDIS_PASSWORD");
+    ::unsetenv("REDISCLI_AUTH");
     ::execvp(c_argv[0], c_argv.data());
     std::fprintf(stderr, "redis-cluster-init: error: %s: cannot execute: %s\n", c_argv[0], std::strerror(errno));
     std::_Exit(127);

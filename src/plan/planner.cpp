@@ -185,6 +185,9 @@ void plan_meets(const Situation& s, Plan& plan) {
   for (const auto& peer : s.observation().pods) {
     if (&peer == &s.self() || !peer.answered() || !peer.probe->cluster_enabled) continue;
     if (peer.probe->id == s.me().id) continue;  // a second name for this very node
+    // MEET only what was asked this round: an earlier answer (reused) may be from an address
+    // the pod has left, and a MEET there could reach whoever holds that address now.
+    if (peer.reused) continue;
     const ClusterNode& claimed = peer.probe->myself();
     if (!claimed.is_live_slot_owner()) continue;
     // A replica first gets its own master; other shards' owners only once it replicates, and

@@ -8,6 +8,12 @@ loopback addresses, a real dnsmasq serving the headless service's records, and t
         cluster.wait_bootstraps(runs)            # every one must exit 0
         check_cluster(cluster)                   # independent judgement of the result
 
+    Pods can also run as they do in Kubernetes, under the binary's `run` supervisor (PID-1 style:
+    it starts redis-server itself and bootstraps it):
+
+        runs = cluster.start_supervised()        # `redis-cluster-init run -- redis-server conf`
+        check_cluster(cluster)
+
 Layout: one scratch directory per bed; one loopback /24 per bed (127.a.b.0, never 127.0.0.1,
 where a system redis may listen); one directory per pod holding its redis.conf, nodes.conf, logs
 and the binary's captured output. Every process is a child in its own process group and is
@@ -19,6 +25,7 @@ import os
 import random
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -166,7 +173,9 @@ class Pod:
         self.bus_port = REDIS_BUS_PORT
         self.name = f"{cluster.prefix}-shard{shard}-{ordinal}"
         self.dir = os.path.join(cluster.dir, self.name)
-        self.proc = None
+        self.proc = None           # redis-server, or the `run` supervisor (or its wrapper)
+        self.supervisor = None     # the BinaryRun of the current `run`, when supervised
+        self._run_options = None   # how start_supervised() was called: start() repeats it
         self.runs = []  # every BinaryRun, oldest first
         os.makedirs(self.dir, exist_ok=True)
 
@@ -206,18 +215,24 @@ class Pod:
 
     # --- redis-server ---------------------------------------------------------------------------
 
-    def write_config(self) -> None:
+    def write_config(self, supervised=None) -> None:
         """redis.conf for this pod. cluster-announce-ip is required on loopback aliases (the bus
         would otherwise connect from 127.0.0.1); the diskless sync delay would make every replica
         link 5 s late; the password goes in the file, never on a command line.
+
+        supervised (default: whether the pod runs under `run`): leave out what the supervisor
+        must add itself (port, cluster-enabled, cluster-announce-ip, requirepass, masterauth), so
+        a cluster that forms proves it did; and keep redis-server's argv readable in /proc
+        (set-proc-title no) so tests can see what the supervisor passed.
         """
-        lines = [
-            f"bind {self.ip}",
-            f"port {self.port}",
-            "cluster-enabled yes",
+        supervised = self.supervised if supervised is None else supervised
+        lines = [f"bind {self.ip}"]
+        if not supervised:
+            lines += [f"port {self.port}", "cluster-enabled yes",
+                      f"cluster-announce-ip {self.ip}"]
+        lines += [
             "cluster-config-file nodes.conf",
             f"cluster-node-timeout {self.cluster.node_timeout_ms}",
-            f"cluster-announce-ip {self.ip}",
             f"dir {self.dir}",
             "daemonize no",
             f"logfile {self.log_path}",
@@ -226,9 +241,12 @@ class Pod:
             "appendonly no",
             'save ""',
         ]
-        if self.cluster.password:
+        if supervised:
+            lines.append("set-proc-title no")
+        if self.cluster.password and not supervised:
             lines += [f"requirepass {self.cluster.password}",
                       f"masterauth {self.cluster.password}"]
+        lines += list(self.cluster.redis_config)
         with open(self.config_path, "w") as f:
             f.write("\n".join(lines) + "\n")
         os.chmod(self.config_path, 0o600)
@@ -237,8 +255,17 @@ class Pod:
     def running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
+    @property
+    def supervised(self) -> bool:
+        """Whether this pod runs under the binary's `run` (start_supervised() was called)."""
+        return self._run_options is not None
+
     def start(self, wait=True) -> None:
-        """Starts redis-server (config rewritten first, so a moved pod binds its new address)."""
+        """Starts redis-server (config rewritten first, so a moved pod binds its new address);
+        a supervised pod is started again through `run`, with the options it was first given."""
+        if self.supervised:
+            self.start_supervised(wait=wait, **self._run_options)
+            return
         if self.running:
             raise RuntimeError(f"{self.label}: redis-server already running")
         self.write_config()
@@ -256,8 +283,10 @@ class Pod:
         while time.monotonic() < deadline:
             if self.proc is None or self.proc.poll() is not None:
                 status = None if self.proc is None else self.proc.returncode
-                raise RuntimeError(f"{self.label}: redis-server exited with status {status}\n"
-                                   f"{_indent(_tail(self.log_path, 20))}")
+                what = "the `run` supervisor" if self.supervised else "redis-server"
+                run = f"\n{self.supervisor.describe()}" if self.supervised else ""
+                raise RuntimeError(f"{self.label}: {what} exited with status {status}\n"
+                                   f"{_indent(_tail(self.log_path, 20))}{run}")
             try:
                 if self.command("PING", timeout=0.5) == "PONG":
                     return
@@ -268,12 +297,22 @@ class Pod:
                            f"{timeout}s: {last_error}\n{_indent(_tail(self.log_path, 20))}")
 
     def stop(self) -> None:
-        """Clean shutdown (SIGTERM): redis-server saves nodes.conf and exits."""
-        if self.proc is not None:
-            procs.stop(self.proc, grace=10.0)
+        """Clean shutdown (SIGTERM): redis-server saves nodes.conf and exits. A supervised pod
+        gets it as the kubelet sends it, to the supervisor alone (which forwards it); whatever is
+        left of its process group after 10 s is killed."""
+        if self.proc is None:
+            return
+        if self.supervised:
+            self.signal_supervisor(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10.0)
+            except subprocess.TimeoutExpired:
+                pass
+        procs.stop(self.proc, grace=10.0)
 
     def kill(self) -> None:
-        """A crash (SIGKILL): nothing is flushed."""
+        """A crash (SIGKILL): nothing is flushed. The whole process group goes: for a supervised
+        pod, the supervisor and its redis-server, as when a container is killed."""
         if self.proc is not None:
             procs.kill(self.proc)
 
@@ -302,6 +341,101 @@ class Pod:
         if publish:
             self.publish()
         self.start()
+
+    # --- the pod under `redis-cluster-init run` ------------------------------------------------
+
+    def start_supervised(self, wait=True, *, run_args=(), server_args=(), server_command=None,
+                         wrapper=(), timeout=60, **invocation_kwargs) -> BinaryRun:
+        """Starts this pod the way its container would: `redis-cluster-init run [cluster options]
+        [run_args] -- redis-server <redis.conf> [server_args]`, the supervisor starting
+        redis-server itself. The config omits what the supervisor must add (see write_config).
+
+        server_command replaces `redis-server <redis.conf>` (e.g. a shell wrapper); wrapper is
+        put in front of the binary's argv (e.g. `unshare --pid --fork` to make it PID 1);
+        timeout is the bootstrap deadline (--timeout); the other keyword arguments are
+        invocation()'s. start() and restart() repeat the same call. Waits until redis-server
+        answers PING when `wait`.
+        """
+        if self.running:
+            raise RuntimeError(f"{self.label}: already running")
+        self._run_options = dict(run_args=tuple(run_args), server_args=tuple(server_args),
+                                 server_command=server_command, wrapper=tuple(wrapper),
+                                 timeout=timeout, **invocation_kwargs)
+        self.write_config(supervised=True)
+        command = list(server_command) if server_command else ["redis-server", self.config_path]
+        argv, env = self.invocation("run", timeout=timeout,
+                                    extra_args=[*run_args, "--", *command, *server_args],
+                                    **invocation_kwargs)
+        run = self.launch_argv(list(wrapper) + argv, env, name="run")
+        self.supervisor = run
+        self.proc = run.proc
+        if wait:
+            self.wait_ready()
+        return run
+
+    def supervisor_pid(self):
+        """Pid of the `run` process itself (inside the wrapper, if any), or None."""
+        if self.supervisor is None or self.supervisor.poll() is not None:
+            return None
+        for pid in [self.supervisor.pid] + procs.descendants(self.supervisor.pid):
+            argv = procs.read_cmdline(pid)
+            if argv and len(argv) > 1 and argv[0] == self.cluster.bed.binary and argv[1] == "run":
+                return pid
+        return None
+
+    def server_pid(self, timeout=5.0):
+        """Pid of this pod's redis-server: the supervisor's child once it has exec'd
+        redis-server (waits up to `timeout` for that), or the bare redis-server's; None if
+        there is none."""
+        if not self.supervised:
+            return self.proc.pid if self.running else None
+        deadline = time.monotonic() + timeout
+        while True:
+            parent = self.supervisor_pid()
+            if parent is not None:
+                for pid in procs.descendants(parent):
+                    info = proc_stat(pid)
+                    if info and info["comm"] == "redis-server" and info["state"] != "Z":
+                        return pid
+            if parent is None or time.monotonic() >= deadline:
+                return None
+            time.sleep(0.02)
+
+    def signal_supervisor(self, sig) -> None:
+        """Sends `sig` to the supervisor alone, as the kubelet signals a container's PID 1."""
+        pid = self.supervisor_pid()
+        if pid is not None:
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+
+    def probe(self, kind, *, password_via=None, password=None, timeout=15.0, extra_args=(),
+              extra_env=None) -> BinaryRun:
+        """Runs `redis-cluster-init probe <kind> --pod-ip <ip> --port <port>` to completion and
+        returns the run (its returncode, stdout, stderr). password_via: None (no password),
+        "file", "env" (REDIS_PASSWORD) or "rediscli_auth"; the password is `password`, else the
+        cluster's."""
+        password = password if password is not None else self.cluster.password
+        argv = [self.cluster.bed.binary, "probe", kind, "--pod-ip", self.ip,
+                "--port", str(self.port)]
+        env = {}
+        if password_via == "file":
+            path = os.path.join(self.dir, "probe-password")
+            with open(path, "w") as f:
+                f.write(password + "\n")
+            os.chmod(path, 0o600)
+            argv += ["--password-file", path]
+        elif password_via == "env":
+            env["REDIS_PASSWORD"] = password
+        elif password_via == "rediscli_auth":
+            env["REDISCLI_AUTH"] = password
+        elif password_via is not None:
+            raise ValueError(f"password_via: {password_via!r}")
+        env.update(extra_env or {})
+        run = self.launch_argv(argv + list(extra_args), env, name="probe")
+        run.wait(timeout)
+        return run
 
     def client(self, timeout=2.0) -> RespClient:
         return RespClient(self.ip, self.port, password=self.cluster.password, timeout=timeout)
@@ -377,11 +511,13 @@ class Pod:
         """Starts any subcommand for this pod in the background."""
         return self.launch_argv(*self.invocation(subcommand, **kwargs))
 
-    def launch_argv(self, argv, env=None) -> BinaryRun:
+    def launch_argv(self, argv, env=None, name=None) -> BinaryRun:
         """Starts the binary with exactly `argv` and, of the variables it reads, only those in
-        `env`; output goes to <subcommand>-<n>.stdout/.stderr in the pod's directory."""
+        `env`; output goes to <name>-<n>.stdout/.stderr in the pod's directory (name: the
+        subcommand, argv[1], unless given)."""
         number = len(self.runs) + 1
-        stem = os.path.join(self.dir, f"{argv[1] if len(argv) > 1 else 'run'}-{number}")
+        name = name or (argv[1] if len(argv) > 1 else "run")
+        stem = os.path.join(self.dir, f"{name}-{number}")
         with open(stem + ".stdout", "wb") as out, open(stem + ".stderr", "wb") as err:
             proc = self.cluster.bed.registry.spawn(argv, stdout=out, stderr=err,
                                                    env=binary_env(env))
@@ -397,8 +533,12 @@ class Pod:
 
     def diagnostics(self, lines=25) -> str:
         state = "running" if self.running else "stopped"
-        text = [f"=== {self.label} ({self.ip}, redis-server {state}) ==="]
-        for run in self.runs[-2:]:
+        what = "run supervisor" if self.supervised else "redis-server"
+        text = [f"=== {self.label} ({self.ip}, {what} {state}) ==="]
+        shown = self.runs[-2:]
+        if self.supervisor is not None and self.supervisor not in shown:
+            shown = [self.supervisor] + shown[-1:]
+        for run in shown:
             text.append(run.describe(lines))
         text.append(f"  redis.log:\n{_indent(_tail(self.log_path, 12))}")
         return "\n".join(text)
@@ -408,7 +548,7 @@ class Cluster:
     """The pods of one Redis Cluster (one set of StatefulSets behind one governing service)."""
 
     def __init__(self, bed, shards, replicas, *, prefix="redis", namespace="default",
-                 service=None, password=None, node_timeout_ms=15000):
+                 service=None, password=None, node_timeout_ms=15000, redis_config=()):
         self.bed = bed
         self.shards = shards
         self.replicas = replicas
@@ -417,6 +557,7 @@ class Cluster:
         self.service = service or f"{prefix}-pods"
         self.password = password
         self.node_timeout_ms = node_timeout_ms
+        self.redis_config = tuple(redis_config)  # extra redis.conf lines, last (they win)
         self.dir = os.path.join(bed.dir, namespace)
         self.pods = [Pod(self, shard, ordinal, bed.allocate_ip())
                      for shard in range(shards) for ordinal in range(replicas + 1)]
@@ -444,6 +585,20 @@ class Cluster:
             pod.start(wait=False)
         for pod in pods:
             pod.wait_ready()
+
+    def start_supervised(self, pods=None, publish=True, wait=True, **kwargs) -> list:
+        """Publishes DNS records and starts every pod (or `pods`) through `redis-cluster-init run`
+        back to back, then waits until each redis-server answers; returns the supervisors'
+        BinaryRuns. Keyword arguments: Pod.start_supervised()'s."""
+        pods = self.pods if pods is None else pods
+        for pod in pods:
+            if publish:
+                pod.publish()
+        runs = [pod.start_supervised(wait=False, **kwargs) for pod in pods]
+        if wait:
+            for pod in pods:
+                pod.wait_ready()
+        return runs
 
     def bootstrap_all(self, pods=None, **kwargs) -> list:
         """Launches `bootstrap` for every pod (or `pods`) back to back, without waiting."""
@@ -517,8 +672,49 @@ class Cluster:
                 raise AssertionError(f"replicas not in sync after {timeout}s: {lagging}")
             time.sleep(0.05)
 
+    def nodes_report(self) -> str:
+        """CLUSTER NODES and the replication link as each pod sees them, for failure messages
+        (what a human would look at first when a cluster does not heal)."""
+        text = []
+        for pod in self.pods:
+            try:
+                nodes = pod.command("CLUSTER", "NODES")
+                repl = pod.info("replication")
+                link = (f"role:{repl.get('role')} master_host:{repl.get('master_host', '-')} "
+                        f"master_link_status:{repl.get('master_link_status', '-')}")
+            except (OSError, RespError, ProtocolError) as error:
+                nodes, link = f"(cannot ask: {error})", ""
+            text.append(f"--- {pod.name} at {pod.ip}: {link}\n{nodes.strip()}")
+        return "\n".join(text)
+
     def diagnostics(self) -> str:
         return "\n".join(p.diagnostics() for p in self.pods)
+
+
+def proc_stat(pid: int):
+    """What /proc/<pid>/stat says of a live process: comm, state (R, S, Z, ...), ppid, pgrp;
+    None once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return None
+    comm = stat[stat.find(b"(") + 1:stat.rfind(b")")].decode(errors="replace")
+    fields = stat[stat.rfind(b")") + 2:].split()
+    return {"pid": pid, "comm": comm, "state": fields[0].decode(), "ppid": int(fields[1]),
+            "pgrp": int(fields[2])}
+
+
+def processes(predicate) -> list:
+    """proc_stat() of every live process (zombies included) for which predicate(stat) holds,
+    e.g. processes(lambda p: p["ppid"] == pid) or processes(lambda p: p["pgrp"] == pgid)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            info = proc_stat(int(entry))
+            if info is not None and predicate(info):
+                found.append(info)
+    return found
 
 
 def _pick_network(name: str) -> tuple:
