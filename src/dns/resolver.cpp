@@ -147,7 +147,7 @@ void Resolver::run_queries(const std::vector<std::string>& names, std::vector<Re
   // At most this many queries are in flight at once: a hundred pods starting together would
   // otherwise overflow the DNS server's receive buffer (seen with dnsmasq: dropped queries,
   // then c-ares' retries add seconds).
-  constexpr int max_in_flight = 16;
+  constexpr int max_in_flight = 8;
   int in_flight = 0;
   size_t next = 0;
   std::vector<Query> queries(names.size());
