@@ -350,9 +350,11 @@ Observation Observer::observe(Deadline deadline, Scope scope) {
   }
 
   // Only the names of pods to be asked are resolved; the others keep their last answer.
-  // A round gets at least a second for DNS even at the deadline, so the last round's answers
-  // (which explain a failure) are real answers, not "cut off".
-  const Deadline dns_deadline = Deadline::after(std::clamp(deadline.remaining(), Millis(1000), Millis(3000)));
+  // A bootstrap round waits at most 750 ms for DNS: names still unanswered are asked again next
+  // round while the answers in hand (cached for 5 s) are used now, so a busy DNS server delays
+  // a decision by a round, not by its retries. Other scopes wait up to 3 s for a full picture.
+  const Millis dns_budget = bootstrap_scope ? Millis(750) : std::clamp(deadline.remaining(), Millis(1000), Millis(3000));
+  const Deadline dns_deadline = Deadline::after(dns_budget);
   auto resolutions = resolve(wanted, dns_deadline);
   const auto resolved = Clock::now();
 
