@@ -35,6 +35,7 @@ int run_bootstrap(const Options& options) {
                         : fmt::format("did not converge within {} s", options.timeout.count());
   log::error("bootstrap of pod {} {}: {}", options.pod_name, why, plan.situation);
   for (const auto& line : plan.waiting_for) log::error("  missing: {}", line);
+  for (const auto& line : plan.warnings) log::error("  warning: {}", line);
   return exit_code::failed;
 }
 

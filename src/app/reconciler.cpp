@@ -21,7 +21,13 @@ constexpr Millis first_poll{20};
 constexpr Millis first_poll_follower{100};
 constexpr Millis slowest_poll{500};
 
-void log_plan_change(const plan::Plan& plan, std::string& last_situation, std::string& last_waiting) {
+void log_plan_change(const plan::Plan& plan, std::string& last_situation, std::string& last_waiting,
+                     std::string& last_warnings) {
+  std::string warnings = text::join(plan.warnings, "; ");
+  if (warnings != last_warnings) {
+    for (const auto& line : plan.warnings) log::warn("{}", line);
+    last_warnings = warnings;
+  }
   if (plan.situation != last_situation) {
     log::info("{} (role: {})", plan.situation, plan::to_string(plan.role));
     last_situation = plan.situation;
@@ -65,7 +71,7 @@ ReconcileResult reconcile(const Options& options, ReconcileMode mode) {
   const Deadline deadline = Deadline::after(options.timeout);
   Observer observer(options, topology);
   Backoff backoff(options.pod.ordinal == 0 ? first_poll : first_poll_follower, slowest_poll);
-  std::string last_situation, last_waiting;
+  std::string last_situation, last_waiting, last_warnings;
 
   const bool quiet = mode == ReconcileMode::maintenance;
   if (!quiet) {
@@ -87,7 +93,7 @@ ReconcileResult reconcile(const Options& options, ReconcileMode mode) {
     }
     result.last_plan = plan::make_plan(topology, self_index, observation);
     const plan::Plan& plan = result.last_plan;
-    if (!quiet || plan.outcome == plan::Outcome::act) log_plan_change(plan, last_situation, last_waiting);
+    if (!quiet || plan.outcome == plan::Outcome::act) log_plan_change(plan, last_situation, last_waiting, last_warnings);
 
     switch (plan.outcome) {
       case plan::Outcome::converged:

@@ -159,6 +159,8 @@ std::string plan_text(const plan::Plan& plan) {
   }
   if (!plan.waiting_for.empty()) out += "waiting for:\n";
   for (const auto& line : plan.waiting_for) out += fmt::format("  - {}\n", line);
+  if (!plan.warnings.empty()) out += "warnings:\n";
+  for (const auto& line : plan.warnings) out += fmt::format("  ! {}\n", line);
   return out;
 }
 
@@ -168,9 +170,9 @@ std::string plan_json(const plan::Plan& plan) {
     actions.push_back(fmt::format(R"({{"kind":{},"command":{},"reason":{}}})", quoted(plan::to_string(action.kind)),
                                   quoted(plan::describe(action)), quoted(action.reason)));
   }
-  return fmt::format(R"({{"situation":{},"role":{},"outcome":{},"actions":[{}],"waiting_for":{}}})",
+  return fmt::format(R"({{"situation":{},"role":{},"outcome":{},"actions":[{}],"waiting_for":{},"warnings":{}}})",
                      quoted(plan.situation), quoted(plan::to_string(plan.role)), quoted(plan::to_string(plan.outcome)),
-                     text::join(actions, ","), json_list(plan.waiting_for)) +
+                     text::join(actions, ","), json_list(plan.waiting_for), json_list(plan.warnings)) +
          "\n";
 }
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 
 namespace rci::plan {
 namespace {
@@ -90,6 +91,26 @@ class Situation {
       if (best == nullptr || node.config_epoch > best->probe->myself().config_epoch) best = &pod;
     }
     return best;
+  }
+
+  // A slot that `peer`'s table gives to a live owner other than the one this node's table
+  // gives it to, described; nothing when the two views agree wherever both assign a slot.
+  // (A failover in flight can disagree for a moment; the next round asks again.)
+  std::optional<std::string> slot_conflict_with(const NodeProbe& peer) const {
+    for (const auto& theirs : peer.nodes) {
+      if (!theirs.master || theirs.handshake || theirs.fail || theirs.slots.empty()) continue;
+      for (const auto& ours : me().nodes) {
+        if (!ours.master || ours.handshake || ours.fail || ours.slots.empty() || ours.id == theirs.id) continue;
+        for (const auto& a : theirs.slots) {
+          for (const auto& b : ours.slots) {
+            if (!overlaps(a, b)) continue;
+            return fmt::format("its table gives slot {} to node {}, this node's to {}", std::max(a.first, b.first),
+                               short_id(theirs.id), short_id(ours.id));
+          }
+        }
+      }
+    }
+    return std::nullopt;
   }
 
   // The pod that should be serving `range`: the one whose node holds it in some table, else
@@ -194,6 +215,14 @@ void plan_meets(const Situation& s, Plan& plan) {
     // only those its node has not learned by then (select_probes asks just those).
     if (plan.role == Role::replica && peer.pod.shard != s.self().pod.shard && !s.myself().replica) continue;
     if (s.handshake_in_progress_with(*peer.address)) continue;
+    // Who answers there must belong to this cluster: a MEET would merge whatever it knows.
+    if (!peer.probe->from_local_table) {
+      if (auto conflict = s.slot_conflict_with(*peer.probe)) {
+        plan.warnings.push_back(fmt::format("pod {} at {} answers as node {} of another cluster ({}); not MEETing it",
+                                               peer.pod.name, *peer.address, short_id(peer.probe->id), *conflict));
+        continue;
+      }
+    }
     const ClusterNode* known = s.known_to_me(peer.probe->id);
     if (known == nullptr) {
       plan.actions.push_back(meet_action(s, peer));

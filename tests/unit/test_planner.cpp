@@ -403,3 +403,16 @@ TEST_CASE("planner: waiting for a range whose holder is down names the holder, n
   }
   CHECK(names_holder);
 }
+
+TEST_CASE("planner: a node of another cluster is reported, never MEETed", "[planner][heal]") {
+  // m2's table gives shard 0's slots to m1: whoever answers at m2's address does not share this
+  // cluster's slot map, so m0 must not MEET it (a MEET would merge the two).
+  ClusterBuilder cluster;
+  cluster.fresh_all().claimed(m0).claimed(m1).claimed(m2).knows(m2, {m1}).listed_with_slots(m2, m1, {cluster.range(m0)});
+  plan::Plan plan = cluster.plan_for(m0);
+  INFO("situation: " << plan.situation);
+  for (const auto& action : plan.actions) CHECK(action.pod != "redis-shard2-0");
+  bool reported = false;
+  for (const auto& line : plan.warnings) reported = reported || line.find("another cluster") != std::string::npos;
+  CHECK(reported);
+}

@@ -50,6 +50,7 @@ struct Plan {
   std::string situation;             // one line: how the planner reads the observation
   std::vector<Action> actions;       // in order; only with Outcome::act
   std::vector<std::string> waiting_for;  // each names the pod, node or link and why
+  std::vector<std::string> warnings;     // things seen that need a human (e.g. a foreign node)
 };
 
 // Computes the next step for the pod at `self_index` in `topology.pods`.
