@@ -143,21 +143,8 @@ Result<Reply> Connection::read_reply(Deadline deadline) {
 }
 
 Result<std::vector<Reply>> Connection::pipeline(const std::vector<std::vector<std::string>>& commands) {
-  if (!socket_.is_open()) {
-    return fail(ErrorKind::closed, fmt::format("{}: connection is closed", endpoint_.to_string()));
-  }
-  std::string wire;
-  for (const auto& argv : commands) {
-    log::debug("{}: {}", endpoint_.to_string(), describe_command(argv));
-    auto formatted = format_command(argv);
-    if (!formatted) return std::unexpected(formatted.error());
-    wire += *formatted;
-  }
   Deadline deadline = Deadline::after(timeouts_.command);
-  if (auto sent = socket_.send_all(wire, deadline); !sent) {
-    socket_.close();
-    return std::unexpected(sent.error());
-  }
+  if (auto sent = send_commands(commands); !sent) return std::unexpected(sent.error());
   std::vector<Reply> replies;
   replies.reserve(commands.size());
   for (size_t i = 0; i < commands.size(); ++i) {
