@@ -1,7 +1,6 @@
 #include "rci/observe/observer.hpp"
 
 #include <fmt/format.h>
-#include <poll.h>
 
 #include <algorithm>
 #include <set>
@@ -10,240 +9,8 @@
 
 namespace rci {
 
-const redis::ClusterNode& NodeProbe::myself() const {
-  if (const auto* me = redis::find_myself(nodes)) return *me;
-  static const redis::ClusterNode none;
-  return none;
-}
-
-std::string PodObservation::why_not() const {
-  if (!address) return address.error().message;
-  if (!probe) return probe.error().message;
-  return {};
-}
-
-Result<NodeProbe> make_node_probe(const std::string& cluster_nodes, const std::string& cluster_info,
-                                  const std::string& replication_info, long long keys) {
-  auto probe = make_table_probe(cluster_nodes);
-  if (!probe) return probe;
-  probe->table_only = false;
-  auto info = redis::parse_cluster_info(cluster_info);
-  if (!info) return std::unexpected(info.error());
-  probe->cluster = *info;
-  auto replication = redis::parse_replication_info(replication_info);
-  if (!replication) return std::unexpected(replication.error());
-  probe->replication = *replication;
-  probe->keys = keys;
-  return probe;
-}
-
 Observer::Observer(const Options& options, const Topology& topology)
-    : options_(options), topology_(topology), resolver_(options.dns_server) {}
-
-Result<std::shared_ptr<redis::Connection>> Observer::connection(const std::string& address) {
-  {
-    std::lock_guard lock(mutex_);
-    if (auto it = connections_.find(address); it != connections_.end() && it->second->is_open()) {
-      return it->second;
-    }
-  }
-  redis::Timeouts timeouts{options_.connect_timeout, options_.command_timeout};
-  auto opened = redis::Connection::open(net::Endpoint{address, options_.port}, options_.credentials, timeouts);
-  if (!opened) return std::unexpected(opened.error());
-  auto shared = std::make_shared<redis::Connection>(std::move(*opened));
-  std::lock_guard lock(mutex_);
-  connections_[address] = shared;
-  return shared;
-}
-
-void Observer::drop_connection(const std::string& address) {
-  std::lock_guard lock(mutex_);
-  connections_.erase(address);
-}
-
-namespace {
-
-std::vector<std::vector<std::string>> probe_commands(ProbeDepth depth) {
-  std::vector<std::vector<std::string>> commands = {{"CLUSTER", "NODES"}};
-  if (depth == ProbeDepth::full) {
-    commands.insert(commands.end(), {{"CLUSTER", "INFO"}, {"INFO", "replication"}, {"DBSIZE"}});
-  }
-  return commands;
-}
-
-// Turns the replies to probe_commands() into a NodeProbe; `where` names the node.
-Result<NodeProbe> interpret_probe(const std::vector<redis::Reply>& r, ProbeDepth depth, const std::string& where) {
-  for (const auto& reply : r) {
-    if (!reply.is_error()) continue;
-    if (reply.str.find("cluster support disabled") != std::string::npos) {
-      NodeProbe disabled;
-      disabled.cluster_enabled = false;
-      return disabled;
-    }
-    ErrorKind kind = reply.str.starts_with("NOAUTH") || reply.str.starts_with("WRONGPASS") ? ErrorKind::auth
-                                                                                           : ErrorKind::reply;
-    return fail(kind, fmt::format("{}: {}", where, reply.str));
-  }
-  auto is_text = [&](size_t i) { return r[i].type == redis::Reply::Type::string; };
-  if (!is_text(0) || (depth == ProbeDepth::full && (!is_text(1) || !is_text(2) ||
-                                                    r[3].type != redis::Reply::Type::integer))) {
-    return fail(ErrorKind::protocol, fmt::format("{}: unexpected reply types to the probe commands", where));
-  }
-  auto probe = depth == ProbeDepth::full ? make_node_probe(r[0].str, r[1].str, r[2].str, r[3].integer)
-                                         : make_table_probe(r[0].str);
-  if (!probe) return fail(probe.error().kind, fmt::format("{}: {}", where, probe.error().message));
-  return probe;
-}
-
-}  // namespace
-
-Result<NodeProbe> Observer::probe(const std::string& address, Deadline /*deadline*/, ProbeDepth depth) {
-  return std::move(probe_all({address}, depth).front());
-}
-
-std::vector<Result<NodeProbe>> Observer::probe_all(const std::vector<std::string>& addresses, ProbeDepth depth) {
-  // One poll loop drives every connection: a hundred peers cost one thread and about one
-  // round trip, and kept connections skip the TCP handshake and AUTH.
-  enum class Phase { connecting, awaiting_replies, done };
-  struct Task {
-    Phase phase = Phase::connecting;
-    std::optional<net::Socket> socket;           // while connecting
-    std::shared_ptr<redis::Connection> connection;  // once connected
-    bool sent_auth = false;
-    Clock::time_point deadline;
-  };
-  const auto commands = probe_commands(depth);
-  const bool with_auth = !options_.credentials.password.empty();
-  std::vector<Result<NodeProbe>> results(addresses.size(), fail(ErrorKind::internal, "not probed"));
-  std::vector<Task> tasks(addresses.size());
-  auto where = [&](size_t i) { return net::Endpoint{addresses[i], options_.port}.to_string(); };
-  auto finish = [&](size_t i, Result<NodeProbe> result) {
-    if (!result && result.error().kind != ErrorKind::reply && result.error().kind != ErrorKind::auth) {
-      drop_connection(addresses[i]);
-    }
-    results[i] = std::move(result);
-    tasks[i].phase = Phase::done;
-  };
-  auto send = [&](size_t i) {
-    auto& task = tasks[i];
-    auto batch = commands;
-    if (task.sent_auth) {
-      std::vector<std::string> auth = {"AUTH"};
-      if (!options_.credentials.user.empty()) auth.push_back(options_.credentials.user);
-      auth.push_back(options_.credentials.password);
-      batch.insert(batch.begin(), auth);
-    }
-    if (auto sent = task.connection->send_commands(batch); !sent) return finish(i, std::unexpected(sent.error()));
-    task.phase = Phase::awaiting_replies;
-    task.deadline = Clock::now() + options_.command_timeout;
-  };
-
-  for (size_t i = 0; i < addresses.size(); ++i) {
-    {
-      std::lock_guard lock(mutex_);
-      if (auto it = connections_.find(addresses[i]); it != connections_.end() && it->second->is_open()) {
-        tasks[i].connection = it->second;
-      }
-    }
-    if (tasks[i].connection) {
-      send(i);
-      continue;
-    }
-    auto socket = net::Socket::start_connect(net::Endpoint{addresses[i], options_.port});
-    if (!socket) {
-      finish(i, std::unexpected(socket.error()));
-      continue;
-    }
-    tasks[i].socket = std::move(*socket);
-    tasks[i].deadline = Clock::now() + options_.connect_timeout;
-  }
-
-  while (true) {
-    std::vector<pollfd> fds;
-    std::vector<size_t> owners;
-    auto next_deadline = Clock::time_point::max();
-    for (size_t i = 0; i < tasks.size(); ++i) {
-      auto& task = tasks[i];
-      if (task.phase == Phase::done) continue;
-      if (Clock::now() >= task.deadline) {
-        finish(i, fail(ErrorKind::timeout, fmt::format("{}: timed out {}", where(i),
-                                                       task.phase == Phase::connecting ? "connecting"
-                                                                                       : "waiting for a reply")));
-        continue;
-      }
-      next_deadline = std::min(next_deadline, task.deadline);
-      int fd = task.phase == Phase::connecting ? task.socket->fd() : task.connection->fd();
-      fds.push_back(pollfd{fd, static_cast<short>(task.phase == Phase::connecting ? POLLOUT : POLLIN), 0});
-      owners.push_back(i);
-    }
-    if (fds.empty()) break;
-    auto wait = std::chrono::duration_cast<Millis>(next_deadline - Clock::now()).count();
-    int ready = ::poll(fds.data(), fds.size(), static_cast<int>(std::max<long long>(1, wait)));
-    if (ready <= 0) continue;
-    for (size_t k = 0; k < fds.size(); ++k) {
-      if (fds[k].revents == 0) continue;
-      size_t i = owners[k];
-      auto& task = tasks[i];
-      if (task.phase == Phase::connecting) {
-        if (auto connected = task.socket->finish_connect(); !connected) {
-          finish(i, std::unexpected(connected.error()));
-          continue;
-        }
-        redis::Timeouts timeouts{options_.connect_timeout, options_.command_timeout};
-        task.connection = std::make_shared<redis::Connection>(redis::Connection::adopt(std::move(*task.socket), timeouts));
-        task.socket.reset();
-        task.sent_auth = with_auth;
-        {
-          std::lock_guard lock(mutex_);
-          connections_[addresses[i]] = task.connection;
-        }
-        send(i);
-        continue;
-      }
-      const size_t expected = commands.size() + (task.sent_auth ? 1 : 0);
-      auto replies = task.connection->collect(expected);
-      if (!replies) {
-        finish(i, std::unexpected(replies.error()));
-        continue;
-      }
-      if (!replies->has_value()) continue;  // more to come
-      auto& list = **replies;
-      if (task.sent_auth) {
-        if (list.front().is_error()) {
-          drop_connection(addresses[i]);
-          finish(i, fail(ErrorKind::auth, fmt::format("{}: AUTH (redacted): {}", where(i), list.front().str)));
-          continue;
-        }
-        list.erase(list.begin());
-      }
-      finish(i, interpret_probe(list, depth, where(i)));
-    }
-  }
-  return results;
-}
-
-Result<NodeProbe> make_table_probe(const std::string& cluster_nodes) {
-  NodeProbe probe;
-  probe.table_only = true;
-  auto nodes = redis::parse_cluster_nodes(cluster_nodes);
-  if (!nodes) return std::unexpected(nodes.error());
-  probe.nodes = std::move(*nodes);
-  const auto* me = redis::find_myself(probe.nodes);
-  if (me == nullptr) return fail(ErrorKind::protocol, "CLUSTER NODES has no 'myself' line");
-  probe.id = me->id;
-  probe.replication.is_master = me->master;
-  return probe;
-}
-
-NodeProbe probe_from_local_table(const redis::ClusterNode& entry) {
-  NodeProbe probe;
-  probe.from_local_table = true;
-  probe.id = entry.id;
-  probe.nodes = {entry};
-  probe.nodes.front().myself = true;
-  probe.replication.is_master = entry.master;
-  return probe;
-}
+    : options_(options), topology_(topology), resolver_(options.dns_server), prober_(options) {}
 
 std::vector<dns::Resolution> Observer::resolve(const std::vector<bool>& wanted, Deadline deadline) {
   constexpr auto reuse_for = std::chrono::seconds(5);
@@ -341,7 +108,7 @@ Observation Observer::observe(Deadline deadline, Scope scope) {
   std::vector<bool> wanted(pod_count, true);
   std::vector<redis::ClusterNode> local_table;
   if (bootstrap_scope) {
-    self_probe = probe(options_.pod_ip, deadline, ProbeDepth::full);
+    self_probe = prober_.probe(options_.pod_ip, ProbeDepth::full);
     if (*self_probe && (*self_probe)->cluster_enabled) local_table = (*self_probe)->nodes;
     if (narrow) {
       wanted = select_probes(topology_, static_cast<int>(*self_index), *self_probe ? &**self_probe : nullptr);
@@ -400,7 +167,7 @@ Observation Observer::observe(Deadline deadline, Scope scope) {
   }
   std::vector<std::string> targets(addresses.begin(), addresses.end());
   // Peers' own CLUSTER NODES is all the bootstrap loop reads of them.
-  auto probes = probe_all(targets, bootstrap_scope ? ProbeDepth::table_only : ProbeDepth::full);
+  auto probes = prober_.probe_all(targets, bootstrap_scope ? ProbeDepth::table_only : ProbeDepth::full);
   for (auto& pod : observation.pods) {
     if (!pod.address) {
       pod.probe = std::unexpected(pod.address.error());

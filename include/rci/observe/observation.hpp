@@ -53,4 +53,24 @@ struct Observation {
   std::vector<PodObservation> pods;  // same order as Topology::pods
 };
 
+// How much one probe asks a node.
+enum class ProbeDepth {
+  full,        // CLUSTER NODES, CLUSTER INFO, INFO replication, DBSIZE
+  table_only,  // CLUSTER NODES: identity, role and slots, a quarter of the cost
+};
+
+// Rare: each full round of a hundred pods asks every peer for a table of a hundred lines.
+// The stand-in probe for a peer that this node's table shows connected (see NodeProbe).
+NodeProbe probe_from_local_table(const redis::ClusterNode& entry);
+
+// Builds a table-only NodeProbe from CLUSTER NODES alone.
+Result<NodeProbe> make_table_probe(const std::string& cluster_nodes);
+
+// Builds a NodeProbe from the raw replies of the probe pipeline; a pure function so it is
+// unit-tested without a server.
+Result<NodeProbe> make_node_probe(const std::string& cluster_nodes, const std::string& cluster_info,
+                                  const std::string& replication_info, long long keys);
+
+
+
 }  // namespace rci

@@ -1,15 +1,14 @@
 #pragma once
-// Observes the expected pods: resolves every name (c-ares, concurrently) and probes every
-// address that resolved (concurrently, bounded timeouts). Connections are kept between
-// rounds so a poll costs one round trip, not a handshake.
+// Observes the expected pods: resolves their names (c-ares, concurrently) and probes the
+// addresses that resolved (Prober: one poll loop, bounded timeouts, kept connections), asking
+// in a bootstrap round only the peers that can change this pod's next step.
 
-#include <map>
 #include <memory>
-#include <mutex>
+#include <optional>
 
 #include "rci/dns/resolver.hpp"
 #include "rci/observe/observation.hpp"
-#include "rci/redis/connection.hpp"
+#include "rci/observe/prober.hpp"
 
 namespace rci {
 
@@ -23,13 +22,6 @@ enum class Scope {
   changing_peers,
 };
 
-// How much one probe asks a node.
-enum class ProbeDepth {
-  full,        // CLUSTER NODES, CLUSTER INFO, INFO replication, DBSIZE
-  table_only,  // CLUSTER NODES: identity, role and slots, a quarter of the cost
-};
-
-// Rare: each full round of a hundred pods asks every peer for a table of a hundred lines.
 inline constexpr auto full_refresh_interval = std::chrono::seconds(10);
 
 class Observer {
@@ -39,15 +31,10 @@ class Observer {
   // One round over the expected pods.
   Observation observe(Deadline deadline, Scope scope = Scope::every_pod);
 
-  // Probes one address now.
-  Result<NodeProbe> probe(const std::string& address, Deadline deadline, ProbeDepth depth);
-  // Probes every address at once from one poll loop; results in the order of `addresses`.
-  std::vector<Result<NodeProbe>> probe_all(const std::vector<std::string>& addresses, ProbeDepth depth);
-
-  // A connection to `address`, reused when still open.
-  Result<std::shared_ptr<redis::Connection>> connection(const std::string& address);
-  // Forgets a connection after an I/O failure so the next use reconnects.
-  void drop_connection(const std::string& address);
+  // A connection to this pod's own node (or any address), kept between rounds; for acting.
+  Result<std::shared_ptr<redis::Connection>> connection(const std::string& address) {
+    return prober_.connection(address);
+  }
 
  private:
   const Options& options_;
@@ -61,8 +48,7 @@ class Observer {
   std::vector<std::optional<NodeProbe>> last_probes_;  // per pod: its last successful answer
   Clock::time_point last_full_round_{};
   Clock::time_point cache_time_{};
-  std::mutex mutex_;
-  std::map<std::string, std::shared_ptr<redis::Connection>> connections_;
+  Prober prober_;
 };
 
 // Which pods a narrow bootstrap round asks, given this pod's own node's answer (nullptr when it
@@ -70,16 +56,5 @@ class Observer {
 // pods; and, once it has its role, the ordinal-0 pods of shards whose slots its node has not
 // learned. Pure, so the selection is unit-tested.
 std::vector<bool> select_probes(const Topology& topology, int self_index, const NodeProbe* self);
-
-// The stand-in probe for a peer that this node's table shows connected (see NodeProbe).
-NodeProbe probe_from_local_table(const redis::ClusterNode& entry);
-
-// Builds a table-only NodeProbe from CLUSTER NODES alone.
-Result<NodeProbe> make_table_probe(const std::string& cluster_nodes);
-
-// Builds a NodeProbe from the raw replies of the probe pipeline; a pure function so it is
-// unit-tested without a server.
-Result<NodeProbe> make_node_probe(const std::string& cluster_nodes, const std::string& cluster_info,
-                                  const std::string& replication_info, long long keys);
 
 }  // namespace rci

@@ -1,0 +1,38 @@
+#pragma once
+// Probes redis-servers: every address at once from one poll loop over non-blocking sockets,
+// with the connect and command timeouts of the options, over connections kept between calls
+// (so a poll costs one round trip, not a TCP handshake and AUTH).
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "rci/config/options.hpp"
+#include "rci/observe/observation.hpp"
+#include "rci/redis/connection.hpp"
+
+namespace rci {
+
+class Prober {
+ public:
+  explicit Prober(const Options& options);
+
+  // Probes one address now.
+  Result<NodeProbe> probe(const std::string& address, ProbeDepth depth);
+  // Probes every address at once; results in the order of `addresses`.
+  std::vector<Result<NodeProbe>> probe_all(const std::vector<std::string>& addresses, ProbeDepth depth);
+
+  // A connection to `address` (at the options' port), reused when still open.
+  Result<std::shared_ptr<redis::Connection>> connection(const std::string& address);
+  // Forgets a connection after an I/O failure so the next use reconnects.
+  void drop_connection(const std::string& address);
+
+ private:
+  const Options& options_;
+  std::mutex mutex_;
+  std::map<std::string, std::shared_ptr<redis::Connection>> connections_;
+};
+
+}  // namespace rci
