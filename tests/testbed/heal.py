@@ -1,0 +1,130 @@
+"""Steps shared by the heal tests (tests/integration/test_heal_*.py): form a 3x1 cluster with a
+short node timeout and AOF on, write keys, re-run a pod's bootstrap after a fault, and check the
+cluster healed, with the evidence (every node's CLUSTER NODES and replication link, the
+binary's output) in the failure message.
+"""
+
+import time
+
+from cluster_check import ClusterCheckError, check_cluster, parse_cluster_nodes
+from itest import check
+
+KEYS = 1000
+# AOF with fsync on every write: a pod killed with SIGKILL comes back with every key it had.
+PERSISTENT = ["appendonly yes", "appendfsync always"]
+
+
+def form(bed, *, node_timeout_ms=2000, supervised=False, run_args=("--reconcile-interval", "3"),
+         redis_config=PERSISTENT, keys=KEYS):
+    """A healthy 3x1 cluster (by `bootstrap` for every pod, or under `run`), keys written and
+    replicated."""
+    started = time.monotonic()
+    cluster = bed.cluster(3, 1, node_timeout_ms=node_timeout_ms, redis_config=list(redis_config))
+    if supervised:
+        cluster.start_supervised(run_args=list(run_args))
+    else:
+        cluster.start()
+        runs = cluster.bootstrap_all(timeout=60)
+        cluster.wait_bootstraps(runs, timeout=75)
+    check_cluster(cluster, timeout=30)
+    cluster.write_keys(keys)
+    check(cluster.count_keys() == keys, "keys not all written")
+    cluster.wait_replicas_synced()
+    print(f"[{bed.name}] 3x1 formed ({'run' if supervised else 'bootstrap'}), {keys} keys "
+          f"written, in {time.monotonic() - started:.1f}s", flush=True)
+    return cluster
+
+
+def rebootstrap(pod, timeout=40):
+    """Runs the pod's `bootstrap` to completion; raises with its output and every node's table
+    unless it exits 0."""
+    started = time.monotonic()
+    run = pod.bootstrap(timeout=timeout)
+    try:
+        status = run.wait(timeout + 15)
+    except TimeoutError:
+        status = None
+    if status != 0:
+        raise AssertionError(f"{pod.name}: bootstrap exited {status}\n{run.describe(60)}\n"
+                             f"CLUSTER NODES as each pod sees it:\n{pod.cluster.nodes_report()}")
+    print(f"[heal] {pod.name} ({pod.ip}): bootstrap exit 0 after "
+          f"{time.monotonic() - started:.1f}s", flush=True)
+    return run
+
+
+def healed(cluster, what, timeout=30.0, creation_layout=True):
+    """check_cluster with every node's table in the message when it fails."""
+    started = time.monotonic()
+    try:
+        views = check_cluster(cluster, timeout=timeout, creation_layout=creation_layout)
+    except ClusterCheckError as error:
+        raise ClusterCheckError(f"after {what}: {error}\nCLUSTER NODES as each pod sees it:\n"
+                                f"{cluster.nodes_report()}\nlast binary runs:\n"
+                                f"{last_runs(cluster)}") from None
+    print(f"[heal] healed after {what} ({time.monotonic() - started:.1f}s of checking)",
+          flush=True)
+    return views
+
+
+def last_runs(cluster, lines=30) -> str:
+    return "\n".join(pod.runs[-1].describe(lines) for pod in cluster.pods if pod.runs)
+
+
+def keys_intact(cluster, what, keys=KEYS) -> None:
+    counted = cluster.count_keys()
+    check(counted == keys, f"after {what}: the masters hold {counted} keys, expected {keys}")
+    cluster.wait_replicas_synced()
+    print(f"[heal] {counted} keys intact after {what}", flush=True)
+
+
+def role(pod) -> dict:
+    return pod.info("replication")
+
+
+def tables(cluster) -> dict:
+    """pod name -> parsed CLUSTER NODES of its redis-server."""
+    return {pod.name: parse_cluster_nodes(pod.command("CLUSTER", "NODES"))
+            for pod in cluster.pods if pod.running}
+
+
+def wait_for(predicate, timeout, what, cluster=None, interval=0.1):
+    deadline = time.monotonic() + timeout
+    started = time.monotonic()
+    while True:
+        try:
+            value = predicate()
+        except (OSError, ValueError, KeyError):
+            value = None
+        if value:
+            return time.monotonic() - started
+        if time.monotonic() >= deadline:
+            report = f"\n{cluster.nodes_report()}" if cluster is not None else ""
+            raise AssertionError(f"{what}: not after {timeout}s{report}")
+        time.sleep(interval)
+
+
+def full_restart(cluster, new_ips: dict, rng, max_delay=0.5, timeout=40):
+    """Every pod stops cleanly (nodes.conf and AOF kept), takes the address new_ips[pod.name]
+    (DNS records rewritten), then starts, in random order with random gaps, each followed at
+    once by its bootstrap (bare pods) or through `run` (supervised pods). Returns the bootstrap
+    runs (empty for supervised pods)."""
+    ids = {pod.name: pod.node_id() for pod in cluster.pods}
+    for pod in cluster.pods:
+        pod.stop()
+    for pod in cluster.pods:
+        pod.unpublish()
+    for pod in cluster.pods:
+        pod.ip = new_ips[pod.name]
+    order = list(cluster.pods)
+    rng.shuffle(order)
+    print(f"[heal] start order: {', '.join(f'{p.name}@{p.ip}' for p in order)}", flush=True)
+    runs = []
+    for pod in order:
+        pod.publish()
+        pod.start(wait=True)
+        if not pod.supervised:
+            runs.append(pod.bootstrap(timeout=timeout))
+        time.sleep(rng.uniform(0, max_delay))
+    for pod in cluster.pods:
+        check(pod.node_id() == ids[pod.name], f"{pod.name}: came back as a new node")
+    return runs
