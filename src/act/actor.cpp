@@ -20,7 +20,28 @@ Result<redis::Reply> claim_slots(redis::Connection& self, SlotRange range) {
   return self.command(argv);
 }
 
-Result<redis::Reply> apply(redis::Connection& self, const plan::Action& action) {
+// FORGET goes to every node: a node that keeps the ID would gossip it back once the 60 s ban
+// ends. A node that cannot forget it (it is that node's master) is reported, not fatal.
+Result<redis::Reply> forget_everywhere(const plan::Action& action, const Connector& connect) {
+  int forgotten = 0;
+  std::string refused;
+  for (const auto& address : action.addresses) {
+    auto connection = connect(address);
+    auto reply = connection ? (*connection)->command({"CLUSTER", "FORGET", action.node_id})
+                            : Result<redis::Reply>(std::unexpected(connection.error()));
+    if (reply || reply.error().message.find("Unknown node") != std::string::npos) {
+      ++forgotten;
+    } else {
+      refused += (refused.empty() ? "" : "; ") + reply.error().message;
+    }
+  }
+  if (!refused.empty()) {
+    return fail(ErrorKind::reply, fmt::format("forgotten on {} of {} nodes; {}", forgotten, action.addresses.size(), refused));
+  }
+  return redis::Reply{redis::Reply::Type::status, "OK"};
+}
+
+Result<redis::Reply> apply(redis::Connection& self, const plan::Action& action, const Connector& connect) {
   using plan::ActionKind;
   switch (action.kind) {
     case ActionKind::set_config_epoch:
@@ -31,6 +52,8 @@ Result<redis::Reply> apply(redis::Connection& self, const plan::Action& action) 
       return self.command({"CLUSTER", "MEET", action.ip, std::to_string(action.port), std::to_string(action.bus_port)});
     case ActionKind::replicate:
       return self.command({"CLUSTER", "REPLICATE", action.node_id});
+    case ActionKind::forget:
+      return forget_everywhere(action, connect);
   }
   return fail(ErrorKind::internal, "unknown action");
 }
@@ -44,10 +67,10 @@ bool is_benign(const plan::Action& action, const Error& error) {
 
 }  // namespace
 
-ActResult apply_actions(redis::Connection& self, const std::vector<plan::Action>& actions) {
+ActResult apply_actions(redis::Connection& self, const std::vector<plan::Action>& actions, const Connector& connect) {
   ActResult result;
   for (const auto& action : actions) {
-    auto reply = apply(self, action);
+    auto reply = apply(self, action, connect);
     if (reply) {
       ++result.applied;
       log::info("{}: {} (because {})", plan::to_string(action.kind), plan::describe(action), action.reason);

@@ -51,15 +51,18 @@ bool someone_failing(const Observation& observation, int self_index) {
   return false;
 }
 
-// Turns off Redis' automatic replica migration on this pod's node: under load it has been seen
-// to move a replica to another shard's master seconds after creation, and here a replica's
-// shard is its pod name's. Failing to do so is logged, not fatal.
-void deny_replica_migration(redis::Connection& self) {
-  auto reply = self.command({"CONFIG", "SET", "cluster-allow-replica-migration", "no"});
-  if (!reply) {
-    log::warn("could not turn off replica migration: {}", reply.error().message);
-  } else {
-    log::debug("turned off automatic replica migration on this node (--replica-migration allow keeps it)");
+// Settings this pod's node needs, made once per run; a failure is logged, not fatal:
+// - cluster-announce-hostname = the pod name, so every table says which pod each node ID is
+//   (how a pod recognises its own former identity after losing its data);
+// - no automatic replica migration (unless allowed): under load Redis has been seen to move a
+//   replica to another shard's master seconds after creation, and a replica's shard here is
+//   its pod name's.
+void configure_local_node(redis::Connection& self, const Options& options) {
+  std::vector<std::vector<std::string>> settings = {{"cluster-announce-hostname", options.pod_name}};
+  if (!options.allow_replica_migration) settings.push_back({"cluster-allow-replica-migration", "no"});
+  for (const auto& setting : settings) {
+    auto reply = self.command({"CONFIG", "SET", setting[0], setting[1]});
+    if (!reply) log::warn("could not set {} on this node: {}", setting[0], reply.error().message);
   }
 }
 
@@ -80,7 +83,7 @@ ReconcileResult reconcile(const Options& options, ReconcileMode mode) {
             options.replicas);
   }
   ReconcileResult result;
-  bool node_configured = options.allow_replica_migration;
+  bool node_configured = false;
   while (true) {
     const auto round_start = Clock::now();
     Observation observation = observer.observe(deadline, Scope::changing_peers);
@@ -88,7 +91,7 @@ ReconcileResult reconcile(const Options& options, ReconcileMode mode) {
     log::debug("observation round {} took {} ms", result.rounds,
                std::chrono::duration_cast<Millis>(Clock::now() - round_start).count());
     if (!node_configured && observation.pods.at(self_index).answered()) {
-      if (auto self = observer.connection(options.pod_ip)) deny_replica_migration(**self);
+      if (auto self = observer.connection(options.pod_ip)) configure_local_node(**self, options);
       node_configured = true;
     }
     result.last_plan = plan::make_plan(topology, self_index, observation);
@@ -116,7 +119,8 @@ ReconcileResult reconcile(const Options& options, ReconcileMode mode) {
         if (!self) {
           log::warn("cannot reach the local redis-server to act: {}", self.error().message);
         } else {
-          apply_actions(**self, plan.actions);
+          apply_actions(**self, plan.actions,
+                        [&observer](const std::string& address) { return observer.connection(address); });
         }
         backoff.reset();
         break;

@@ -243,6 +243,54 @@ void plan_meets(const Situation& s, Plan& plan) {
   }
 }
 
+// A node in this node's table that announces this pod's name (cluster-announce-hostname, set
+// by the reconciler) under another ID is this pod before it lost its data: pod names are
+// unique, and the entry is unreachable. FORGET it on every node that answers, so it leaves
+// every table (Redis bans a forgotten ID for 60 s; gossip would bring it back from a node that
+// kept it). A live node with this pod's name is a misconfiguration: reported, not forgotten.
+// An old identity that still holds slots is left alone (its slots would be lost).
+void plan_forget_former_self(const Situation& s, Plan& plan) {
+  const std::string& pod_name = s.self().pod.name;
+  // Every table asked this round: this node may not have heard of its former identity yet.
+  std::vector<const ClusterNode*> entries;
+  for (const auto& pod : s.observation().pods) {
+    if (!pod.answered() || pod.reused || pod.probe->from_local_table) continue;
+    for (const auto& node : pod.probe->nodes) {
+      if (node.hostname != pod_name || node.id == s.me().id || node.myself) continue;
+      bool seen = std::any_of(entries.begin(), entries.end(), [&](const ClusterNode* e) { return e->id == node.id; });
+      if (!seen) entries.push_back(&node);
+    }
+  }
+  for (const ClusterNode* entry : entries) {
+    const ClusterNode& node = *entry;
+    if (!node.slots.empty()) continue;
+    const bool unreachable = node.fail || node.pfail || node.noaddr || !node.link_connected;
+    if (!unreachable) {
+      plan.warnings.push_back(fmt::format("node {} at {}:{} also announces this pod's name {} and is reachable",
+                                          short_id(node.id), node.ip, node.port, pod_name));
+      continue;
+    }
+    Action action;
+    action.kind = ActionKind::forget;
+    action.node_id = node.id;
+    action.pod = pod_name;
+    for (const auto& pod : s.observation().pods) {
+      if (pod.answered() && !pod.reused && pod.address) {
+        if (&pod == &s.self()) {
+          action.addresses.insert(action.addresses.begin(), *pod.address);
+        } else {
+          action.addresses.push_back(*pod.address);
+        }
+      }
+    }
+    action.reason = fmt::format("node {} announces this pod's name {} but this pod is now node {}: it is this pod "
+                                "before it lost its data, and it is unreachable ({})",
+                                short_id(node.id), pod_name, short_id(s.me().id),
+                                node.noaddr ? "noaddr" : node.fail ? "fail" : node.pfail ? "pfail" : "disconnected");
+    plan.actions.push_back(std::move(action));
+  }
+}
+
 // The steps that make this pod a replica of its shard's current master.
 void plan_replica(const Situation& s, Plan& plan) {
   const auto& myself = s.myself();
@@ -391,6 +439,7 @@ Plan make_plan(const Topology& topology, int self_index, const Observation& obse
   }
 
   plan_meets(s, plan);
+  plan_forget_former_self(s, plan);
 
   if (!plan.actions.empty()) {
     plan.outcome = Outcome::act;
@@ -407,6 +456,7 @@ const char* to_string(ActionKind kind) {
     case ActionKind::claim_slots: return "claim-slots";
     case ActionKind::meet: return "meet";
     case ActionKind::replicate: return "replicate";
+    case ActionKind::forget: return "forget";
   }
   return "unknown";
 }
@@ -437,6 +487,8 @@ std::string describe(const Action& action) {
       return fmt::format("CLUSTER ADDSLOTSRANGE {} {}", action.slots.first, action.slots.last);
     case ActionKind::meet: return fmt::format("CLUSTER MEET {} {} {}", action.ip, action.port, action.bus_port);
     case ActionKind::replicate: return fmt::format("CLUSTER REPLICATE {}", action.node_id);
+    case ActionKind::forget:
+      return fmt::format("CLUSTER FORGET {} (on {} nodes)", action.node_id, action.addresses.size());
   }
   return "unknown";
 }

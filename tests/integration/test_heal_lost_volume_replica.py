@@ -19,7 +19,7 @@ import itest  # noqa: E402
 from heal import form, healed, keys_intact, rebootstrap, role, tables, wait_for  # noqa: E402,F401
 from itest import check  # noqa: E402
 from testbed import TestBed  # noqa: E402
-from cluster_check import cluster_problems, observe_pod  # noqa: E402
+from cluster_check import check_cluster, cluster_problems, observe_pod  # noqa: E402
 
 
 def check_ignoring_ghost(cluster, ghost_id, timeout=30.0):
@@ -64,12 +64,19 @@ def main() -> None:
               f"{replica.name}: replication {repl}")
         check(cluster.slot_owners() == owners_before, "slot owners changed")
         keys_intact(cluster, f"{replica.name} lost its volume")
-        for pod_name, nodes in tables(cluster).items():
-            ghost = next((n for n in nodes if n.node_id == old_id), None)
-            print(f"[heal_lost_volume_replica] {pod_name}: old node ID {old_id[:12]} "
-                  f"{'still in table, flags ' + ','.join(sorted(ghost.flags)) if ghost else 'gone'}",
-                  flush=True)
-
+        # The bootstrap recognised the old ID (it announced this pod's name) and forgot it on
+        # every node: it must be gone from every table, within Redis' 60 s ban window.
+        deadline = time.monotonic() + 10
+        while True:
+            holders = [pod_name for pod_name, nodes in tables(cluster).items()
+                       if any(n.node_id == old_id for n in nodes)]
+            if not holders:
+                break
+            check(time.monotonic() < deadline,
+                  f"old node ID {old_id[:12]} of {replica.name} still in the tables of "
+                  f"{', '.join(holders)}\n{cluster.nodes_report()}")
+            time.sleep(0.05)
+        check_cluster(cluster, timeout=10)
 
 if __name__ == "__main__":
     itest.run(main)

@@ -416,3 +416,28 @@ TEST_CASE("planner: a node of another cluster is reported, never MEETed", "[plan
   for (const auto& line : plan.warnings) reported = reported || line.find("another cluster") != std::string::npos;
   CHECK(reported);
 }
+
+TEST_CASE("planner: this pod's former identity is forgotten on every node", "[planner][heal]") {
+  // r1 lost its volume and came back as a new node; its old ID, announcing r1's pod name, is
+  // still in m1's table, unreachable (noaddr).
+  ClusterBuilder cluster = healthy_3x1();
+  cluster.former_identity(m1, r1);
+  plan::Plan plan = cluster.plan_for(r1);
+  INFO("situation: " << plan.situation);
+  REQUIRE(plan.actions.size() == 1);
+  const auto& forget = plan.actions.front();
+  CHECK(forget.kind == ActionKind::forget);
+  CHECK(forget.node_id == "dead" + std::string(36, '0'));
+  CHECK(forget.addresses.size() == 6);
+  CHECK(forget.addresses.front() == cluster.ip(r1));  // its own node first
+  CHECK_FALSE(forget.reason.empty());
+}
+
+TEST_CASE("planner: a live node announcing this pod's name is reported, not forgotten", "[planner][heal]") {
+  ClusterBuilder cluster = healthy_3x1();
+  cluster.former_identity(m1, r1, /*reachable=*/true);
+  plan::Plan plan = cluster.plan_for(r1);
+  for (const auto& action : plan.actions) CHECK(action.kind != ActionKind::forget);
+  REQUIRE(plan.warnings.size() == 1);
+  CHECK_THAT(plan.warnings.front(), Catch::Contains("redis-shard1-1"));
+}

@@ -3,8 +3,9 @@
 // actions on this pod's own redis-server and the reason for each. Pure: no I/O, no clock,
 // no logging, so every situation is a unit test.
 //
-// Every action targets this pod's own node: a pod claims only its own shard's slots, MEETs
-// from its own node and makes only itself a replica. No pod writes another pod's state.
+// Actions target this pod's own node: a pod claims only its own shard's slots, MEETs from its
+// own node and makes only itself a replica. No pod writes another pod's slots. The one
+// exception is FORGET of this pod's own former identity, which must reach every node.
 
 #include <string>
 #include <vector>
@@ -19,6 +20,7 @@ enum class ActionKind {
   claim_slots,       // CLUSTER ADDSLOTSRANGE (ADDSLOTS on servers that lack it)
   meet,              // CLUSTER MEET ip port bus-port
   replicate,         // CLUSTER REPLICATE node-id
+  forget,            // CLUSTER FORGET node-id, on every node that answers (within Redis' 60 s ban)
 };
 
 struct Action {
@@ -31,6 +33,7 @@ struct Action {
   std::string ip;              // meet
   int port = 0;                // meet
   int bus_port = 0;            // meet
+  std::vector<std::string> addresses;  // forget: every node to send it to (this pod's first)
 
   bool operator==(const Action&) const = default;
 };
