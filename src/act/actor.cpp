@@ -38,7 +38,10 @@ Result<redis::Reply> forget_everywhere(const plan::Action& action, const Connect
   if (!refused.empty()) {
     return fail(ErrorKind::reply, fmt::format("forgotten on {} of {} nodes; {}", forgotten, action.addresses.size(), refused));
   }
-  return redis::Reply{redis::Reply::Type::status, "OK"};
+  redis::Reply ok;
+  ok.type = redis::Reply::Type::status;
+  ok.str = "OK";
+  return ok;
 }
 
 Result<redis::Reply> apply(redis::Connection& self, const plan::Action& action, const Connector& connect) {
