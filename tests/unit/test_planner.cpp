@@ -27,6 +27,7 @@ std::string summary(const plan::Action& action) {
     case ActionKind::claim_slots: return fmt::format("claim-slots {}-{}", action.slots.first, action.slots.last);
     case ActionKind::meet: return "meet " + action.pod;
     case ActionKind::replicate: return "replicate " + action.pod;
+    case ActionKind::forget: return "forget " + action.node_id.substr(0, 8);
   }
   return "unknown";
 }
@@ -84,6 +85,11 @@ void check_plan_properties(const ClusterBuilder& cluster, PodId self, const plan
         CHECK(action.node_id == master->probe->id);
         break;
       }
+      case ActionKind::forget:
+        CHECK(action.pod == cluster.name(self));  // only this pod's own former identity
+        CHECK(action.node_id != cluster.id(self));
+        CHECK_FALSE(action.addresses.empty());
+        break;
     }
   }
 }
@@ -300,7 +306,7 @@ TEST_CASE("planner: MEET and REPLICATE actions carry the verified target", "[pla
   REQUIRE(plan.actions.size() == 3);
   const auto& meet = plan.actions[2];
   CHECK(meet == plan::Action{ActionKind::meet, meet.reason, 0, {}, "redis-shard1-0", cluster.id(m1), "10.0.0.3", 6379,
-                             16379});
+                             16379, {}});
   CHECK(plan::describe(meet) == "CLUSTER MEET 10.0.0.3 6379 16379");
   CHECK_THAT(meet.reason, Catch::Contains("redis-shard1-0") && Catch::Contains("10.0.0.3"));
   CHECK(plan::describe(plan.actions[0]) == "CLUSTER SET-CONFIG-EPOCH 1");
