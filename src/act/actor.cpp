@@ -57,6 +57,8 @@ Result<redis::Reply> apply(redis::Connection& self, const plan::Action& action, 
       return self.command({"CLUSTER", "REPLICATE", action.node_id});
     case ActionKind::forget:
       return forget_everywhere(action, connect);
+    case ActionKind::bump_epoch:
+      return self.command({"CLUSTER", "BUMPEPOCH"});
   }
   return fail(ErrorKind::internal, "unknown action");
 }
@@ -76,7 +78,12 @@ ActResult apply_actions(redis::Connection& self, const std::vector<plan::Action>
     auto reply = apply(self, action, connect);
     if (reply) {
       ++result.applied;
-      log::info("{}: {} (because {})", plan::to_string(action.kind), plan::describe(action), action.reason);
+      if (action.data_loss) {
+        log::error("DATA LOSS ACCEPTED: {}: {} (because {})", plan::to_string(action.kind), plan::describe(action),
+                   action.reason);
+      } else {
+        log::info("{}: {} (because {})", plan::to_string(action.kind), plan::describe(action), action.reason);
+      }
       continue;
     }
     if (is_benign(action, reply.error())) {

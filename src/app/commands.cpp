@@ -58,7 +58,8 @@ int run_status(const Options& options) {
 int run_plan(const Options& options) {
   const Topology topology = make_topology(options);
   Observation observation = observe_once(options, topology);
-  auto plan = plan::make_plan(topology, topology.index_of(options.pod.shard, options.pod.ordinal), observation);
+  auto plan = plan::make_plan(topology, topology.index_of(options.pod.shard, options.pod.ordinal), observation,
+                              {options.recover_lost_slots});
   print(options.json_output ? report::plan_json(plan) : report::plan_text(plan));
   return exit_code::ok;
 }

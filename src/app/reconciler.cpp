@@ -94,7 +94,7 @@ ReconcileResult reconcile(const Options& options, ReconcileMode mode) {
       if (auto self = observer.connection(options.pod_ip)) configure_local_node(**self, options);
       node_configured = true;
     }
-    result.last_plan = plan::make_plan(topology, self_index, observation);
+    result.last_plan = plan::make_plan(topology, self_index, observation, {options.recover_lost_slots});
     const plan::Plan& plan = result.last_plan;
     if (!quiet || plan.outcome == plan::Outcome::act) log_plan_change(plan, last_situation, last_waiting, last_warnings);
 

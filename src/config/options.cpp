@@ -222,6 +222,7 @@ ParsedCommandLine parse_command_line(const std::vector<std::string>& args, const
   std::map<std::string, std::string> flag_values;
   std::map<std::string, CLI::Option*> flag_options;
   bool json_output = false;
+  bool recover_lost_slots = false;
 
   std::string install_dir = "/scripts";
   std::string probe_kind;
@@ -237,6 +238,12 @@ ParsedCommandLine parse_command_line(const std::vector<std::string>& args, const
       // Options are strings here and validated below, so every error message has one form.
       auto* opt = cmd->add_option(spec.flag, flag_values[std::string(sub.name) + spec.flag], help);
       flag_options[std::string(sub.name) + spec.flag] = opt;
+    }
+    if (sub.subcommand == Subcommand::bootstrap || sub.subcommand == Subcommand::run ||
+        sub.subcommand == Subcommand::plan) {
+      cmd->add_flag("--recover-lost-slots", recover_lost_slots,
+                    "let this pod take over its shard's slots when every pod of the shard lost its data "
+                    "(accepts that loss) [RECOVER_LOST_SLOTS=yes]");
     }
     switch (sub.subcommand) {
       case Subcommand::discover:
@@ -316,6 +323,13 @@ ParsedCommandLine parse_command_line(const std::vector<std::string>& args, const
   Options options;
   options.subcommand = chosen->subcommand;
   options.json_output = json_output;
+  options.recover_lost_slots = recover_lost_slots;
+  if (auto v = env("RECOVER_LOST_SLOTS"); v && !recover_lost_slots) {
+    if (*v == "yes" || *v == "true" || *v == "1") options.recover_lost_slots = true;
+    else if (!v->empty() && *v != "no" && *v != "false" && *v != "0") {
+      throw ConfigError{fmt::format("RECOVER_LOST_SLOTS: '{}' is not yes or no", *v)};
+    }
+  }
   const bool needs_local_node = options.subcommand == Subcommand::bootstrap || options.subcommand == Subcommand::plan ||
                                 options.subcommand == Subcommand::run;
 

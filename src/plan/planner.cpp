@@ -113,6 +113,32 @@ class Situation {
     return std::nullopt;
   }
 
+  // The dead owner of this pod's range, when this pod is its shard's ordinal 0, empty, and no
+  // pod of the shard serves slots: the range's holder is flagged failed wherever it is listed
+  // and is not the node of any pod that answers.
+  const ClusterNode* lost_owner_of_my_range() const {
+    if (self_.pod.ordinal != 0 || !myself().master || !myself().slots.empty() || me().keys > 0) return nullptr;
+    if (shard_master() != nullptr) return nullptr;
+    const ClusterNode* holder = holder_of(my_range());
+    if (holder == nullptr) return nullptr;
+    // Certain only when every pod of the shard answers and none of them is that node: a pod
+    // that is merely down may come back with the data.
+    for (const auto& pod : observation_.pods) {
+      if (pod.pod.shard != self_.pod.shard) continue;
+      if (!pod.answered() || pod.reused || pod.probe->id == holder->id) return nullptr;
+    }
+    bool failed_somewhere = false;
+    for (const auto& pod : observation_.pods) {
+      if (!pod.answered()) continue;
+      if (pod.probe->id == holder->id) return nullptr;  // it answers: not dead
+      if (const auto* listed = redis::find_node(pod.probe->nodes, holder->id)) {
+        if (!listed->fail && !listed->pfail) return nullptr;  // someone still reaches it
+        failed_somewhere = failed_somewhere || listed->fail;
+      }
+    }
+    return failed_somewhere ? holder : nullptr;
+  }
+
   // The pod that should be serving `range`: the one whose node holds it in some table, else
   // the shard's ordinal-0 pod (its master at creation), with its state.
   std::string who_should_serve(SlotRange range) const {
@@ -369,7 +395,7 @@ void check_convergence(const Situation& s, Plan& plan) {
 
 }  // namespace
 
-Plan make_plan(const Topology& topology, int self_index, const Observation& observation) {
+Plan make_plan(const Topology& topology, int self_index, const Observation& observation, PlanPolicy policy) {
   Plan plan;
   const auto& self = observation.pods.at(self_index);
   if (!self.answered()) {
@@ -425,6 +451,46 @@ Plan make_plan(const Topology& topology, int self_index, const Observation& obse
   } else if (myself.master && !myself.slots.empty()) {
     plan.role = Role::master;
     plan.situation = fmt::format("master serving {} slots", myself.slot_count());
+  } else if (const ClusterNode* dead = s.lost_owner_of_my_range()) {
+    // Every pod of this shard came back empty and the only owner of its slots is a dead node
+    // ID: the data is gone. Taking the slots over loses nothing more, but it is the user's call.
+    plan.role = Role::master;
+    plan.situation = fmt::format("shard {}'s slots {} are held only by failed node {}, which is no pod that answers: "
+                                 "every pod of the shard lost its data",
+                                 self.pod.shard, slots_text(dead->slots), short_id(dead->id));
+    if (!policy.recover_lost_slots) {
+      plan.waiting_for.push_back(fmt::format("slots {} are not served (their data is lost); to let this pod take them "
+                                             "over, empty, run it with --recover-lost-slots",
+                                             slots_text(dead->slots)));
+      return plan;
+    }
+    Action forget;
+    forget.kind = ActionKind::forget;
+    forget.node_id = dead->id;
+    forget.pod = self.pod.name;
+    forget.data_loss = true;
+    for (const auto& pod : observation.pods) {
+      if (pod.answered() && !pod.reused && pod.address) forget.addresses.push_back(*pod.address);
+    }
+    forget.reason = fmt::format("--recover-lost-slots: node {} held slots {} and failed with every pod of shard {}; "
+                                "forgetting it everywhere unassigns them (their data was already lost)",
+                                short_id(dead->id), slots_text(dead->slots), self.pod.shard);
+    plan.actions.push_back(forget);
+    for (const auto& range : dead->slots) {
+      Action claim;
+      claim.kind = ActionKind::claim_slots;
+      claim.slots = range;
+      claim.data_loss = true;
+      claim.reason = fmt::format("--recover-lost-slots: this pod (ordinal 0 of shard {}) takes over slots {}, empty",
+                                 self.pod.shard, range_text(range));
+      plan.actions.push_back(claim);
+    }
+    Action bump;
+    bump.kind = ActionKind::bump_epoch;
+    bump.data_loss = true;
+    bump.reason = "a recovered range needs a config epoch above any stale claim still gossiped";
+    plan.actions.push_back(bump);
+    // Then, as any master: MEET the other masters (below).
   } else {
     plan.role = Role::replica;
     const auto* holder = s.holder_of(my_range);
@@ -457,6 +523,7 @@ const char* to_string(ActionKind kind) {
     case ActionKind::meet: return "meet";
     case ActionKind::replicate: return "replicate";
     case ActionKind::forget: return "forget";
+    case ActionKind::bump_epoch: return "bump-epoch";
   }
   return "unknown";
 }
@@ -489,6 +556,7 @@ std::string describe(const Action& action) {
     case ActionKind::replicate: return fmt::format("CLUSTER REPLICATE {}", action.node_id);
     case ActionKind::forget:
       return fmt::format("CLUSTER FORGET {} (on {} nodes)", action.node_id, action.addresses.size());
+    case ActionKind::bump_epoch: return "CLUSTER BUMPEPOCH";
   }
   return "unknown";
 }

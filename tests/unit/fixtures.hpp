@@ -182,6 +182,20 @@ class ClusterBuilder {
     at(viewer).extra.push_back(entry);
     return *this;
   }
+  // `viewer`'s table lists a failed master, no pod's node, still holding `slots`: the owner of
+  // a shard whose every pod lost its data.
+  ClusterBuilder& dead_owner(PodId viewer, std::vector<SlotRange> slots) {
+    redis::ClusterNode entry;
+    entry.id = "dead0wner" + std::string(31, '0');
+    entry.ip = "10.0.9.1";
+    entry.port = topology_.port;
+    entry.bus_port = topology_.bus_port;
+    entry.master = true;
+    entry.fail = true;
+    entry.slots = std::move(slots);
+    at(viewer).extra.push_back(entry);
+    return *this;
+  }
   ClusterBuilder& handshake(PodId viewer, PodId peer) {
     redis::ClusterNode entry;
     entry.id = "ffffffff" + std::string(32, '0');  // a random ID until the PONG tells the real one

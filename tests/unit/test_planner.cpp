@@ -28,6 +28,7 @@ std::string summary(const plan::Action& action) {
     case ActionKind::meet: return "meet " + action.pod;
     case ActionKind::replicate: return "replicate " + action.pod;
     case ActionKind::forget: return "forget " + action.node_id.substr(0, 8);
+    case ActionKind::bump_epoch: return "bump-epoch";
   }
   return "unknown";
 }
@@ -89,6 +90,9 @@ void check_plan_properties(const ClusterBuilder& cluster, PodId self, const plan
         CHECK(action.pod == cluster.name(self));  // only this pod's own former identity
         CHECK(action.node_id != cluster.id(self));
         CHECK_FALSE(action.addresses.empty());
+        break;
+      case ActionKind::bump_epoch:
+        CHECK(action.data_loss);
         break;
     }
   }
@@ -306,7 +310,7 @@ TEST_CASE("planner: MEET and REPLICATE actions carry the verified target", "[pla
   REQUIRE(plan.actions.size() == 3);
   const auto& meet = plan.actions[2];
   CHECK(meet == plan::Action{ActionKind::meet, meet.reason, 0, {}, "redis-shard1-0", cluster.id(m1), "10.0.0.3", 6379,
-                             16379, {}});
+                             16379, {}, false});
   CHECK(plan::describe(meet) == "CLUSTER MEET 10.0.0.3 6379 16379");
   CHECK_THAT(meet.reason, Catch::Contains("redis-shard1-0") && Catch::Contains("10.0.0.3"));
   CHECK(plan::describe(plan.actions[0]) == "CLUSTER SET-CONFIG-EPOCH 1");
@@ -446,4 +450,48 @@ TEST_CASE("planner: a live node announcing this pod's name is reported, not forg
   for (const auto& action : plan.actions) CHECK(action.kind != ActionKind::forget);
   REQUIRE(plan.warnings.size() == 1);
   CHECK_THAT(plan.warnings.front(), Catch::Contains("redis-shard1-1"));
+}
+
+namespace {
+
+// Shard 0 lost both pods' data: they answer, empty; shards 1 and 2 are formed and still list
+// the dead owner of 0-5460.
+ClusterBuilder shard0_lost() {
+  ClusterBuilder cluster;
+  cluster.fresh_all()
+      .claimed(m1)
+      .claimed(m2)
+      .replica_of(r1, m1)
+      .replica_of(r2, m2)
+      .mesh({m0, r0, m1, r1, m2, r2});
+  for (PodId viewer : {m0, r0, m1, r1, m2, r2}) cluster.dead_owner(viewer, {{0, 5460}});
+  return cluster;
+}
+
+}  // namespace
+
+TEST_CASE("planner: a shard that lost every pod's data is reported and left alone by default", "[planner][heal]") {
+  plan::Plan plan = shard0_lost().plan_for(m0);
+  INFO("situation: " << plan.situation);
+  CHECK(plan.outcome == Outcome::wait);
+  CHECK(plan.actions.empty());
+  REQUIRE_FALSE(plan.waiting_for.empty());
+  CHECK_THAT(plan.waiting_for.front(), Catch::Contains("0-5460") && Catch::Contains("--recover-lost-slots"));
+}
+
+TEST_CASE("planner: with --recover-lost-slots ordinal 0 forgets the dead owner and takes the range over",
+          "[planner][heal]") {
+  ClusterBuilder cluster = shard0_lost();
+  plan::Plan plan = plan::make_plan(cluster.topology(), cluster.index(m0), cluster.build(), {true});
+  INFO("situation: " << plan.situation);
+  REQUIRE(plan.outcome == Outcome::act);
+  REQUIRE(summaries(plan) == std::vector<std::string>{"forget dead0wne", "claim-slots 0-5460", "bump-epoch"});
+  for (const auto& action : plan.actions) CHECK(action.data_loss);
+  CHECK(plan.actions.front().addresses.size() == 6);
+}
+
+TEST_CASE("planner: a replica of the lost shard never recovers slots itself", "[planner][heal]") {
+  ClusterBuilder cluster = shard0_lost();
+  plan::Plan plan = plan::make_plan(cluster.topology(), cluster.index(r0), cluster.build(), {true});
+  for (const auto& action : plan.actions) CHECK_FALSE(action.data_loss);
 }

@@ -61,6 +61,8 @@ struct Options {
   // Redis' automatic replica migration moves replicas between shards; here shards are defined
   // by pod names, so it is turned off on each node unless allowed.
   bool allow_replica_migration = false;
+  // A shard whose every pod lost its data may be taken over, empty, by its ordinal-0 pod.
+  bool recover_lost_slots = false;
 };
 
 // Looks up an environment variable; injected so tests need not touch the real environment.

@@ -21,6 +21,7 @@ enum class ActionKind {
   meet,              // CLUSTER MEET ip port bus-port
   replicate,         // CLUSTER REPLICATE node-id
   forget,            // CLUSTER FORGET node-id, on every node that answers (within Redis' 60 s ban)
+  bump_epoch,        // CLUSTER BUMPEPOCH: a recovered range must win over any stale claim
 };
 
 struct Action {
@@ -34,6 +35,7 @@ struct Action {
   int port = 0;                // meet
   int bus_port = 0;            // meet
   std::vector<std::string> addresses;  // forget: every node to send it to (this pod's first)
+  bool data_loss = false;              // part of --recover-lost-slots: logged as an error
 
   bool operator==(const Action&) const = default;
 };
@@ -56,8 +58,15 @@ struct Plan {
   std::vector<std::string> warnings;     // things seen that need a human (e.g. a foreign node)
 };
 
+// What the user allowed beyond the safe default.
+struct PlanPolicy {
+  // A shard whose every pod lost its data: let its ordinal-0 pod forget the dead owner of the
+  // shard's slots and take them over (the data is already gone). Off: report and wait.
+  bool recover_lost_slots = false;
+};
+
 // Computes the next step for the pod at `self_index` in `topology.pods`.
-Plan make_plan(const Topology& topology, int self_index, const Observation& observation);
+Plan make_plan(const Topology& topology, int self_index, const Observation& observation, PlanPolicy policy = {});
 
 // Short names for logs and JSON.
 const char* to_string(ActionKind kind);
