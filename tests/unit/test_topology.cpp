@@ -4,6 +4,7 @@
 #include <cmath>
 #include <string>
 
+#include "fixtures.hpp"
 #include "rci/topology.hpp"
 
 using namespace rci;
@@ -27,17 +28,7 @@ SlotRange redis_cli_split(int shard, int shards) {
   return {};
 }
 
-Options options(int shards, int replicas) {
-  Options o;
-  o.pod = PodName{"redis", 0, 0};
-  o.service = "redis-pods";
-  o.namespace_name = "default";
-  o.shards = shards;
-  o.replicas = replicas;
-  o.port = 6379;
-  o.bus_port = 16379;
-  return o;
-}
+Options options(int shards, int replicas) { return test::cluster_options(shards, replicas); }
 
 }  // namespace
 
