@@ -11,12 +11,12 @@ are asserted explicitly.
 
 import os
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "testbed"))
 
 import itest  # noqa: E402
-from heal import form, healed, keys_intact, rebootstrap, role, tables, wait_for  # noqa: E402,F401
+from heal import (check_replicates, form, healed, keys_intact, rebootstrap, role, tables,
+                  wait_for)  # noqa: E402
 from itest import check  # noqa: E402
 from testbed import TestBed  # noqa: E402
 from slots import shard_slot_range  # noqa: E402
@@ -43,13 +43,8 @@ def main() -> None:
               and by_pod[replica.name].myself.slots == [(first, last)],
               f"{replica.name}: expected the master of {first}-{last}, is "
               f"{by_pod[replica.name].myself.flags} with {by_pod[replica.name].myself.slots}")
-        me = by_pod[old_master.name].myself
-        check(not me.is_master and me.master_id == replica_id and not me.slots,
-              f"{old_master.name}: expected a replica of {replica.name}, is {me.flags} of "
-              f"{me.master_id} with slots {me.slots}")
-        repl = role(old_master)
-        check(repl["master_host"] == replica.ip and repl["master_link_status"] == "up",
-              f"{old_master.name}: replication {repl}")
+        check(replica.node_id() == replica_id, f"{replica.name}: changed its node ID")
+        check_replicates(views, old_master, replica)
         for pod_name, nodes in tables(cluster).items():
             entry = next(n for n in nodes if n.node_id == old_id)
             check(entry.ip == old_master.ip, f"{pod_name}: has {old_master.name} at "

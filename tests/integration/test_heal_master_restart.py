@@ -15,7 +15,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "testbed"))
 
 import itest  # noqa: E402
-from heal import form, healed, keys_intact, rebootstrap, role, tables, wait_for  # noqa: E402,F401
+from heal import form, healed, keys_intact, rebootstrap, role  # noqa: E402
 from itest import check  # noqa: E402
 from testbed import TestBed  # noqa: E402
 

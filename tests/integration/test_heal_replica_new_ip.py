@@ -12,7 +12,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "testbed"))
 
 import itest  # noqa: E402
-from heal import form, healed, keys_intact, rebootstrap, role, tables, wait_for  # noqa: E402,F401
+from heal import check_replicates, form, healed, keys_intact, rebootstrap, tables  # noqa: E402
 from itest import check  # noqa: E402
 from testbed import TestBed  # noqa: E402
 
@@ -28,16 +28,13 @@ def main() -> None:
               f"{replica.name}: expected node {node_id} at a new address")
         rebootstrap(replica)
         what = f"{replica.name} moved from {old_ip} to {replica.ip}"
-        healed(cluster, what)
+        views = healed(cluster, what)
         for pod_name, nodes in tables(cluster).items():
             entry = next((n for n in nodes if n.node_id == node_id), None)
             check(entry is not None and entry.ip == replica.ip,
                   f"{pod_name}: has {replica.name} at {entry and entry.endpoint}, expected "
                   f"{replica.ip}")
-        repl = role(replica)
-        check(repl["role"] == "slave" and repl["master_host"] == master.ip
-              and repl["master_link_status"] == "up",
-              f"{replica.name}: replication {repl}")
+        check_replicates(views, replica, master)
         print(f"[heal_replica_new_ip] healed {time.monotonic() - started:.1f}s after the crash",
               flush=True)
         keys_intact(cluster, what)

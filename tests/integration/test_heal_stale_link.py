@@ -23,7 +23,8 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "testbed"))
 
 import itest  # noqa: E402
-from heal import form, healed, keys_intact, rebootstrap, role, tables, wait_for  # noqa: E402,F401
+from heal import (check_replicates, form, healed, keys_intact, rebootstrap, role, tables,
+                  wait_for)  # noqa: E402
 from itest import check  # noqa: E402
 from testbed import TestBed  # noqa: E402
 
@@ -64,11 +65,9 @@ def main() -> None:
               f"{'STALE LINK REPRODUCED' if stale else 'Redis repaired the link by itself'}",
               flush=True)
         rebootstrap(replica)
-        healed(cluster, f"{master.name} moved from {old_ip} to {master.ip} and "
-                        f"{replica.name}'s bootstrap ran", timeout=20)
-        repl = role(replica)
-        check(repl["master_host"] == master.ip and repl["master_link_status"] == "up",
-              f"{replica.name}: replication {repl}")
+        views = healed(cluster, f"{master.name} moved from {old_ip} to {master.ip} and "
+                                f"{replica.name}'s bootstrap ran", timeout=20)
+        check_replicates(views, replica, master)
         keys_intact(cluster, f"{master.name} moved")
 
 

@@ -6,7 +6,8 @@ binary's output) in the failure message.
 
 import time
 
-from cluster_check import ClusterCheckError, check_cluster, parse_cluster_nodes
+from cluster_check import (ClusterCheckError, check_cluster, cluster_problems, observe_pod,
+                           parse_cluster_nodes)
 from itest import check
 
 KEYS = 1000
@@ -66,6 +67,42 @@ def healed(cluster, what, timeout=30.0, creation_layout=True):
     return views
 
 
+def healed_but_ghost(cluster, ghost_id, what, timeout=30.0, creation_layout=True):
+    """healed(), minus the problems only a pod's former identity (ghost_id, unreachable, left
+    in the tables after the pod lost its volume) causes: one unknown node, one node too many."""
+    total = cluster.shards * (cluster.replicas + 1)
+    started = time.monotonic()
+    deadline = started + timeout
+    while True:
+        views = [observe_pod(pod, password=cluster.password) for pod in cluster.pods]
+        problems = [p for p in cluster_problems(cluster, views, creation_layout=creation_layout)
+                    if not (f"unknown node {ghost_id[:12]}" in p
+                            or f"cluster_known_nodes:{total + 1}," in p)]
+        if not problems:
+            print(f"[heal] healed (ghost {ghost_id[:12]} aside) after {what} "
+                  f"({time.monotonic() - started:.1f}s of checking)", flush=True)
+            return views
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"after {what}: not healed after {timeout}s:\n  "
+                                 + "\n  ".join(problems) + "\nCLUSTER NODES as each pod sees "
+                                 f"it:\n{cluster.nodes_report()}\nlast binary runs:\n"
+                                 f"{last_runs(cluster)}")
+        time.sleep(0.05)
+
+
+def wait_forgotten(cluster, node_id, whose, timeout=10.0) -> float:
+    """Waits until no running pod's table holds node_id (the former identity of pod `whose`);
+    returns how long it took."""
+    def holders():
+        return [name for name, nodes in tables(cluster).items()
+                if any(n.node_id == node_id for n in nodes)]
+    took = wait_for(lambda: not holders(), timeout,
+                    f"old node ID {node_id[:12]} of {whose} forgotten by every node", cluster)
+    print(f"[heal] old node ID {node_id[:12]} of {whose} gone from every table "
+          f"{took:.1f}s later", flush=True)
+    return took
+
+
 def last_runs(cluster, lines=30) -> str:
     return "\n".join(pod.runs[-1].describe(lines) for pod in cluster.pods if pod.runs)
 
@@ -75,6 +112,18 @@ def keys_intact(cluster, what, keys=KEYS) -> None:
     check(counted == keys, f"after {what}: the masters hold {counted} keys, expected {keys}")
     cluster.wait_replicas_synced()
     print(f"[heal] {counted} keys intact after {what}", flush=True)
+
+
+def check_replicates(views, pod, master) -> None:
+    """`pod` is, in its own table, a slot-less replica of `master`'s node, and its replication
+    link goes to `master`'s current address and is up. `views` come from healed()."""
+    me = next(v for v in views if v.pod is pod).myself
+    check(not me.is_master and me.master_id == master.node_id() and not me.slots,
+          f"{pod.name}: expected a replica of {master.name}, is {me.flags} of {me.master_id} "
+          f"with slots {me.slots}")
+    repl = role(pod)
+    check(repl["role"] == "slave" and repl["master_host"] == master.ip
+          and repl["master_link_status"] == "up", f"{pod.name}: replication {repl}")
 
 
 def role(pod) -> dict:

@@ -165,17 +165,19 @@ class ClusterBuilder {
     at(b).known.erase(a);
     return *this;
   }
-  // `viewer` has sent a MEET to `peer`'s address that is still in handshake.
   // `viewer`'s table lists a node ID announcing `p`'s pod name: `p` before it lost its data.
+  // For an ordinal 0 it was a master, holding `slots` (none once Redis failed it over).
   // `reachable` makes it a live, connected node instead (a misconfiguration).
-  ClusterBuilder& former_identity(PodId viewer, PodId p, bool reachable = false) {
+  ClusterBuilder& former_identity(PodId viewer, PodId p, bool reachable = false, std::vector<SlotRange> slots = {}) {
     redis::ClusterNode entry;
     entry.id = "dead" + std::string(36, '0');
     entry.hostname = name(p);
     entry.port = topology_.port;
     entry.bus_port = topology_.bus_port;
-    entry.replica = true;
-    entry.master_id = id({p.shard, 0});
+    entry.master = p.ordinal == 0;
+    entry.replica = !entry.master;
+    if (entry.replica) entry.master_id = id({p.shard, 0});
+    entry.slots = std::move(slots);
     entry.noaddr = !reachable;
     entry.link_connected = reachable;
     entry.ip = reachable ? "10.0.9.9" : "";
@@ -196,6 +198,7 @@ class ClusterBuilder {
     at(viewer).extra.push_back(entry);
     return *this;
   }
+  // `viewer` has sent a MEET to `peer`'s address that is still in handshake.
   ClusterBuilder& handshake(PodId viewer, PodId peer) {
     redis::ClusterNode entry;
     entry.id = "ffffffff" + std::string(32, '0');  // a random ID until the PONG tells the real one

@@ -443,6 +443,32 @@ TEST_CASE("planner: this pod's former identity is forgotten on every node", "[pl
   CHECK_FALSE(forget.reason.empty());
 }
 
+TEST_CASE("planner: an ordinal 0 that lost its volume after a failover replicates the promoted node and forgets "
+          "its former ID",
+          "[planner][heal]") {
+  // m0 came back empty; r0 was promoted and serves shard 0. m0's former ID, a failed master
+  // without slots now, is still in m1's table.
+  ClusterBuilder cluster = formed_without(m0).master_of(r0, {0, 5460}, 7).fresh(m0).mesh();
+  cluster.former_identity(m1, m0);
+  plan::Plan plan = cluster.plan_for(m0);
+  INFO("situation: " << plan.situation);
+  CHECK(plan.role == Role::replica);
+  CHECK(summaries(plan) == std::vector<std::string>{"replicate redis-shard0-1", "forget dead0000"});
+}
+
+TEST_CASE("planner: an ordinal 0 that lost its volume before the failover waits, claims nothing, forgets nothing",
+          "[planner][heal]") {
+  // m0 came back empty at once: its former ID still holds 0-5460 in m1's table (failing), and
+  // r0 is still a replica. Forgetting the former ID would unassign the range; claiming it would
+  // serve it empty. Redis' failover of r0 is what this pod waits for.
+  ClusterBuilder cluster = formed_without(m0).down(r0).fresh(m0).mesh({m0, m1, r1, m2, r2});
+  cluster.former_identity(m1, m0, /*reachable=*/false, {{0, 5460}});
+  plan::Plan plan = cluster.plan_for(m0);
+  INFO("waiting for: " << fmt::format("{}", fmt::join(plan.waiting_for, " | ")));
+  CHECK(plan.outcome == Outcome::wait);
+  CHECK(plan.actions.empty());
+}
+
 TEST_CASE("planner: a live node announcing this pod's name is reported, not forgotten", "[planner][heal]") {
   ClusterBuilder cluster = healthy_3x1();
   cluster.former_identity(m1, r1, /*reachable=*/true);
