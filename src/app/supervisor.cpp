@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "rci/app/reconciler.hpp"
+#include "rci/app/start_guard.hpp"
 #include "rci/util/clock.hpp"
 #include "rci/util/error.hpp"
 #include "rci/util/log.hpp"
@@ -106,6 +107,23 @@ void reconcile_forever(Options options, std::atomic<bool>& give_up) {
   }
 }
 
+// Waits up to `time` for a signal in `handled`; false when it is a request to stop (its number
+// left in `stop_signal`). Others (SIGCHLD, SIGHUP, SIGUSR1) mean nothing before the child exists.
+bool pause_unless_stopped(const sigset_t& handled, Millis time, int& stop_signal) {
+  const Deadline deadline = Deadline::after(time);
+  while (!deadline.expired()) {
+    const Millis left = deadline.remaining();
+    timespec wait{static_cast<time_t>(left.count() / 1000), static_cast<long>(left.count() % 1000) * 1000000L};
+    const int sig = ::sigtimedwait(&handled, nullptr, &wait);
+    if (sig == SIGTERM || sig == SIGINT || sig == SIGQUIT) {
+      stop_signal = sig;
+      return false;
+    }
+    if (sig < 0 && errno == EAGAIN) break;
+  }
+  return true;
+}
+
 }  // namespace
 
 std::string auth_include_text(const Credentials& credentials) {
@@ -148,6 +166,14 @@ int run_supervised(const Options& options) {
     }
   }
   const std::vector<std::string> argv = redis_server_argv(options, include.file);
+  int stop_signal = 0;
+  const StartVerdict verdict = wait_until_safe_to_start(
+      options, argv, [&](Millis time) { return pause_unless_stopped(handled, time, stop_signal); });
+  if (verdict == StartVerdict::interrupted) {
+    log::info("{} before redis-server started: exiting", strsignal(stop_signal));
+    return 128 + stop_signal;
+  }
+  if (verdict == StartVerdict::timed_out) return exit_code::failed;
   std::vector<char*> c_argv;
   for (const auto& arg : argv) c_argv.push_back(const_cast<char*>(arg.c_str()));
   c_argv.push_back(nullptr);

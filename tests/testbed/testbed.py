@@ -317,10 +317,10 @@ class Pod:
             procs.kill(self.proc)
 
     def restart(self, *, crash=False, new_ip=False, keep_nodes_conf=True, keep_data=True,
-                publish=True) -> None:
+                publish=True, wait=True) -> None:
         """Stops (or kills) the pod and starts it again, optionally as Kubernetes may bring it
         back: at a new address (its DNS record rewritten when `publish`), without nodes.conf, or
-        with an empty volume.
+        with an empty volume (which takes nodes.conf too). `wait`: as start()'s.
         """
         if crash:
             self.kill()
@@ -340,7 +340,7 @@ class Pod:
                 pass
         if publish:
             self.publish()
-        self.start()
+        self.start(wait=wait)
 
     # --- the pod under `redis-cluster-init run` ------------------------------------------------
 

@@ -1,0 +1,22 @@
+#pragma once
+// Whether `run` may start redis-server now, when it will start as a new, empty node (no
+// nodes.conf: the pod lost its volume). Pure, like the planner.
+//
+// A replica keeps replicating its master's address. If this pod was that master and an empty
+// redis-server comes up at the same address before Redis failed it over, the replica connects,
+// full-syncs the empty dataset and drops its own copy, the shard's last one (Redis' own hazard,
+// measured on the test bed: 0.75 s). Only waiting closes that window: once the replica is
+// promoted it replicates nobody.
+
+#include <optional>
+#include <string>
+
+#include "rci/observe/observation.hpp"
+
+namespace rci::plan {
+
+// What an empty node at `address`:`port` must wait for: the pods that answered and replicate
+// a master at that address, by their own table. nullopt when no answering pod does.
+std::optional<std::string> empty_start_hazard(const Observation& observation, const std::string& address, int port);
+
+}  // namespace rci::plan

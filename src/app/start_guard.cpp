@@ -1,0 +1,66 @@
+#include "rci/app/start_guard.hpp"
+
+#include <sys/stat.h>
+
+#include <filesystem>
+
+#include "rci/config/redis_conf.hpp"
+#include "rci/observe/observer.hpp"
+#include "rci/plan/start_check.hpp"
+#include "rci/topology.hpp"
+#include "rci/util/log.hpp"
+
+namespace rci {
+namespace {
+
+constexpr Millis recheck_interval{200};
+
+bool has_cluster_identity(const std::string& nodes_conf) {
+  struct stat info {};
+  // redis-server treats an empty nodes.conf as none: it starts as a new node.
+  return ::stat(nodes_conf.c_str(), &info) == 0 && info.st_size > 0;
+}
+
+}  // namespace
+
+StartVerdict wait_until_safe_to_start(const Options& options, const std::vector<std::string>& server_argv,
+                                      const Pause& pause) {
+  std::error_code error;
+  const std::string cwd = std::filesystem::current_path(error).string();
+  auto nodes_conf = redis_conf::locate_nodes_conf(server_argv, cwd);
+  if (!nodes_conf) {
+    log::warn("cannot tell where redis-server keeps nodes.conf ({}): starting it without checking whether "
+              "replicas still replicate this pod's address",
+              nodes_conf.error().message);
+    return StartVerdict::start;
+  }
+  if (has_cluster_identity(*nodes_conf)) {
+    log::debug("{} is there: redis-server starts with its cluster identity", *nodes_conf);
+    return StartVerdict::start;
+  }
+  log::info("{} is missing or empty: redis-server will start as a new node; first checking that no replica still "
+            "replicates this pod's address",
+            *nodes_conf);
+  const Topology topology = make_topology(options);
+  Observer observer(options, topology);
+  const Deadline deadline = Deadline::after(options.timeout);
+  std::string last_hazard;
+  while (true) {
+    Observation observation = observer.observe(deadline, Scope::every_pod);
+    std::optional<std::string> hazard = plan::empty_start_hazard(observation, options.pod_ip, options.port);
+    if (!hazard) {
+      if (!last_hazard.empty()) log::info("no replica replicates this pod's address any more: starting redis-server");
+      return StartVerdict::start;
+    }
+    if (*hazard != last_hazard) log::warn("not starting redis-server yet: {}", *hazard);
+    last_hazard = *hazard;
+    if (deadline.expired()) {
+      log::error("still not safe to start redis-server after --timeout {} s: {}", options.timeout.count(),
+                 *hazard);
+      return StartVerdict::timed_out;
+    }
+    if (!pause(std::min(recheck_interval, deadline.remaining()))) return StartVerdict::interrupted;
+  }
+}
+
+}  // namespace rci

@@ -1,0 +1,209 @@
+#include "rci/config/redis_conf.hpp"
+
+#include <fmt/format.h>
+#include <glob.h>
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "rci/util/text.hpp"
+
+namespace rci::redis_conf {
+namespace {
+
+bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+char unescape(char c) {
+  switch (c) {
+    case 'n': return '\n';
+    case 'r': return '\r';
+    case 't': return '\t';
+    case 'b': return '\b';
+    case 'a': return '\a';
+    default: return c;
+  }
+}
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+namespace fs = std::filesystem;
+
+// The configuration as redis-server folds it: later lines win, `dir` moves the working
+// directory at once (so later relative paths, includes too, start from there).
+struct Folded {
+  fs::path cwd;
+  std::string cluster_config_file = "nodes.conf";
+};
+
+constexpr int max_include_depth = 16;
+
+Result<std::string> read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return fail(ErrorKind::config, fmt::format("{}: cannot read the redis-server configuration file", path.string()));
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+Result<void> fold_file(const fs::path& path, Folded& folded, int depth);
+
+Result<void> fold(const std::vector<Directive>& directives, Folded& folded, int depth) {
+  for (const auto& directive : directives) {
+    if (directive.args.empty()) continue;
+    const std::string& value = directive.args.front();
+    if (directive.name == "dir") {
+      folded.cwd = (folded.cwd / value).lexically_normal();
+    } else if (directive.name == "cluster-config-file") {
+      folded.cluster_config_file = value;
+    } else if (directive.name == "include") {
+      if (depth >= max_include_depth) {
+        return fail(ErrorKind::config, fmt::format("{}: includes nest deeper than {}", directive.origin, max_include_depth));
+      }
+      const std::string pattern = (folded.cwd / value).string();
+      glob_t matches{};
+      const int status = ::glob(pattern.c_str(), 0, nullptr, &matches);
+      std::vector<std::string> files(matches.gl_pathv, matches.gl_pathv + matches.gl_pathc);
+      ::globfree(&matches);
+      if (status == GLOB_NOMATCH && pattern.find_first_of("*?[") == std::string::npos) {
+        return fail(ErrorKind::config, fmt::format("{}: include {}: no such file", directive.origin, value));
+      }
+      for (const auto& file : files) {
+        if (auto included = fold_file(file, folded, depth + 1); !included) return included;
+      }
+    }
+  }
+  return {};
+}
+
+Result<void> fold_file(const fs::path& path, Folded& folded, int depth) {
+  auto text = read_file(path);
+  if (!text) return std::unexpected(text.error());
+  auto directives = parse(*text, path.string());
+  if (!directives) return std::unexpected(directives.error());
+  return fold(*directives, folded, depth);
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> split_arguments(std::string_view line) {
+  std::vector<std::string> words;
+  size_t i = 0;
+  const size_t n = line.size();
+  while (true) {
+    while (i < n && is_blank(line[i])) ++i;
+    if (i >= n) return words;
+    std::string word;
+    enum class Quote { none, double_quote, single_quote } quote = Quote::none;
+    while (true) {
+      if (quote == Quote::double_quote) {
+        if (i >= n) return fail(ErrorKind::config, "unbalanced double quote");
+        if (line[i] == '\\' && i + 3 < n && line[i + 1] == 'x' && hex_value(line[i + 2]) >= 0 &&
+            hex_value(line[i + 3]) >= 0) {
+          word += static_cast<char>(hex_value(line[i + 2]) * 16 + hex_value(line[i + 3]));
+          i += 4;
+        } else if (line[i] == '\\' && i + 1 < n) {
+          word += unescape(line[i + 1]);
+          i += 2;
+        } else if (line[i] == '"') {
+          if (i + 1 < n && !is_blank(line[i + 1])) return fail(ErrorKind::config, "a closing quote must end the word");
+          ++i;
+          break;
+        } else {
+          word += line[i++];
+        }
+      } else if (quote == Quote::single_quote) {
+        if (i >= n) return fail(ErrorKind::config, "unbalanced single quote");
+        if (line[i] == '\\' && i + 1 < n && line[i + 1] == '\'') {
+          word += '\'';
+          i += 2;
+        } else if (line[i] == '\'') {
+          if (i + 1 < n && !is_blank(line[i + 1])) return fail(ErrorKind::config, "a closing quote must end the word");
+          ++i;
+          break;
+        } else {
+          word += line[i++];
+        }
+      } else {
+        if (i >= n || is_blank(line[i])) break;
+        if (line[i] == '"') {
+          quote = Quote::double_quote;
+        } else if (line[i] == '\'') {
+          quote = Quote::single_quote;
+        } else {
+          word += line[i];
+        }
+        ++i;
+      }
+    }
+    words.push_back(std::move(word));
+  }
+}
+
+Result<std::vector<Directive>> parse(std::string_view text, const std::string& source) {
+  std::vector<Directive> directives;
+  int number = 0;
+  for (std::string_view raw : text::split(text, '\n')) {
+    ++number;
+    std::string_view line = text::trim(raw);
+    if (line.empty() || line.front() == '#') continue;
+    auto words = split_arguments(line);
+    if (!words) return fail(ErrorKind::config, fmt::format("{}:{}: {}", source, number, words.error().message));
+    if (words->empty()) continue;
+    Directive directive;
+    directive.name = lower(words->front());
+    directive.args.assign(words->begin() + 1, words->end());
+    directive.origin = fmt::format("{}:{}", source, number);
+    directives.push_back(std::move(directive));
+  }
+  return directives;
+}
+
+std::vector<Directive> from_arguments(const std::vector<std::string>& args) {
+  std::vector<Directive> directives;
+  for (const auto& arg : args) {
+    const bool starts_option = arg.size() > 2 && arg.starts_with("--") && std::isalpha(static_cast<unsigned char>(arg[2]));
+    if (starts_option) {
+      directives.push_back(Directive{lower(arg.substr(2)), {}, "command line"});
+    } else if (!directives.empty()) {
+      directives.back().args.push_back(arg);
+    }
+  }
+  return directives;
+}
+
+Result<std::string> locate_nodes_conf(const std::vector<std::string>& server_command, const std::string& cwd) {
+  if (server_command.empty() || fs::path(server_command.front()).filename() != "redis-server") {
+    return fail(ErrorKind::config, fmt::format("the server command {} is not redis-server",
+                                               server_command.empty() ? "(none)" : server_command.front()));
+  }
+  Folded folded;
+  folded.cwd = cwd;
+  size_t options_start = 1;
+  if (server_command.size() > 1 && !server_command[1].starts_with("-")) {
+    if (auto loaded = fold_file(fs::path(cwd) / server_command[1], folded, 0); !loaded) {
+      return std::unexpected(loaded.error());
+    }
+    options_start = 2;
+  } else if (server_command.size() > 1 && server_command[1] == "-") {
+    return fail(ErrorKind::config, "redis-server reads its configuration from stdin");
+  }
+  std::vector<std::string> options(server_command.begin() + static_cast<std::ptrdiff_t>(options_start),
+                                   server_command.end());
+  if (auto applied = fold(from_arguments(options), folded, 0); !applied) return std::unexpected(applied.error());
+  return (folded.cwd / folded.cluster_config_file).lexically_normal().string();
+}
+
+}  // namespace rci::redis_conf

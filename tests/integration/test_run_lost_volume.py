@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+"""`run` never starts an empty redis-server where live replicas would copy it. In a 3x1 cluster
+under `run` (AOF on, node timeout 2 s):
+
+A. The master of shard 2 crashes and its pod comes straight back at the SAME address with an
+   empty volume (no nodes.conf, no data). Its replica still replicates that address: a
+   redis-server started there now would make it full-sync the empty dataset and drop the
+   shard's last copy (measured on bare servers: within a second). `run` must hold redis-server
+   back, saying why, until Redis has promoted the replica; the replica keeps its keys all along;
+   then the pod joins as a replica of the promoted node and its former ID is forgotten.
+B. A replica's pod comes back empty at the same address: nobody replicates a replica, so `run`
+   starts redis-server at once and it rejoins as before.
+"""
+
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "testbed"))
+
+import itest  # noqa: E402
+from heal import (check_replicates, form, healed_but_ghost, keys_intact, role,
+                  wait_forgotten)  # noqa: E402
+from itest import check  # noqa: E402
+from testbed import TestBed  # noqa: E402
+
+HELD_BACK = "not starting redis-server yet"
+
+
+def answers(pod) -> bool:
+    try:
+        return pod.command("PING", timeout=0.5) == "PONG"
+    except OSError:
+        return False
+
+
+def main() -> None:
+    with TestBed("run_lost_volume") as bed:
+        cluster = form(bed, supervised=True)
+
+        # A. A master's pod returns empty at its own address before the failover.
+        master, replica = cluster.pod(2, 0), cluster.pod(2, 1)
+        old_id, replica_keys = master.node_id(), replica.command("DBSIZE")
+        check(replica_keys > 0, f"{replica.name}: holds no keys before the fault")
+        master.restart(crash=True, keep_data=False, wait=False)
+        started = time.monotonic()
+        while role(replica)["role"] != "master":
+            elapsed = time.monotonic() - started
+            check(elapsed < 20, f"{replica.name} not promoted 20s after {master.name} crashed\n"
+                                f"{master.supervisor.describe(40)}\n{cluster.nodes_report()}")
+            check(not answers(master), f"{master.name}: an empty redis-server answers at "
+                                       f"{master.ip} {elapsed:.1f}s after the crash, while "
+                                       f"{replica.name} still replicates that address\n"
+                                       f"{master.supervisor.describe(40)}")
+            kept = replica.command("DBSIZE")
+            check(kept == replica_keys, f"{replica.name}: holds {kept} keys, had {replica_keys}")
+            time.sleep(0.05)
+        print(f"[run_lost_volume] {replica.name} promoted {time.monotonic() - started:.1f}s "
+              f"after {master.name} crashed; redis-server held back until then", flush=True)
+        master.wait_ready(timeout=15)
+        said = [line for line in master.supervisor.stderr.splitlines() if HELD_BACK in line]
+        check(said, f"{master.name}: `run` never said why it waited\n"
+                    f"{master.supervisor.describe(40)}")
+        print(f"[run_lost_volume] {master.name} said: {said[0]}", flush=True)
+        what = f"{master.name} returned empty at its own address"
+        views = healed_but_ghost(cluster, old_id, what, creation_layout=False)
+        check_replicates(views, master, replica)
+        wait_forgotten(cluster, old_id, master.name)
+        keys_intact(cluster, what)
+
+        # B. A replica's pod returns empty at its own address: nothing to wait for.
+        replica, master = cluster.pod(1, 1), cluster.pod(1, 0)
+        old_id = replica.node_id()
+        replica.restart(crash=True, keep_data=False)
+        check(not any(HELD_BACK in line for line in replica.supervisor.stderr.splitlines()),
+              f"{replica.name}: `run` held a replica back\n{replica.supervisor.describe(40)}")
+        what = f"{replica.name} returned empty at its own address"
+        views = healed_but_ghost(cluster, old_id, what, creation_layout=False)  # shard 2 moved
+        check_replicates(views, replica, master)
+        wait_forgotten(cluster, old_id, replica.name)
+        keys_intact(cluster, what)
+
+
+if __name__ == "__main__":
+    itest.run(main)

@@ -1,0 +1,119 @@
+// config/redis_conf: reading redis-server's configuration far enough to find nodes.conf.
+#include <catch2/catch.hpp>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "rci/config/redis_conf.hpp"
+
+using namespace rci;
+namespace fs = std::filesystem;
+
+namespace {
+
+using Words = std::vector<std::string>;
+
+Words split(std::string_view line) {
+  auto words = redis_conf::split_arguments(line);
+  REQUIRE(words.has_value());
+  return *words;
+}
+
+// A scratch directory holding configuration files, removed at the end of the test.
+struct ConfigDir {
+  fs::path root;
+  ConfigDir() {
+    std::string pattern = (fs::temp_directory_path() / "rci-redis-conf.XXXXXX").string();
+    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
+    root = pattern;
+  }
+  ~ConfigDir() { fs::remove_all(root); }
+  std::string write(const std::string& name, const std::string& text) const {
+    fs::create_directories((root / name).parent_path());
+    std::ofstream(root / name) << text;
+    return (root / name).string();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("split_arguments splits words as redis-server does", "[redis_conf]") {
+  CHECK(split("dir /data") == Words{"dir", "/data"});
+  CHECK(split("  save 900 1\t") == Words{"save", "900", "1"});
+  CHECK(split(R"(dir "/my data")") == Words{"dir", "/my data"});
+  CHECK(split(R"(requirepass "a\"b\\c\x41\n")") == Words{"requirepass", "a\"b\\cA\n"});
+  CHECK(split(R"(save '')") == Words{"save", ""});
+  CHECK(split(R"(x 'it\'s')") == Words{"x", "it's"});
+  CHECK(split(R"(x ab"cd")") == Words{"x", "abcd"});
+  CHECK(split("").empty());
+}
+
+TEST_CASE("split_arguments rejects unbalanced quotes and a quote glued to the next word", "[redis_conf]") {
+  CHECK_FALSE(redis_conf::split_arguments(R"(dir "/data)").has_value());
+  CHECK_FALSE(redis_conf::split_arguments("dir '/data").has_value());
+  CHECK_FALSE(redis_conf::split_arguments(R"(dir "/da"ta)").has_value());
+}
+
+TEST_CASE("parse skips comments and blank lines, lower-cases names and says where an error is", "[redis_conf]") {
+  auto directives = redis_conf::parse("# comment\n\nDIR /data\r\n  cluster-config-file n.conf\n", "r.conf");
+  REQUIRE(directives.has_value());
+  REQUIRE(directives->size() == 2);
+  CHECK((*directives)[0].name == "dir");
+  CHECK((*directives)[0].args == Words{"/data"});
+  CHECK((*directives)[1].origin == "r.conf:4");
+  auto broken = redis_conf::parse("port 6379\ndir \"/data\n", "r.conf");
+  REQUIRE_FALSE(broken.has_value());
+  CHECK_THAT(broken.error().message, Catch::StartsWith("r.conf:2: ") && Catch::Contains("quote"));
+}
+
+TEST_CASE("from_arguments starts a directive at every --name", "[redis_conf]") {
+  auto directives = redis_conf::from_arguments({"--dir", "/data", "--save", "900", "1", "--appendonly", "yes"});
+  REQUIRE(directives.size() == 3);
+  CHECK(directives[0].name == "dir");
+  CHECK(directives[1].args == Words{"900", "1"});
+  CHECK(directives[2].origin == "command line");
+}
+
+TEST_CASE("locate_nodes_conf: defaults, the config file, then the command line", "[redis_conf]") {
+  ConfigDir dir;
+  CHECK(redis_conf::locate_nodes_conf({"redis-server"}, "/work") == "/work/nodes.conf");
+  CHECK(redis_conf::locate_nodes_conf({"/usr/bin/redis-server", "--port", "7000"}, "/work") == "/work/nodes.conf");
+  const std::string conf = dir.write("redis.conf", "dir /data\ncluster-config-file nodes-6379.conf\n");
+  CHECK(redis_conf::locate_nodes_conf({"redis-server", conf}, "/work") == "/data/nodes-6379.conf");
+  CHECK(redis_conf::locate_nodes_conf({"redis-server", conf, "--dir", "/other"}, "/work") == "/other/nodes-6379.conf");
+  CHECK(redis_conf::locate_nodes_conf({"redis-server", conf, "--cluster-config-file", "/abs/n.conf"}, "/work") ==
+        "/abs/n.conf");
+  // A relative dir moves from where redis-server starts (or from the previous dir).
+  const std::string relative = dir.write("rel.conf", "dir data\ndir ../state\n");
+  CHECK(redis_conf::locate_nodes_conf({"redis-server", relative}, "/work") == "/work/state/nodes.conf");
+}
+
+TEST_CASE("locate_nodes_conf follows includes, relative to the dir in effect, and glob patterns", "[redis_conf]") {
+  ConfigDir dir;
+  dir.write("conf.d/10-dir.conf", "dir /data\n");
+  dir.write("conf.d/20-file.conf", "cluster-config-file cluster.conf\n");
+  const std::string main = dir.write("redis.conf", "dir " + dir.root.string() + "\ninclude conf.d/*.conf\n");
+  CHECK(redis_conf::locate_nodes_conf({"redis-server", main}, "/work") == "/data/cluster.conf");
+  // The command line is applied after every file, whatever the files include.
+  CHECK(redis_conf::locate_nodes_conf({"redis-server", main, "--dir", "/x"}, "/work") == "/x/cluster.conf");
+}
+
+TEST_CASE("locate_nodes_conf says why it cannot tell", "[redis_conf]") {
+  ConfigDir dir;
+  auto missing = redis_conf::locate_nodes_conf({"redis-server", "/nonexistent/redis.conf"}, "/work");
+  REQUIRE_FALSE(missing.has_value());
+  CHECK_THAT(missing.error().message, Catch::Contains("/nonexistent/redis.conf") && Catch::Contains("cannot read"));
+  auto wrapper = redis_conf::locate_nodes_conf({"sh", "-c", "exec redis-server"}, "/work");
+  REQUIRE_FALSE(wrapper.has_value());
+  CHECK_THAT(wrapper.error().message, Catch::Contains("sh") && Catch::Contains("not redis-server"));
+  CHECK_FALSE(redis_conf::locate_nodes_conf({"redis-server", "-"}, "/work").has_value());
+  const std::string broken_include = dir.write("inc.conf", "include /nonexistent/extra.conf\n");
+  auto include = redis_conf::locate_nodes_conf({"redis-server", broken_include}, "/work");
+  REQUIRE_FALSE(include.has_value());
+  CHECK_THAT(include.error().message, Catch::Contains("inc.conf:1") && Catch::Contains("/nonexistent/extra.conf"));
+  const std::string loop = dir.write("loop.conf", "include " + dir.root.string() + "/loop.conf\n");
+  auto nested = redis_conf::locate_nodes_conf({"redis-server", loop}, "/work");
+  REQUIRE_FALSE(nested.has_value());
+  CHECK_THAT(nested.error().message, Catch::Contains("deeper"));
+}
