@@ -13,13 +13,13 @@ import os
 import secrets
 import stat
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "testbed"))
 
 import itest  # noqa: E402
 from itest import check  # noqa: E402
+from sampler import Sampler  # noqa: E402
 from procs import descendants, process_tree, read_cmdline  # noqa: E402
 from resp import RespClient, RespError  # noqa: E402
 from testbed import TestBed, check_cluster, proc_stat  # noqa: E402
@@ -28,7 +28,7 @@ from testbed import TestBed, check_cluster, proc_stat  # noqa: E402
 PASSWORD_VIA = ["file", "env", "rediscli_auth", "file", "env", "file"]
 
 
-class CommandLineWatch:
+class CommandLineWatch(Sampler):
     """Samples, every 20 ms on a thread, the command line of every supervisor (with its wrapper
     processes) and of every process under it; records each that holds the secret, and how many
     samples were taken of supervisors and of redis-servers (so the check cannot be vacuous)."""
@@ -40,37 +40,27 @@ class CommandLineWatch:
         self.supervisor_samples = {pod.name: 0 for pod in pods}
         self.server_samples = {pod.name: 0 for pod in pods}
         self.server_argv = {}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._watch, daemon=True)
 
-    def __enter__(self):
-        self._thread.start()
-        return self
+    interval = 0.02
 
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
-
-    def _watch(self):
-        while not self._stop.is_set():
-            tree = process_tree()
-            for pod in self.pods:
-                run = pod.supervisor
-                if run is None or run.poll() is not None:
+    def sample(self):
+        tree = process_tree()
+        for pod in self.pods:
+            run = pod.supervisor
+            if run is None or run.poll() is not None:
+                continue
+            for pid in [run.pid] + descendants(run.pid, tree):
+                argv = read_cmdline(pid)
+                info = proc_stat(pid)
+                if argv is None or info is None:
                     continue
-                for pid in [run.pid] + descendants(run.pid, tree):
-                    argv = read_cmdline(pid)
-                    info = proc_stat(pid)
-                    if argv is None or info is None:
-                        continue
-                    if argv[:2] == [pod.cluster.bed.binary, "run"]:
-                        self.supervisor_samples[pod.name] += 1
-                    if info["comm"] == "redis-server":
-                        self.server_samples[pod.name] += 1
-                        self.server_argv[pod.name] = argv
-                    if any(self.secret in arg for arg in argv):
-                        self.leaks.append(f"{pod.name}: pid {pid} ({info['comm']}) argv {argv}")
-            self._stop.wait(0.02)
+                if argv[:2] == [pod.cluster.bed.binary, "run"]:
+                    self.supervisor_samples[pod.name] += 1
+                if info["comm"] == "redis-server":
+                    self.server_samples[pod.name] += 1
+                    self.server_argv[pod.name] = argv
+                if any(self.secret in arg for arg in argv):
+                    self.leaks.append(f"{pod.name}: pid {pid} ({info['comm']}) argv {argv}")
 
 
 def check_password_enforced(pod, password) -> None:

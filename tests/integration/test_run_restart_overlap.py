@@ -16,13 +16,13 @@ Redis would drop a stray handshake by itself, and hold every key.
 
 import os
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "testbed"))
 
 import itest  # noqa: E402
 from itest import check  # noqa: E402
+from sampler import Sampler  # noqa: E402
 from testbed import ClusterCheckError, TestBed, check_cluster, observe_pod  # noqa: E402
 
 KEYS = 1000
@@ -37,7 +37,7 @@ def check_healed(cluster, what: str, timeout: float) -> None:
                                 f"{cluster.nodes_report()}") from None
 
 
-class HandshakeWatch:
+class HandshakeWatch(Sampler):
     """Samples every pod's CLUSTER NODES every 50 ms; records handshake entries at `address`."""
 
     def __init__(self, cluster, address):
@@ -45,27 +45,15 @@ class HandshakeWatch:
         self.address = address
         self.seen = {}  # pod name -> first sighting (seconds after start, node line)
         self.started = time.monotonic()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._watch, daemon=True)
 
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
-
-    def _watch(self):
-        while not self._stop.is_set():
-            for pod in self.cluster.pods:
-                view = observe_pod(pod, password=self.cluster.password, timeout=0.5)
-                for node in view.nodes:
-                    if node.ip == self.address and "handshake" in node.flags:
-                        self.seen.setdefault(pod.name, (time.monotonic() - self.started,
-                                                        f"{node.node_id} {node.endpoint} "
-                                                        f"{','.join(sorted(node.flags))}"))
-            self._stop.wait(0.05)
+    def sample(self):
+        for pod in self.cluster.pods:
+            view = observe_pod(pod, password=self.cluster.password, timeout=0.5)
+            for node in view.nodes:
+                if node.ip == self.address and "handshake" in node.flags:
+                    self.seen.setdefault(pod.name, (time.monotonic() - self.started,
+                                                    f"{node.node_id} {node.endpoint} "
+                                                    f"{','.join(sorted(node.flags))}"))
 
 
 def main() -> None:

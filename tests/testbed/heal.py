@@ -177,3 +177,19 @@ def full_restart(cluster, new_ips: dict, rng, max_delay=0.5, timeout=40):
     for pod in cluster.pods:
         check(pod.node_id() == ids[pod.name], f"{pod.name}: came back as a new node")
     return runs
+
+
+def full_restart_heals(cluster, new_ips: dict, rng, what: str):
+    """full_restart() of bare pods, then: every bootstrap exits 0, the cluster heals (any pod
+    of a shard may have become its master), every key is there. Returns healed()'s views."""
+    name = cluster.bed.name
+    started = time.monotonic()
+    runs = full_restart(cluster, new_ips, rng)
+    cluster.wait_bootstraps(runs, timeout=55)
+    print(f"[{name}] every bootstrap exited 0, slowest {max(r.elapsed for r in runs):.1f}s",
+          flush=True)
+    views = healed(cluster, what, creation_layout=False)
+    print(f"[{name}] healed {time.monotonic() - started:.1f}s after the first start; "
+          f"masters: {', '.join(v.pod.name for v in views if v.myself.is_master)}", flush=True)
+    keys_intact(cluster, what)
+    return views
