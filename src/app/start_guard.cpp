@@ -29,18 +29,20 @@ StartVerdict wait_until_safe_to_start(const Options& options, const std::vector<
   const std::string cwd = std::filesystem::current_path(error).string();
   auto nodes_conf = redis_conf::locate_nodes_conf(server_argv, cwd);
   if (!nodes_conf) {
-    log::warn("cannot tell where redis-server keeps nodes.conf ({}): starting it without checking whether "
-              "replicas still replicate this pod's address",
-              nodes_conf.error().message);
+    log::warn(
+        "cannot tell where redis-server keeps nodes.conf ({}): starting it without checking whether "
+        "replicas still replicate this pod's address",
+        nodes_conf.error().message);
     return StartVerdict::start;
   }
   if (has_cluster_identity(*nodes_conf)) {
     log::debug("{} is there: redis-server starts with its cluster identity", *nodes_conf);
     return StartVerdict::start;
   }
-  log::info("{} is missing or empty: redis-server will start as a new node; first checking that no replica still "
-            "replicates this pod's address",
-            *nodes_conf);
+  log::info(
+      "{} is missing or empty: redis-server will start as a new node; first checking that no replica still "
+      "replicates this pod's address",
+      *nodes_conf);
   const Topology topology = make_topology(options);
   Observer observer(options, topology);
   const Deadline deadline = Deadline::after(options.timeout);
@@ -55,8 +57,7 @@ StartVerdict wait_until_safe_to_start(const Options& options, const std::vector<
     if (*hazard != last_hazard) log::warn("not starting redis-server yet: {}", *hazard);
     last_hazard = *hazard;
     if (deadline.expired()) {
-      log::error("still not safe to start redis-server after --timeout {} s: {}", options.timeout.count(),
-                 *hazard);
+      log::error("still not safe to start redis-server after --timeout {} s: {}", options.timeout.count(), *hazard);
       return StartVerdict::timed_out;
     }
     if (!pause(std::min(recheck_interval, deadline.remaining()))) return StartVerdict::interrupted;

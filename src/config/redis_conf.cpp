@@ -14,7 +14,9 @@
 namespace rci::redis_conf {
 namespace {
 
-bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
+bool is_blank(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -52,7 +54,8 @@ constexpr int max_include_depth = 16;
 
 Result<std::string> read_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return fail(ErrorKind::config, fmt::format("{}: cannot read the redis-server configuration file", path.string()));
+  if (!in)
+    return fail(ErrorKind::config, fmt::format("{}: cannot read the redis-server configuration file", path.string()));
   std::ostringstream text;
   text << in.rdbuf();
   return text.str();
@@ -70,7 +73,8 @@ Result<void> fold(const std::vector<Directive>& directives, Folded& folded, int 
       folded.cluster_config_file = value;
     } else if (directive.name == "include") {
       if (depth >= max_include_depth) {
-        return fail(ErrorKind::config, fmt::format("{}: includes nest deeper than {}", directive.origin, max_include_depth));
+        return fail(ErrorKind::config,
+                    fmt::format("{}: includes nest deeper than {}", directive.origin, max_include_depth));
       }
       const std::string pattern = (folded.cwd / value).string();
       glob_t matches{};
@@ -174,7 +178,8 @@ Result<std::vector<Directive>> parse(std::string_view text, const std::string& s
 std::vector<Directive> from_arguments(const std::vector<std::string>& args) {
   std::vector<Directive> directives;
   for (const auto& arg : args) {
-    const bool starts_option = arg.size() > 2 && arg.starts_with("--") && std::isalpha(static_cast<unsigned char>(arg[2]));
+    const bool starts_option =
+        arg.size() > 2 && arg.starts_with("--") && std::isalpha(static_cast<unsigned char>(arg[2]));
     if (starts_option) {
       directives.push_back(Directive{lower(arg.substr(2)), {}, "command line"});
     } else if (!directives.empty()) {

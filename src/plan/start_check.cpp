@@ -23,10 +23,11 @@ std::optional<std::string> empty_start_hazard(const Observation& observation, co
     }
   }
   if (replicas.empty()) return std::nullopt;
-  return fmt::format("pod(s) {} replicate node {} at this pod's address {}:{}; an empty redis-server there now "
-                     "would make them drop their data and copy its empty dataset, so redis-server starts once "
-                     "Redis has failed that node over (its replica promoted)",
-                     text::join(replicas, ", "), master_id.substr(0, 8), address, port);
+  return fmt::format(
+      "pod(s) {} replicate node {} at this pod's address {}:{}; an empty redis-server there now "
+      "would make them drop their data and copy its empty dataset, so redis-server starts once "
+      "Redis has failed that node over (its replica promoted)",
+      text::join(replicas, ", "), master_id.substr(0, 8), address, port);
 }
 
 }  // namespace rci::plan

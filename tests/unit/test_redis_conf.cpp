@@ -1,6 +1,6 @@
 // config/redis_conf: reading redis-server's configuration far enough to find nodes.conf.
-#include <catch2/catch.hpp>
 #include <unistd.h>
+#include <catch2/catch.hpp>
 
 #include <filesystem>
 #include <fstream>

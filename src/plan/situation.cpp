@@ -1,0 +1,182 @@
+#include "situation.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace rci::plan {
+
+using redis::ClusterNode;
+
+namespace {
+
+// How many missing pods a waiting message lists before summarising the rest.
+constexpr size_t max_listed_pods = 8;
+
+}  // namespace
+
+std::string range_text(SlotRange range) {
+  return fmt::format("{}-{}", range.first, range.last);
+}
+
+bool overlaps(SlotRange a, SlotRange b) {
+  return a.first <= b.last && b.first <= a.last;
+}
+
+std::string short_id(const std::string& id) {
+  return id.substr(0, 8);
+}
+
+std::string slots_text(const std::vector<SlotRange>& ranges) {
+  std::string out;
+  for (const auto& range : ranges) out += (out.empty() ? "" : ",") + range_text(range);
+  return out;
+}
+
+int Situation::answered_count() const {
+  return static_cast<int>(std::count_if(observation_.pods.begin(), observation_.pods.end(),
+                                        [](const PodObservation& p) { return p.answered(); }));
+}
+
+const ClusterNode* Situation::holder_of(SlotRange range) const {
+  for (const auto& pod : observation_.pods) {
+    if (!pod.answered()) continue;
+    for (const auto& node : pod.probe->nodes) {
+      if (!node.master || node.handshake) continue;
+      for (const auto& owned : node.slots) {
+        if (overlaps(owned, range)) return &node;
+      }
+    }
+  }
+
+  return nullptr;
+}
+
+bool Situation::about_to_create(const PodObservation& pod) const {
+  if (!pod.answered() || pod.pod.ordinal != 0) return false;
+  const auto& node = pod.probe->myself();
+  return node.master && node.slots.empty() && holder_of(range_of(pod.pod.shard)) == nullptr;
+}
+
+const ClusterNode* Situation::known_to_me(const std::string& id) const {
+  const auto* node = redis::find_node(me().nodes, id);
+  return node != nullptr && !node->handshake ? node : nullptr;
+}
+
+bool Situation::handshake_in_progress_with(const std::string& ip) const {
+  return std::any_of(me().nodes.begin(), me().nodes.end(), [&](const ClusterNode& node) {
+    return node.handshake && node.ip == ip && node.port == topology_.port;
+  });
+}
+
+const PodObservation* Situation::shard_master() const {
+  const PodObservation* best = nullptr;
+  for (const auto& pod : observation_.pods) {
+    if (pod.pod.shard != self_.pod.shard || pod.pod.name == self_.pod.name || !pod.answered()) continue;
+    const auto& node = pod.probe->myself();
+    if (!node.is_live_slot_owner()) continue;
+    if (best == nullptr || node.config_epoch > best->probe->myself().config_epoch) best = &pod;
+  }
+
+  return best;
+}
+
+std::optional<std::string> Situation::slot_conflict_with(const NodeProbe& peer) const {
+  for (const auto& theirs : peer.nodes) {
+    if (!theirs.master || theirs.handshake || theirs.fail || theirs.slots.empty()) continue;
+    for (const auto& ours : me().nodes) {
+      if (!ours.master || ours.handshake || ours.fail || ours.slots.empty() || ours.id == theirs.id) continue;
+      for (const auto& a : theirs.slots) {
+        for (const auto& b : ours.slots) {
+          if (!overlaps(a, b)) continue;
+          return fmt::format("its table gives slot {} to node {}, this node's to {}", std::max(a.first, b.first),
+                             short_id(theirs.id), short_id(ours.id));
+        }
+      }
+    }
+  }
+
+  return std::nullopt;
+}
+
+const ClusterNode* Situation::lost_owner_of_my_range() const {
+  if (self_.pod.ordinal != 0 || !myself().master || !myself().slots.empty() || me().keys > 0) return nullptr;
+  if (shard_master() != nullptr) return nullptr;
+  const ClusterNode* holder = holder_of(my_range());
+  if (holder == nullptr) return nullptr;
+  // Certain only when every pod of the shard answers and none of them is that node: a pod
+  // that is merely down may come back with the data.
+  for (const auto& pod : observation_.pods) {
+    if (pod.pod.shard != self_.pod.shard) continue;
+    if (!pod.answered() || pod.reused || pod.probe->id == holder->id) return nullptr;
+  }
+
+  bool failed_somewhere = false;
+  for (const auto& pod : observation_.pods) {
+    if (!pod.answered()) continue;
+    if (pod.probe->id == holder->id) return nullptr;  // it answers: not dead
+    if (const auto* listed = redis::find_node(pod.probe->nodes, holder->id)) {
+      if (!listed->fail && !listed->pfail) return nullptr;  // someone still reaches it
+      failed_somewhere = failed_somewhere || listed->fail;
+    }
+  }
+
+  return failed_somewhere ? holder : nullptr;
+}
+
+std::string Situation::who_should_serve(SlotRange range) const {
+  if (const auto* holder = holder_of(range)) {
+    for (const auto& pod : observation_.pods) {
+      if (pod.answered() && pod.probe->id == holder->id) {
+        return fmt::format("its slots are held by node {} (pod {})", short_id(holder->id), pod.pod.name);
+      }
+    }
+
+    for (const auto& pod : observation_.pods) {
+      if (pod.address && *pod.address == holder->ip) {
+        return fmt::format("its slots are held by node {} at {}:{}, the address of pod {}: {}", short_id(holder->id),
+                           holder->ip, holder->port, pod.pod.name, pod.why_not());
+      }
+    }
+
+    return fmt::format("its slots are held by node {} at {}:{}, which is no pod that answers", short_id(holder->id),
+                       holder->ip, holder->port);
+  }
+
+  int shard = self_.pod.shard;
+  for (int s = 0; s < topology_.shards; ++s) {
+    if (range_of(s) == range) shard = s;
+  }
+
+  const auto& creator = observation_.pods.at(topology_.index_of(shard, 0));
+  return fmt::format("the master-to-be is pod {} ({})", creator.pod.name,
+                     creator.answered() ? "answers, has not claimed its slots yet" : creator.why_not());
+}
+
+std::vector<std::string> Situation::missing_pods() const {
+  std::vector<std::string> lines;
+  size_t missing = 0;
+  for (const auto& pod : observation_.pods) {
+    if (pod.answered()) continue;
+    if (++missing <= max_listed_pods) lines.push_back(fmt::format("pod {}: {}", pod.pod.name, pod.why_not()));
+  }
+
+  if (missing > max_listed_pods) lines.push_back(fmt::format("... and {} more pods", missing - max_listed_pods));
+  return lines;
+}
+
+std::vector<std::string> Situation::uncovered_ranges() const {
+  std::vector<std::string> lines;
+  for (int shard = 0; shard < topology_.shards; ++shard) {
+    SlotRange range = range_of(shard);
+    if (holder_of(range) != nullptr) continue;
+    const auto& creator = observation_.pods.at(topology_.index_of(shard, 0));
+    std::string state = creator.answered() ? "answers but has not claimed them yet" : creator.why_not();
+    lines.push_back(fmt::format("shard {} (slots {}) is held by no node; its ordinal-0 pod {}: {}", shard,
+                                range_text(range), creator.pod.name, state));
+  }
+
+  return lines;
+}
+
+}  // namespace rci::plan

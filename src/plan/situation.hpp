@@ -1,0 +1,83 @@
+#pragma once
+// The planner's queries over one observation (private to src/plan): who holds a range, which
+// pod is a shard's master, what is missing. Pure, like the planner.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "rci/observe/observation.hpp"
+#include "rci/topology.hpp"
+
+namespace rci::plan {
+
+// "0-5460"
+std::string range_text(SlotRange range);
+// "0-5460,10923-16383"
+std::string slots_text(const std::vector<SlotRange>& ranges);
+bool overlaps(SlotRange a, SlotRange b);
+// The first 8 characters of a node ID, as logs show it.
+std::string short_id(const std::string& id);
+
+// Everything the planner's rules ask of one observation, from this pod's point of view.
+// Holds references: it lives only while make_plan runs.
+class Situation {
+ public:
+  Situation(const Topology& topology, int self_index, const Observation& observation)
+      : topology_(topology), observation_(observation), self_(observation.pods.at(self_index)) {}
+
+  const Topology& topology() const { return topology_; }
+  const Observation& observation() const { return observation_; }
+  const PodObservation& self() const { return self_; }
+  const NodeProbe& me() const { return *self_.probe; }
+  const redis::ClusterNode& myself() const { return me().myself(); }
+  SlotRange range_of(int shard) const { return shard_slot_range(shard, topology_.shards); }
+  SlotRange my_range() const { return range_of(self_.pod.shard); }
+
+  int answered_count() const;
+
+  // The node that any observed table says holds a slot of `range` (nullptr: none does).
+  // Tables of every pod that answered are consulted, so one node's stale or partial view
+  // cannot make a claimed range look free.
+  const redis::ClusterNode* holder_of(SlotRange range) const;
+
+  // A fresh ordinal-0 pod whose shard's slots nobody holds: it is about to create its part of
+  // the cluster (set its config epoch while alone, claim its range), so nobody may MEET it yet.
+  bool about_to_create(const PodObservation& pod) const;
+
+  // The node in this node's own table with `id`, unless it is still in handshake.
+  const redis::ClusterNode* known_to_me(const std::string& id) const;
+
+  bool handshake_in_progress_with(const std::string& ip) const;
+
+  // The pod of this pod's shard whose node is a master serving slots; with several (a stale
+  // master not yet demoted), the one with the highest config epoch, as Redis decides.
+  const PodObservation* shard_master() const;
+
+  // A slot that `peer`'s table gives to a live owner other than the one this node's table
+  // gives it to, described; nothing when the two views agree wherever both assign a slot.
+  // (A failover in flight can disagree for a moment; the next round asks again.)
+  std::optional<std::string> slot_conflict_with(const NodeProbe& peer) const;
+
+  // The dead owner of this pod's range, when this pod is its shard's ordinal 0, empty, and no
+  // pod of the shard serves slots: the range's holder is flagged failed wherever it is listed
+  // and is not the node of any pod that answers.
+  const redis::ClusterNode* lost_owner_of_my_range() const;
+
+  // The pod that should be serving `range`: the one whose node holds it in some table, else
+  // the shard's ordinal-0 pod (its master at creation), with its state.
+  std::string who_should_serve(SlotRange range) const;
+
+  // Lines naming the pods that did not answer and why, capped for readability.
+  std::vector<std::string> missing_pods() const;
+
+  // Why the cluster is not ok: every shard range that no node holds, with its ordinal-0 pod.
+  std::vector<std::string> uncovered_ranges() const;
+
+ private:
+  const Topology& topology_;
+  const Observation& observation_;
+  const PodObservation& self_;
+};
+
+}  // namespace rci::plan
