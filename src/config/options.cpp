@@ -175,6 +175,189 @@ void parse_connection_options(const Get& get, const EnvLookup& env, Options& opt
 
 }
 
+// Where CLI11 leaves what it parsed: every option of every subcommand as text (validated
+// afterwards, so every error message has one form), and the few typed extras.
+struct CliValues {
+  std::map<std::string, std::string> flag_values;  // key: subcommand name + flag
+  std::map<std::string, CLI::Option*> flag_options;
+  bool json_output = false;
+  bool recover_lost_slots = false;
+  std::string install_dir = "/scripts";
+  std::string probe_kind;
+  std::vector<std::string> server_command;
+};
+
+void define_cli(CLI::App& app, CliValues& values) {
+  for (const auto& sub : subcommand_specs()) {
+    CLI::App* cmd = app.add_subcommand(sub.name, sub.help);
+    for (const auto& spec : option_specs()) {
+      if ((spec.scopes & sub.scope) == 0) continue;
+      std::string help = spec.help;
+      help += " [";
+      for (size_t i = 0; i < spec.env.size(); ++i) help += (i ? ", " : "") + std::string(spec.env[i]);
+      help += "]";
+      const std::string key = std::string(sub.name) + spec.flag;
+      values.flag_options[key] = cmd->add_option(spec.flag, values.flag_values[key], help);
+    }
+    if (sub.subcommand == Subcommand::bootstrap || sub.subcommand == Subcommand::run ||
+        sub.subcommand == Subcommand::plan) {
+      cmd->add_flag("--recover-lost-slots", values.recover_lost_slots,
+                    "let this pod take over its shard's slots when every pod of the shard lost its data "
+                    "(accepts that loss) [RECOVER_LOST_SLOTS=yes]");
+    }
+    switch (sub.subcommand) {
+      case Subcommand::discover:
+      case Subcommand::status:
+      case Subcommand::plan:
+        cmd->add_flag("--json", values.json_output, "print JSON instead of a table");
+        break;
+      case Subcommand::install:
+        cmd->add_option("dir", values.install_dir, "directory to copy the binary into (default /scripts)");
+        break;
+      case Subcommand::probe:
+        cmd->add_option("kind", values.probe_kind, "readiness or liveness")->required();
+        break;
+      case Subcommand::run:
+        cmd->add_option("command", values.server_command, "-- redis-server and its arguments")->required();
+        break;
+      case Subcommand::bootstrap:
+        break;
+    }
+  }
+}
+
+const OptionSpec& spec_of(std::string_view flag) {
+  for (const auto& spec : option_specs()) {
+    if (flag == spec.flag) return spec;
+  }
+  throw ConfigError{fmt::format("internal: unknown option {}", flag)};
+}
+
+// Each option's text for the chosen subcommand: the flag if given, else the first of its
+// environment variables that is set and not empty.
+class OptionSource {
+ public:
+  OptionSource(const CliValues& values, std::string subcommand, const EnvLookup& env)
+      : values_(values), subcommand_(std::move(subcommand)), env_(env) {}
+
+  RawValue operator()(std::string_view flag) const {
+    const OptionSpec& spec = spec_of(flag);
+    const std::string key = subcommand_ + spec.flag;
+    if (auto it = values_.flag_options.find(key); it != values_.flag_options.end() && it->second->count() > 0) {
+      return RawValue{values_.flag_values.at(key), spec.flag, true};
+    }
+    for (const char* name : spec.env) {
+      if (auto value = env_(name); value && !value->empty()) return RawValue{*value, name, true};
+    }
+    return RawValue{"", spec.flag, false};
+  }
+
+  // The option's value, or a ConfigError naming its flag and variables and saying `why`.
+  RawValue required(std::string_view flag, const std::string& why) const {
+    RawValue value = (*this)(flag);
+    if (!value.present) missing(std::string(flag), spec_of(flag).env, why);
+    return value;
+  }
+
+ private:
+  const CliValues& values_;
+  std::string subcommand_;
+  const EnvLookup& env_;
+};
+
+bool parse_recover_lost_slots(bool flag, const EnvLookup& env) {
+  if (flag) return true;
+  auto v = env("RECOVER_LOST_SLOTS");
+  if (!v || v->empty() || *v == "no" || *v == "false" || *v == "0") return false;
+  if (*v == "yes" || *v == "true" || *v == "1") return true;
+  throw ConfigError{fmt::format("RECOVER_LOST_SLOTS: '{}' is not yes or no", *v)};
+}
+
+void parse_logging(const OptionSource& get, Options& options) {
+  if (auto v = get("--log-format"); v.present) {
+    if (v.text == "text") options.log_format = log::Format::text;
+    else if (v.text == "json") options.log_format = log::Format::json;
+    else bad(v, "is not a log format; expected text or json");
+  }
+  if (auto v = get("--log-level"); v.present) {
+    if (v.text == "debug") options.log_level = log::Level::debug;
+    else if (v.text == "info") options.log_level = log::Level::info;
+    else if (v.text == "warn" || v.text == "warning") options.log_level = log::Level::warn;
+    else if (v.text == "error") options.log_level = log::Level::error;
+    else bad(v, "is not a log level; expected debug, info, warn or error");
+  }
+}
+
+// This pod's identity and the cluster's layout: what every subcommand but probe and install
+// needs.
+void parse_cluster_options(const OptionSource& get, const EnvLookup& env, Options& options) {
+  const bool needs_local_node = options.subcommand == Subcommand::bootstrap || options.subcommand == Subcommand::plan ||
+                                options.subcommand == Subcommand::run;
+  auto pod_name = get.required("--pod-name", "this pod's name gives the database prefix, shard and ordinal");
+  auto parsed_name = parse_pod_name(pod_name.text);
+  if (!parsed_name) throw ConfigError{fmt::format("{}: {}", pod_name.source, parsed_name.error())};
+  options.pod = *parsed_name;
+  options.pod_name = pod_name.text;
+
+  if (needs_local_node) get.required("--pod-ip", "the address of this pod's redis-server is needed");
+  parse_connection_options(get, env, options);
+
+  auto service = get.required("--service", "peer names are <pod>.<service>.<namespace>.svc.<domain>");
+  if (!is_dns_label(service.text)) bad(service, "is not a valid service name (lowercase letters, digits, '-')");
+  options.service = service.text;
+
+  auto ns = get.required("--namespace", "peer names are <pod>.<service>.<namespace>.svc.<domain>");
+  if (!is_dns_label(ns.text)) bad(ns, "is not a valid namespace name (lowercase letters, digits, '-')");
+  options.namespace_name = ns.text;
+
+  if (auto v = get("--cluster-domain"); v.present) {
+    std::string domain = v.text;
+    if (domain.ends_with('.')) domain.pop_back();
+    if (!is_dns_name(domain)) bad(v, "is not a valid DNS domain");
+    options.cluster_domain = domain;
+  }
+
+  auto shards = get.required("--shards", "the number of shards is needed to compute slot ranges");
+  options.shards = parse_int_in(shards, 3, 16384 / 2, "an integer of at least 3 (a Redis Cluster needs three masters)");
+  if (options.pod.shard >= options.shards) {
+    throw ConfigError{fmt::format("{}: '{}' is shard {}, but {} says there are {} shards (0..{})",
+                                  pod_name.source, pod_name.text, options.pod.shard, shards.source,
+                                  options.shards, options.shards - 1)};
+  }
+  if (auto v = get("--replicas"); v.present) {
+    options.replicas = parse_int_in(v, 0, 100, "an integer from 0 to 100");
+  }
+  if (options.pod.ordinal > options.replicas) {
+    throw ConfigError{fmt::format("{}: '{}' has ordinal {}, but with {} replicas per shard ordinals are 0..{}",
+                                  pod_name.source, pod_name.text, options.pod.ordinal, options.replicas,
+                                  options.replicas)};
+  }
+  if (auto v = get("--bus-port"); v.present) options.bus_port = parse_int_in(v, 1, 65535, "a port from 1 to 65535");
+  if (options.bus_port == options.port) {
+    throw ConfigError{fmt::format("--bus-port: {} equals --port; the cluster bus needs a port of its own", options.bus_port)};
+  }
+
+  if (auto v = get("--replica-migration"); v.present) {
+    if (v.text == "allow") options.allow_replica_migration = true;
+    else if (v.text == "deny") options.allow_replica_migration = false;
+    else bad(v, "is not a choice; expected allow or deny");
+  }
+  if (auto v = get("--dns-server"); v.present) options.dns_server = parse_dns_server(v.text, v.source);
+}
+
+void parse_run_options(const OptionSource& get, const std::vector<std::string>& server_command, Options& options) {
+  if (auto v = get("--on-bootstrap-failure"); v.present) {
+    if (v.text == "exit") options.on_bootstrap_failure = OnBootstrapFailure::exit;
+    else if (v.text == "keep-running") options.on_bootstrap_failure = OnBootstrapFailure::keep_running;
+    else bad(v, "is not a policy; expected exit or keep-running");
+  }
+  if (auto v = get("--reconcile-interval"); v.present) {
+    options.reconcile_interval = std::chrono::seconds(parse_int_in(v, 1, 86400, "seconds from 1 to 86400"));
+  }
+  if (server_command.empty()) throw ConfigError{"run: no server command; expected: run [options] -- redis-server ..."};
+  options.server_command = server_command;
+}
+
 }  // namespace
 
 EnvLookup process_env() {
@@ -218,52 +401,8 @@ ParsedCommandLine parse_command_line(const std::vector<std::string>& args, const
       "redis-cluster-init"};
   app.set_version_flag("--version", std::string(RCI_VERSION));
   app.require_subcommand(1);
-
-  std::map<std::string, std::string> flag_values;
-  std::map<std::string, CLI::Option*> flag_options;
-  bool json_output = false;
-  bool recover_lost_slots = false;
-
-  std::string install_dir = "/scripts";
-  std::string probe_kind;
-  std::vector<std::string> server_command;
-  for (const auto& sub : subcommand_specs()) {
-    CLI::App* cmd = app.add_subcommand(sub.name, sub.help);
-    for (const auto& spec : option_specs()) {
-      if ((spec.scopes & sub.scope) == 0) continue;
-      std::string help = spec.help;
-      help += " [";
-      for (size_t i = 0; i < spec.env.size(); ++i) help += (i ? ", " : "") + std::string(spec.env[i]);
-      help += "]";
-      // Options are strings here and validated below, so every error message has one form.
-      auto* opt = cmd->add_option(spec.flag, flag_values[std::string(sub.name) + spec.flag], help);
-      flag_options[std::string(sub.name) + spec.flag] = opt;
-    }
-    if (sub.subcommand == Subcommand::bootstrap || sub.subcommand == Subcommand::run ||
-        sub.subcommand == Subcommand::plan) {
-      cmd->add_flag("--recover-lost-slots", recover_lost_slots,
-                    "let this pod take over its shard's slots when every pod of the shard lost its data "
-                    "(accepts that loss) [RECOVER_LOST_SLOTS=yes]");
-    }
-    switch (sub.subcommand) {
-      case Subcommand::discover:
-      case Subcommand::status:
-      case Subcommand::plan:
-        cmd->add_flag("--json", json_output, "print JSON instead of a table");
-        break;
-      case Subcommand::install:
-        cmd->add_option("dir", install_dir, "directory to copy the binary into (default /scripts)");
-        break;
-      case Subcommand::probe:
-        cmd->add_option("kind", probe_kind, "readiness or liveness")->required();
-        break;
-      case Subcommand::run:
-        cmd->add_option("command", server_command, "-- redis-server and its arguments")->required();
-        break;
-      case Subcommand::bootstrap:
-        break;
-    }
-  }
+  CliValues values;
+  define_cli(app, values);
 
   // CLI11's own message for a wrong subcommand does not name it.
   const std::string subcommand_list = "bootstrap, discover, status, plan, run, probe or install";
@@ -299,143 +438,37 @@ ParsedCommandLine parse_command_line(const std::vector<std::string>& args, const
     if (app.got_subcommand(sub.name)) chosen = &sub;
   }
   if (chosen == nullptr) throw ConfigError{"a subcommand is required: " + subcommand_list + " (see --help)"};
-  const std::string sub_name = chosen->name;
-
-  // Finds an option's text: the flag if given, else the first environment variable set.
-  auto raw = [&](const OptionSpec& spec) -> RawValue {
-    std::string key = sub_name + spec.flag;
-    if (auto it = flag_options.find(key); it != flag_options.end() && it->second->count() > 0) {
-      return RawValue{flag_values[key], spec.flag, true};
-    }
-    for (const char* name : spec.env) {
-      if (auto value = env(name); value && !value->empty()) return RawValue{*value, name, true};
-    }
-    return RawValue{"", spec.flag, false};
-  };
-  auto spec_of = [&](std::string_view flag) -> const OptionSpec& {
-    for (const auto& spec : option_specs()) {
-      if (flag == spec.flag) return spec;
-    }
-    throw ConfigError{fmt::format("internal: unknown option {}", flag)};
-  };
-  auto get = [&](std::string_view flag) { return raw(spec_of(flag)); };
+  const OptionSource source{values, chosen->name, env};
 
   Options options;
   options.subcommand = chosen->subcommand;
-  options.json_output = json_output;
-  options.recover_lost_slots = recover_lost_slots;
-  if (auto v = env("RECOVER_LOST_SLOTS"); v && !recover_lost_slots) {
-    if (*v == "yes" || *v == "true" || *v == "1") options.recover_lost_slots = true;
-    else if (!v->empty() && *v != "no" && *v != "false" && *v != "0") {
-      throw ConfigError{fmt::format("RECOVER_LOST_SLOTS: '{}' is not yes or no", *v)};
-    }
-  }
-  const bool needs_local_node = options.subcommand == Subcommand::bootstrap || options.subcommand == Subcommand::plan ||
-                                options.subcommand == Subcommand::run;
-
+  options.json_output = values.json_output;
+  options.recover_lost_slots = parse_recover_lost_slots(values.recover_lost_slots, env);
   // Logging first, so later problems are reported in the chosen format.
-  if (auto v = get("--log-format"); v.present) {
-    if (v.text == "text") options.log_format = log::Format::text;
-    else if (v.text == "json") options.log_format = log::Format::json;
-    else bad(v, "is not a log format; expected text or json");
-  }
-  if (auto v = get("--log-level"); v.present) {
-    if (v.text == "debug") options.log_level = log::Level::debug;
-    else if (v.text == "info") options.log_level = log::Level::info;
-    else if (v.text == "warn" || v.text == "warning") options.log_level = log::Level::warn;
-    else if (v.text == "error") options.log_level = log::Level::error;
-    else bad(v, "is not a log level; expected debug, info, warn or error");
-  }
+  parse_logging(source, options);
 
-  if (options.subcommand == Subcommand::install) {
-    if (install_dir.empty()) throw ConfigError{"install: the directory is empty"};
-    options.install_dir = install_dir;
-    result.options = std::move(options);
-    return result;
+  switch (options.subcommand) {
+    case Subcommand::install:
+      if (values.install_dir.empty()) throw ConfigError{"install: the directory is empty"};
+      options.install_dir = values.install_dir;
+      break;
+    case Subcommand::probe:
+      if (values.probe_kind == "readiness") options.probe_kind = ProbeKind::readiness;
+      else if (values.probe_kind == "liveness") options.probe_kind = ProbeKind::liveness;
+      else throw ConfigError{fmt::format("probe: '{}' is not a probe; expected readiness or liveness", values.probe_kind)};
+      options.timeout = std::chrono::seconds(5);
+      options.pod_ip = "127.0.0.1";
+      parse_connection_options(source, env, options);
+      break;
+    case Subcommand::run:
+    case Subcommand::bootstrap:
+    case Subcommand::plan:
+    case Subcommand::discover:
+    case Subcommand::status:
+      parse_cluster_options(source, env, options);
+      if (options.subcommand == Subcommand::run) parse_run_options(source, values.server_command, options);
+      break;
   }
-  if (options.subcommand == Subcommand::probe) {
-    if (probe_kind == "readiness") options.probe_kind = ProbeKind::readiness;
-    else if (probe_kind == "liveness") options.probe_kind = ProbeKind::liveness;
-    else throw ConfigError{fmt::format("probe: '{}' is not a probe; expected readiness or liveness", probe_kind)};
-    options.timeout = std::chrono::seconds(5);
-    options.pod_ip = "127.0.0.1";
-    parse_connection_options(get, env, options);
-    result.options = std::move(options);
-    return result;
-  }
-
-  auto pod_name = get("--pod-name");
-  if (!pod_name.present) {
-    missing("--pod-name", spec_of("--pod-name").env, "this pod's name gives the database prefix, shard and ordinal");
-  }
-  auto parsed_name = parse_pod_name(pod_name.text);
-  if (!parsed_name) throw ConfigError{fmt::format("{}: {}", pod_name.source, parsed_name.error())};
-  options.pod = *parsed_name;
-  options.pod_name = pod_name.text;
-
-  if (!get("--pod-ip").present && needs_local_node) {
-    missing("--pod-ip", spec_of("--pod-ip").env, "the address of this pod's redis-server is needed");
-  }
-  parse_connection_options(get, env, options);
-
-  auto service = get("--service");
-  if (!service.present) missing("--service", spec_of("--service").env, "peer names are <pod>.<service>.<namespace>.svc.<domain>");
-  if (!is_dns_label(service.text)) bad(service, "is not a valid service name (lowercase letters, digits, '-')");
-  options.service = service.text;
-
-  auto ns = get("--namespace");
-  if (!ns.present) missing("--namespace", spec_of("--namespace").env, "peer names are <pod>.<service>.<namespace>.svc.<domain>");
-  if (!is_dns_label(ns.text)) bad(ns, "is not a valid namespace name (lowercase letters, digits, '-')");
-  options.namespace_name = ns.text;
-
-  if (auto v = get("--cluster-domain"); v.present) {
-    std::string domain = v.text;
-    if (domain.ends_with('.')) domain.pop_back();
-    if (!is_dns_name(domain)) bad(v, "is not a valid DNS domain");
-    options.cluster_domain = domain;
-  }
-
-  auto shards = get("--shards");
-  if (!shards.present) missing("--shards", spec_of("--shards").env, "the number of shards is needed to compute slot ranges");
-  options.shards = parse_int_in(shards, 3, 16384 / 2, "an integer of at least 3 (a Redis Cluster needs three masters)");
-  if (options.pod.shard >= options.shards) {
-    throw ConfigError{fmt::format("{}: '{}' is shard {}, but {} says there are {} shards (0..{})",
-                                  pod_name.source, pod_name.text, options.pod.shard, shards.source,
-                                  options.shards, options.shards - 1)};
-  }
-  if (auto v = get("--replicas"); v.present) {
-    options.replicas = parse_int_in(v, 0, 100, "an integer from 0 to 100");
-  }
-  if (options.pod.ordinal > options.replicas) {
-    throw ConfigError{fmt::format("{}: '{}' has ordinal {}, but with {} replicas per shard ordinals are 0..{}",
-                                  pod_name.source, pod_name.text, options.pod.ordinal, options.replicas,
-                                  options.replicas)};
-  }
-  if (auto v = get("--bus-port"); v.present) options.bus_port = parse_int_in(v, 1, 65535, "a port from 1 to 65535");
-  if (options.bus_port == options.port) {
-    throw ConfigError{fmt::format("--bus-port: {} equals --port; the cluster bus needs a port of its own", options.bus_port)};
-  }
-
-  if (auto v = get("--replica-migration"); v.present) {
-    if (v.text == "allow") options.allow_replica_migration = true;
-    else if (v.text == "deny") options.allow_replica_migration = false;
-    else bad(v, "is not a choice; expected allow or deny");
-  }
-  if (auto v = get("--dns-server"); v.present) options.dns_server = parse_dns_server(v.text, v.source);
-
-  if (options.subcommand == Subcommand::run) {
-    if (auto v = get("--on-bootstrap-failure"); v.present) {
-      if (v.text == "exit") options.on_bootstrap_failure = OnBootstrapFailure::exit;
-      else if (v.text == "keep-running") options.on_bootstrap_failure = OnBootstrapFailure::keep_running;
-      else bad(v, "is not a policy; expected exit or keep-running");
-    }
-    if (auto v = get("--reconcile-interval"); v.present) {
-      options.reconcile_interval = std::chrono::seconds(parse_int_in(v, 1, 86400, "seconds from 1 to 86400"));
-    }
-    if (server_command.empty()) throw ConfigError{"run: no server command; expected: run [options] -- redis-server ..."};
-    options.server_command = server_command;
-  }
-
   result.options = std::move(options);
   return result;
 }
