@@ -13,7 +13,13 @@
 namespace rci {
 namespace {
 
-constexpr Millis recheck_interval{200};
+// Rechecks start fast (a failover completes a node timeout or so after the crash) and slow
+// down, since each round asks every pod.
+constexpr Millis first_recheck{200};
+constexpr Millis slowest_recheck{2000};
+constexpr Millis round_budget{2000};
+// A long wait says again what it waits for, so the log shows it is still waiting.
+constexpr auto repeat_interval = std::chrono::seconds(30);
 
 bool has_cluster_identity(const std::string& nodes_conf) {
   struct stat info {};
@@ -46,21 +52,27 @@ StartVerdict wait_until_safe_to_start(const Options& options, const std::vector<
   const Topology topology = make_topology(options);
   Observer observer(options, topology);
   const Deadline deadline = Deadline::after(options.timeout);
+  Backoff backoff(first_recheck, slowest_recheck);
   std::string last_hazard;
+  auto last_said = Clock::now();
   while (true) {
-    Observation observation = observer.observe(deadline, Scope::every_pod);
+    // Each round is bounded, so a stop request waits for at most one round.
+    Observation observation = observer.observe(deadline.capped(round_budget), Scope::every_pod);
     std::optional<std::string> hazard = plan::empty_start_hazard(observation, options.pod_ip, options.port);
     if (!hazard) {
       if (!last_hazard.empty()) log::info("no replica replicates this pod's address any more: starting redis-server");
       return StartVerdict::start;
     }
-    if (*hazard != last_hazard) log::warn("not starting redis-server yet: {}", *hazard);
+    if (*hazard != last_hazard || Clock::now() - last_said >= repeat_interval) {
+      log::warn("not starting redis-server yet: {}", *hazard);
+      last_said = Clock::now();
+    }
     last_hazard = *hazard;
     if (deadline.expired()) {
       log::error("still not safe to start redis-server after --timeout {} s: {}", options.timeout.count(), *hazard);
       return StartVerdict::timed_out;
     }
-    if (!pause(std::min(recheck_interval, deadline.remaining()))) return StartVerdict::interrupted;
+    if (!pause(std::min(backoff.next(), deadline.remaining()))) return StartVerdict::interrupted;
   }
 }
 

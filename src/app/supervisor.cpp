@@ -108,7 +108,8 @@ void reconcile_forever(Options options, std::atomic<bool>& give_up) {
 }
 
 // Waits up to `time` for a signal in `handled`; false when it is a request to stop (its number
-// left in `stop_signal`). Others (SIGCHLD, SIGHUP, SIGUSR1) mean nothing before the child exists.
+// left in `stop_signal`). Before redis-server exists, SIGCHLD can only be an orphan of the
+// container (this is PID 1): reaped at once. SIGHUP and SIGUSR1 mean nothing yet.
 bool pause_unless_stopped(const sigset_t& handled, Millis time, int& stop_signal) {
   const Deadline deadline = Deadline::after(time);
   while (!deadline.expired()) {
@@ -118,6 +119,10 @@ bool pause_unless_stopped(const sigset_t& handled, Millis time, int& stop_signal
     if (sig == SIGTERM || sig == SIGINT || sig == SIGQUIT) {
       stop_signal = sig;
       return false;
+    }
+    if (sig == SIGCHLD) {
+      while (::waitpid(-1, nullptr, WNOHANG) > 0) {
+      }
     }
     if (sig < 0 && errno == EAGAIN) break;
   }

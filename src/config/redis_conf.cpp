@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -52,16 +54,27 @@ struct Folded {
 
 constexpr int max_include_depth = 16;
 
+// `text` with glob's special characters escaped, so it matches only itself.
+std::string glob_escape(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '*' || c == '?' || c == '[' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
 Result<std::string> read_file(const fs::path& path) {
+  errno = 0;
   std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return fail(ErrorKind::config, fmt::format("{}: cannot read the redis-server configuration file", path.string()));
+  if (!in) {
+    return fail(ErrorKind::config,
+                fmt::format("{}: cannot read: {}", path.string(), errno != 0 ? std::strerror(errno) : "unknown error"));
+  }
   std::ostringstream text;
   text << in.rdbuf();
   return text.str();
 }
-
-Result<void> fold_file(const fs::path& path, Folded& folded, int depth);
 
 Result<void> fold(const std::vector<Directive>& directives, Folded& folded, int depth) {
   for (const auto& directive : directives) {
@@ -76,16 +89,27 @@ Result<void> fold(const std::vector<Directive>& directives, Folded& folded, int 
         return fail(ErrorKind::config,
                     fmt::format("{}: includes nest deeper than {}", directive.origin, max_include_depth));
       }
-      const std::string pattern = (folded.cwd / value).string();
-      glob_t matches{};
-      const int status = ::glob(pattern.c_str(), 0, nullptr, &matches);
-      std::vector<std::string> files(matches.gl_pathv, matches.gl_pathv + matches.gl_pathc);
-      ::globfree(&matches);
-      if (status == GLOB_NOMATCH && pattern.find_first_of("*?[") == std::string::npos) {
-        return fail(ErrorKind::config, fmt::format("{}: include {}: no such file", directive.origin, value));
+      // As Redis 7: a value with a wildcard is a glob pattern (matching nothing is fine),
+      // anything else a file that must be readable.
+      std::vector<std::string> files;
+      if (value.find_first_of("*?[") == std::string::npos) {
+        files.push_back((folded.cwd / value).string());
+      } else {
+        const std::string pattern =
+            fs::path(value).is_absolute() ? value : glob_escape(folded.cwd.string()) + "/" + value;
+        glob_t matches{};
+        if (::glob(pattern.c_str(), 0, nullptr, &matches) == 0) {
+          files.assign(matches.gl_pathv, matches.gl_pathv + matches.gl_pathc);
+        }
+        ::globfree(&matches);
       }
       for (const auto& file : files) {
-        if (auto included = fold_file(file, folded, depth + 1); !included) return included;
+        auto text = read_file(file);
+        if (!text)
+          return fail(ErrorKind::config, fmt::format("{}: include: {}", directive.origin, text.error().message));
+        auto included = parse(*text, file);
+        if (!included) return std::unexpected(included.error());
+        if (auto folded_in = fold(*included, folded, depth + 1); !folded_in) return folded_in;
       }
     }
   }
@@ -175,15 +199,29 @@ Result<std::vector<Directive>> parse(std::string_view text, const std::string& s
   return directives;
 }
 
-std::vector<Directive> from_arguments(const std::vector<std::string>& args) {
+Result<std::vector<Directive>> from_arguments(const std::vector<std::string>& args) {
   std::vector<Directive> directives;
-  for (const auto& arg : args) {
-    const bool starts_option =
-        arg.size() > 2 && arg.starts_with("--") && std::isalpha(static_cast<unsigned char>(arg[2]));
-    if (starts_option) {
-      directives.push_back(Directive{lower(arg.substr(2)), {}, "command line"});
+  // Whether the last option has a value; until it has, a `--word` is that value.
+  bool last_option_complete = true;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (last_option_complete && arg.starts_with("--")) {
+      // The option word itself is split, so "--dir /data" as one argument is dir /data.
+      auto words = split_arguments(std::string_view(arg).substr(2));
+      if (!words) return fail(ErrorKind::config, fmt::format("command line: {}: {}", arg, words.error().message));
+      if (words->empty()) continue;
+      Directive directive{lower(words->front()), {words->begin() + 1, words->end()}, "command line"};
+      last_option_complete = words->size() > 1;
+      // `--save` alone, last or followed by another option, means save "".
+      if (!last_option_complete && directive.name == "save" &&
+          (i + 1 == args.size() || args[i + 1].starts_with("--"))) {
+        directive.args.emplace_back();
+        last_option_complete = true;
+      }
+      directives.push_back(std::move(directive));
     } else if (!directives.empty()) {
       directives.back().args.push_back(arg);
+      last_option_complete = true;
     }
   }
   return directives;
@@ -202,12 +240,15 @@ Result<std::string> locate_nodes_conf(const std::vector<std::string>& server_com
       return std::unexpected(loaded.error());
     }
     options_start = 2;
-  } else if (server_command.size() > 1 && server_command[1] == "-") {
+  }
+  if (server_command.size() > 1 && (server_command[1] == "-" || server_command.back() == "-")) {
     return fail(ErrorKind::config, "redis-server reads its configuration from stdin");
   }
   std::vector<std::string> options(server_command.begin() + static_cast<std::ptrdiff_t>(options_start),
                                    server_command.end());
-  if (auto applied = fold(from_arguments(options), folded, 0); !applied) return std::unexpected(applied.error());
+  auto directives = from_arguments(options);
+  if (!directives) return std::unexpected(directives.error());
+  if (auto applied = fold(*directives, folded, 0); !applied) return std::unexpected(applied.error());
   return (folded.cwd / folded.cluster_config_file).lexically_normal().string();
 }
 

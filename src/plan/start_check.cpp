@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <map>
+#include <set>
 #include <vector>
 
 #include "rci/util/text.hpp"
@@ -9,25 +11,57 @@
 namespace rci::plan {
 
 std::optional<std::string> empty_start_hazard(const Observation& observation, const std::string& address, int port) {
-  std::vector<std::string> replicas;
-  std::string master_id;
+  // The node IDs of the pods that answered, to name a replica by its pod where possible.
+  std::map<std::string, std::string> pod_of_node;
+  for (const auto& pod : observation.pods) {
+    if (pod.answered() && !pod.probe->from_local_table) pod_of_node[pod.probe->id] = pod.pod.name;
+  }
+  std::vector<std::string> replicas;  // who would copy an empty node, in words, one per node
+  std::set<std::string> counted;      // their node IDs
+  bool some_down = false;
+  auto add = [&](const std::string& node_id, std::string who) {
+    if (counted.insert(node_id).second) replicas.push_back(std::move(who));
+  };
   for (const auto& pod : observation.pods) {
     if (!pod.answered() || pod.probe->from_local_table) continue;
-    const redis::ClusterNode& me = pod.probe->myself();
-    if (!me.replica || me.master_id.empty()) continue;
-    for (const auto& node : pod.probe->nodes) {
-      if (node.id == me.master_id && node.ip == address && node.port == port) {
-        replicas.push_back(pod.pod.name);
-        master_id = node.id;
+    const NodeProbe& probe = *pod.probe;
+    // Its own replication link, when the probe asked for it: the most direct evidence.
+    if (!probe.table_only && !probe.replication.is_master && probe.replication.master_host == address &&
+        probe.replication.master_port == port) {
+      add(probe.id, "pod " + pod.pod.name);
+    }
+    // Every replica in its table whose master sits at this address: the pod's own node; a
+    // peer that did not answer this round but is not known to be down (its link would connect
+    // as soon as a server listens there); and, while that master still holds slots (no
+    // failover yet), any replica of it, even one that is down: it holds the shard's data and
+    // would copy the empty node on its return.
+    for (const auto& node : probe.nodes) {
+      if (!node.replica || node.master_id.empty()) continue;
+      const redis::ClusterNode* master = redis::find_node(probe.nodes, node.master_id);
+      if (master == nullptr || master->ip != address || master->port != port) continue;
+      if (auto answered = pod_of_node.find(node.id); answered != pod_of_node.end()) {
+        add(node.id, "pod " + answered->second);
+        continue;
       }
+      const bool down = node.fail || node.pfail;
+      if (down && master->slots.empty()) continue;
+      some_down = some_down || down;
+      add(node.id,
+          fmt::format("node {} at {}:{}{}", node.id.substr(0, 8), node.ip, node.port, down ? " (down now)" : ""));
     }
   }
   if (replicas.empty()) return std::nullopt;
-  return fmt::format(
-      "pod(s) {} replicate node {} at this pod's address {}:{}; an empty redis-server there now "
-      "would make them drop their data and copy its empty dataset, so redis-server starts once "
-      "Redis has failed that node over (its replica promoted)",
-      text::join(replicas, ", "), master_id.substr(0, 8), address, port);
+  std::string text = fmt::format(
+      "{} still replicate{} this pod's address {}:{}; an empty redis-server there now would make them drop their "
+      "data and copy its empty dataset, so redis-server starts once Redis has failed the old master over (a replica "
+      "promoted, the others following it)",
+      text::join(replicas, ", "), replicas.size() == 1 ? "s" : "", address, port);
+  if (some_down) {
+    text +=
+        ". A replica that is down holds the shard's data until it returns; if it never will, that data is gone: "
+        "CLUSTER FORGET it and the old master on every node, or restore this pod's volume";
+  }
+  return text;
 }
 
 }  // namespace rci::plan

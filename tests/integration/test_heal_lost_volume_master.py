@@ -21,7 +21,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "testbed"))
 
 import itest  # noqa: E402
-from heal import (check_replicates, form, healed_but_ghost, keys_intact, role, tables,
+from heal import (check_replicates, form, healed, healed_but_ghost, keys_intact, role, tables,
                   wait_for, wait_forgotten)  # noqa: E402
 from itest import check  # noqa: E402
 from testbed import TestBed  # noqa: E402
@@ -59,6 +59,7 @@ def check_rejoined(cluster, returned, promoted, shard, old_id, what):
           f"{served.slots}")
     check_replicates(views, returned, promoted)
     wait_forgotten(cluster, old_id, returned.name)
+    healed(cluster, what, creation_layout=False)  # strict: no extra node left
     keys_intact(cluster, what)
 
 
@@ -97,16 +98,23 @@ def main() -> None:
             check(not claims, f"{master.name} (new, empty) holds slots before the failover, "
                               f"as seen by {claims}\n{cluster.nodes_report()}")
             time.sleep(0.05)
-        print(f"[heal_lost_volume_master] {replica.name} promoted "
-              f"{time.monotonic() - started:.1f}s after {master.name} returned empty", flush=True)
+        promoted_after = time.monotonic() - started
+        print(f"[heal_lost_volume_master] {replica.name} promoted {promoted_after:.1f}s after "
+              f"{master.name} returned empty", flush=True)
         what = f"{master.name} lost its volume and returned at {master.ip} (was {old_ip}) " \
                f"before the failover"
         finish_bootstrap(master, run, what)
+        # Its first rounds run within milliseconds, the promotion takes a node timeout (2 s):
+        # unless the machine stalled that long, it must have said what it waited for.
         waits = [line for line in run.stderr.splitlines() if "waiting for:" in line]
-        check(any("shard 2 has no master" in line for line in waits),
-              f"{master.name}: its log never said what it waited for\n{run.describe(60)}")
-        print(f"[heal_lost_volume_master] {master.name} said: {waits[0].split('waiting for: ')[1]}",
-              flush=True)
+        if promoted_after >= 1.0:
+            check(any("shard 2 has no master" in line for line in waits),
+                  f"{master.name}: its log never said what it waited for\n{run.describe(60)}")
+            print(f"[heal_lost_volume_master] {master.name} said: "
+                  f"{waits[0].split('waiting for: ')[1]}", flush=True)
+        else:
+            print(f"[heal_lost_volume_master] promotion came before its first round could wait; "
+                  f"the log check is skipped", flush=True)
         check_rejoined(cluster, master, replica, 2, old_id, what)
 
 

@@ -67,12 +67,38 @@ TEST_CASE("parse skips comments and blank lines, lower-cases names and says wher
   CHECK_THAT(broken.error().message, Catch::StartsWith("r.conf:2: ") && Catch::Contains("quote"));
 }
 
+std::vector<redis_conf::Directive> arguments(const std::vector<std::string>& args) {
+  auto directives = redis_conf::from_arguments(args);
+  REQUIRE(directives.has_value());
+  return *directives;
+}
+
 TEST_CASE("from_arguments starts a directive at every --name", "[redis_conf]") {
-  auto directives = redis_conf::from_arguments({"--dir", "/data", "--save", "900", "1", "--appendonly", "yes"});
+  auto directives = arguments({"--dir", "/data", "--save", "900", "1", "--appendonly", "yes"});
   REQUIRE(directives.size() == 3);
   CHECK(directives[0].name == "dir");
   CHECK(directives[1].args == Words{"900", "1"});
   CHECK(directives[2].origin == "command line");
+}
+
+TEST_CASE("from_arguments reads options as Redis 7 does", "[redis_conf]") {
+  // One argument holding name and value is split like a config line.
+  auto joined = arguments({"--dir /data", "--cluster-config-file", "my nodes.conf"});
+  REQUIRE(joined.size() == 2);
+  CHECK(joined[0].name == "dir");
+  CHECK(joined[0].args == Words{"/data"});
+  CHECK(joined[1].args == Words{"my nodes.conf"});  // a value is kept whole
+  // An option without a value yet takes the next word, even one starting with --.
+  auto dashed = arguments({"--requirepass", "--secret--", "--dir", "/d"});
+  REQUIRE(dashed.size() == 2);
+  CHECK(dashed[0].args == Words{"--secret--"});
+  CHECK(dashed[1].name == "dir");
+  // `--save` alone means save "".
+  auto save = arguments({"--save", "--dir", "/d"});
+  REQUIRE(save.size() == 2);
+  CHECK(save[0].args == Words{""});
+  CHECK(save[1].args == Words{"/d"});
+  CHECK_FALSE(redis_conf::from_arguments({"--dir \"/data"}).has_value());
 }
 
 TEST_CASE("locate_nodes_conf: defaults, the config file, then the command line", "[redis_conf]") {
@@ -97,17 +123,26 @@ TEST_CASE("locate_nodes_conf follows includes, relative to the dir in effect, an
   CHECK(redis_conf::locate_nodes_conf({"redis-server", main}, "/work") == "/data/cluster.conf");
   // The command line is applied after every file, whatever the files include.
   CHECK(redis_conf::locate_nodes_conf({"redis-server", main, "--dir", "/x"}, "/work") == "/x/cluster.conf");
+  CHECK(redis_conf::locate_nodes_conf({"redis-server", main, "--dir /x"}, "/work") == "/x/cluster.conf");
+  // An include on the command line, and a pattern that matches nothing (skipped, as Redis does).
+  const std::string extra = dir.write("extra.conf", "cluster-config-file extra-nodes.conf\n");
+  CHECK(redis_conf::locate_nodes_conf({"redis-server", "--include", extra, "--dir", "/y"}, "/work") ==
+        "/y/extra-nodes.conf");
+  const std::string none = dir.write("none.conf", "include " + dir.root.string() + "/absent/*.conf\n");
+  CHECK(redis_conf::locate_nodes_conf({"redis-server", none}, "/work") == "/work/nodes.conf");
 }
 
 TEST_CASE("locate_nodes_conf says why it cannot tell", "[redis_conf]") {
   ConfigDir dir;
   auto missing = redis_conf::locate_nodes_conf({"redis-server", "/nonexistent/redis.conf"}, "/work");
   REQUIRE_FALSE(missing.has_value());
-  CHECK_THAT(missing.error().message, Catch::Contains("/nonexistent/redis.conf") && Catch::Contains("cannot read"));
+  CHECK_THAT(missing.error().message, Catch::Contains("/nonexistent/redis.conf") && Catch::Contains("cannot read") &&
+                                          Catch::Contains("No such file"));
   auto wrapper = redis_conf::locate_nodes_conf({"sh", "-c", "exec redis-server"}, "/work");
   REQUIRE_FALSE(wrapper.has_value());
   CHECK_THAT(wrapper.error().message, Catch::Contains("sh") && Catch::Contains("not redis-server"));
   CHECK_FALSE(redis_conf::locate_nodes_conf({"redis-server", "-"}, "/work").has_value());
+  CHECK_FALSE(redis_conf::locate_nodes_conf({"redis-server", "--port", "7000", "-"}, "/work").has_value());
   const std::string broken_include = dir.write("inc.conf", "include /nonexistent/extra.conf\n");
   auto include = redis_conf::locate_nodes_conf({"redis-server", broken_include}, "/work");
   REQUIRE_FALSE(include.has_value());

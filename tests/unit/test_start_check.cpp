@@ -37,3 +37,27 @@ TEST_CASE("empty start: safe at a cold start (nobody answers)", "[start_check]")
   for (PodId p : {m0, r0, m1, r1, m2, r2}) cluster.down(p);
   CHECK_FALSE(plan::empty_start_hazard(cluster.build(), cluster.ip(m0), 6379).has_value());
 }
+
+TEST_CASE("empty start: a replica that did not answer but is live in a peer's table counts", "[start_check]") {
+  ClusterBuilder cluster = healthy_3x1().down(m0);
+  Observation observation = cluster.build();
+  for (auto& pod : observation.pods) {
+    if (pod.pod.name == "redis-shard0-1") pod.probe = fail(ErrorKind::timeout, "redis-shard0-1: probe timed out");
+  }
+  auto hazard = plan::empty_start_hazard(observation, cluster.ip(m0), 6379);
+  REQUIRE(hazard.has_value());
+  CHECK_THAT(*hazard, Catch::Contains("node 00000001 at " + cluster.ip(r0)));
+}
+
+TEST_CASE("empty start: a down replica counts while the old master still holds slots", "[start_check]") {
+  // No failover happened: r0, down now, has the shard's only copy and would copy an empty node
+  // when it returns.
+  ClusterBuilder cluster = healthy_3x1().down(m0).down(r0);
+  auto hazard = plan::empty_start_hazard(cluster.build(), cluster.ip(m0), 6379);
+  REQUIRE(hazard.has_value());
+  CHECK_THAT(*hazard, Catch::Contains("(down now)") && Catch::Contains("CLUSTER FORGET"));
+  // Once the old master holds no slots (its range moved), a down replica of it is not waited for.
+  ClusterBuilder moved = healthy_3x1().down(m0).down(r0);
+  for (PodId viewer : {m1, r1, m2, r2}) moved.listed_with_slots(viewer, m0, {});
+  CHECK_FALSE(plan::empty_start_hazard(moved.build(), moved.ip(m0), 6379).has_value());
+}

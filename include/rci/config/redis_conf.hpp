@@ -27,9 +27,11 @@ Result<std::vector<std::string>> split_arguments(std::string_view line);
 // `source` names the file in errors.
 Result<std::vector<Directive>> parse(std::string_view text, const std::string& source);
 
-// The directives redis-server's command line adds after the configuration file: every
-// `--name` starts one, the words after it are its arguments.
-std::vector<Directive> from_arguments(const std::vector<std::string>& args);
+// The directives redis-server's command line adds after the configuration file, as Redis 7
+// reads them: `--name` starts one (split like a line, so "--dir /data" as one argument is
+// dir /data) and the arguments after it are its values; a `--word` right after an option
+// that has no value yet is that value.
+Result<std::vector<Directive>> from_arguments(const std::vector<std::string>& args);
 
 // The absolute path of the nodes.conf that `server_command` (redis-server, its configuration
 // file and options) will use when started in `cwd`: the last `cluster-config-file` (default

@@ -15,8 +15,11 @@
 
 namespace rci::plan {
 
-// What an empty node at `address`:`port` must wait for: the pods that answered and replicate
-// a master at that address, by their own table. nullopt when no answering pod does.
+// What an empty node at `address`:`port` must wait for: the replicas that replicate a master
+// at that address, by their own answer (INFO replication, their table) or by any answering
+// node's table when they did not answer; a replica that is down counts while that master
+// still holds slots (it has the shard's data and would copy the empty node on its return).
+// nullopt when there is none.
 std::optional<std::string> empty_start_hazard(const Observation& observation, const std::string& address, int port);
 
 }  // namespace rci::plan
