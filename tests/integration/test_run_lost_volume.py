@@ -10,9 +10,13 @@ A. The master of shard 2 crashes and its pod comes straight back at the SAME add
    then the pod joins as a replica of the promoted node and its former ID is forgotten.
 B. A replica's pod comes back empty at the same address: nobody replicates a replica, so `run`
    starts redis-server at once and it rejoins as before.
+C. As A for shard 0, but SIGTERM reaches `run` while it holds redis-server back (the pod is
+   deleted meanwhile): it exits at once with 143 and never starts redis-server; started again,
+   it waits for the promotion as in A.
 """
 
 import os
+import signal
 import sys
 import time
 
@@ -20,7 +24,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 import itest  # noqa: E402
 from heal import (check_replicates, form, healed, healed_but_ghost, keys_intact, role,
-                  wait_forgotten)  # noqa: E402
+                  wait_for, wait_forgotten)  # noqa: E402
 from itest import check  # noqa: E402
 from resp import ProtocolError, RespError  # noqa: E402
 from testbed import TestBed  # noqa: E402
@@ -38,6 +42,15 @@ def answers(pod) -> bool:
         return True
     except (OSError, ProtocolError):
         return False
+
+
+def check_rejoined_empty(cluster, pod, master, old_id, what) -> None:
+    """`pod`, back empty, replicates `master`; its former ID is gone; every key is there."""
+    views = healed_but_ghost(cluster, old_id, what, creation_layout=False)
+    check_replicates(views, pod, master)
+    wait_forgotten(cluster, old_id, pod.name)
+    healed(cluster, what, creation_layout=False)  # strict: no extra node left
+    keys_intact(cluster, what)
 
 
 def main() -> None:
@@ -72,12 +85,8 @@ def main() -> None:
         check(said, f"{master.name}: `run` never said why it waited\n"
                     f"{master.supervisor.describe(40)}")
         print(f"[run_lost_volume] {master.name} said: {said[0]}", flush=True)
-        what = f"{master.name} returned empty at its own address"
-        views = healed_but_ghost(cluster, old_id, what, creation_layout=False)
-        check_replicates(views, master, replica)
-        wait_forgotten(cluster, old_id, master.name)
-        healed(cluster, what, creation_layout=False)  # strict: no extra node left
-        keys_intact(cluster, what)
+        check_rejoined_empty(cluster, master, replica, old_id,
+                             f"{master.name} returned empty at its own address")
 
         # B. A replica's pod returns empty at its own address: nothing to wait for.
         replica, master = cluster.pod(1, 1), cluster.pod(1, 0)
@@ -88,12 +97,33 @@ def main() -> None:
                               f"{replica.supervisor.describe(40)}")
         check(HELD_BACK not in log, f"{replica.name}: `run` held a replica back\n"
                                     f"{replica.supervisor.describe(40)}")
-        what = f"{replica.name} returned empty at its own address"
-        views = healed_but_ghost(cluster, old_id, what, creation_layout=False)  # shard 2 moved
-        check_replicates(views, replica, master)
-        wait_forgotten(cluster, old_id, replica.name)
-        healed(cluster, what, creation_layout=False)
-        keys_intact(cluster, what)
+        check_rejoined_empty(cluster, replica, master, old_id,
+                             f"{replica.name} returned empty at its own address")
+
+        # C. Stopped while held back, then started again.
+        master, replica = cluster.pod(0, 0), cluster.pod(0, 1)
+        old_id = master.node_id()
+        master.restart(crash=True, keep_data=False, wait=False)
+        wait_for(lambda: HELD_BACK in master.supervisor.stderr, 10,
+                 f"{master.name}: `run` holding redis-server back", cluster)
+        check(role(replica)["role"] != "master", f"{replica.name} promoted before the test "
+                                                 f"could stop {master.name}'s `run`")
+        stopped = time.monotonic()
+        master.signal_supervisor(signal.SIGTERM)
+        status = master.supervisor.wait(10)
+        took = time.monotonic() - stopped
+        check(status == 128 + signal.SIGTERM, f"{master.name}: `run` exited {status} on SIGTERM "
+                                              f"while waiting\n{master.supervisor.describe(40)}")
+        check("redis-server as pid" not in master.supervisor.stderr,
+              f"{master.name}: redis-server was started\n{master.supervisor.describe(40)}")
+        print(f"[run_lost_volume] {master.name}: `run` exited {status} {took:.2f}s after SIGTERM, "
+              f"redis-server never started", flush=True)
+        master.start(wait=False)
+        master.wait_ready(timeout=20)
+        check(role(replica)["role"] == "master",
+              f"{master.name}: redis-server answers before {replica.name} was promoted")
+        check_rejoined_empty(cluster, master, replica, old_id,
+                             f"{master.name} returned empty again after its `run` was stopped")
 
 
 if __name__ == "__main__":
