@@ -5,11 +5,13 @@
 #include "rci/config/options.hpp"
 
 #include <CLI/CLI.hpp>
+#include <arpa/inet.h>
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <map>
+#include <optional>
 #include <fstream>
 #include <sstream>
 
@@ -128,6 +130,19 @@ bool is_dns_name(std::string_view s) {
   return true;
 }
 
+// The address in the form inet_ntop gives (IPv6 lower-case and compressed); nullopt when the
+// text is not a numeric IPv4 or IPv6 address.
+std::optional<std::string> canonical_ip(const std::string& text) {
+  unsigned char bytes[sizeof(in6_addr)];
+  char out[INET6_ADDRSTRLEN];
+  for (int family : {AF_INET, AF_INET6}) {
+    if (::inet_pton(family, text.c_str(), bytes) == 1 && ::inet_ntop(family, bytes, out, sizeof out) != nullptr) {
+      return std::string(out);
+    }
+  }
+  return std::nullopt;
+}
+
 std::string read_password_file(const RawValue& raw) {
   std::ifstream in(raw.text, std::ios::binary);
   if (!in) bad(raw, "cannot be read");
@@ -146,12 +161,11 @@ std::string read_password_file(const RawValue& raw) {
 template <typename Get>
 void parse_connection_options(const Get& get, const EnvLookup& env, Options& options) {
   if (auto v = get("--pod-ip"); v.present) {
-    options.pod_ip = std::string(text::trim(v.text));
-    RawValue ip{options.pod_ip, v.source, true};
-    if (options.pod_ip.find_first_not_of("0123456789abcdefABCDEF.:") != std::string::npos ||
-        options.pod_ip.find_first_of(".:") == std::string::npos) {
-      bad(ip, "is not a numeric IP address (the cluster bus takes addresses, not names)");
-    }
+    RawValue ip{std::string(text::trim(v.text)), v.source, true};
+    auto canonical = canonical_ip(ip.text);
+    if (!canonical) bad(ip, "is not a numeric IP address (the cluster bus takes addresses, not names)");
+    // Canonical, as Redis and the resolver print addresses, so comparisons with them hold.
+    options.pod_ip = *canonical;
   }
 
   if (auto v = get("--port"); v.present) options.port = parse_int_in(v, 1, 55535, "a port from 1 to 55535 (the bus port is port+10000)");

@@ -107,6 +107,17 @@ TEST_CASE("a pod's environment alone gives complete options", "[options]") {
   CHECK_FALSE(o.json_output);
 }
 
+TEST_CASE("the pod IP is kept in canonical form, as Redis prints addresses", "[options]") {
+  auto with_ip = [](const std::string& ip) {
+    return parse({"bootstrap", "--pod-name", "redis-shard0-0", "--pod-ip", ip, "--service", "redis-pods",
+                  "--namespace", "default", "--shards", "3"},
+                 {})
+        .pod_ip;
+  };
+  CHECK(with_ip("FE80:0000::0001") == "fe80::1");
+  CHECK(with_ip(" 10.0.0.3 ") == "10.0.0.3");
+}
+
 TEST_CASE("flags alone give complete options", "[options]") {
   Options o = parse({"plan", "--pod-name", "cache-shard2-1", "--pod-ip=10.1.2.3", "--service", "cache-pods",
                      "--namespace", "prod", "--shards", "4", "--replicas", "2", "--port", "7000", "--cluster-domain",
@@ -245,6 +256,8 @@ TEST_CASE("every invalid value is a ConfigError naming the option it came from",
       {"pod name missing", {"bootstrap"}, without(env, {"POD_NAME"}), {"--pod-name / POD_NAME / HOSTNAME: missing"}},
       {"pod ip is a name", {"bootstrap", "--pod-ip", "redis-shard1-0.redis-pods"}, env, {"--pod-ip", "numeric IP"}},
       {"pod ip (env) is a word", {"bootstrap"}, with(env, {{"POD_IP", "localhost"}}), {"POD_IP", "'localhost'"}},
+      {"pod ip with three parts", {"bootstrap", "--pod-ip", "10.0.3"}, env, {"--pod-ip", "'10.0.3'", "numeric IP"}},
+      {"pod ip with a bad group", {"bootstrap", "--pod-ip", "fe80::1::2"}, env, {"--pod-ip", "numeric IP"}},
       {"service with capitals", {"bootstrap", "--service", "Redis_Pods"}, env, {"--service", "'Redis_Pods'"}},
       {"service missing", {"bootstrap"}, without(env, {"GOVERNING_SERVICE"}), {"--service / GOVERNING_SERVICE: missing"}},
       {"namespace empty (flag)", {"bootstrap", "--namespace="}, env, {"--namespace"}},
