@@ -177,6 +177,7 @@ class Pod:
         self.supervisor = None     # the BinaryRun of the current `run`, when supervised
         self._run_options = None   # how start_supervised() was called: start() repeats it
         self.runs = []  # every BinaryRun, oldest first
+        self.redis_config = []     # this pod's own redis.conf lines, after the cluster's (they win)
         os.makedirs(self.dir, exist_ok=True)
 
     def __repr__(self):
@@ -246,7 +247,7 @@ class Pod:
         if self.cluster.password and not supervised:
             lines += [f"requirepass {self.cluster.password}",
                       f"masterauth {self.cluster.password}"]
-        lines += list(self.cluster.redis_config)
+        lines += list(self.cluster.redis_config) + list(self.redis_config)
         with open(self.config_path, "w") as f:
             f.write("\n".join(lines) + "\n")
         os.chmod(self.config_path, 0o600)
