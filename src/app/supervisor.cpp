@@ -17,12 +17,17 @@
 
 #include "rci/app/reconciler.hpp"
 #include "rci/app/start_guard.hpp"
+#include "rci/net/socket.hpp"
 #include "rci/util/clock.hpp"
 #include "rci/util/error.hpp"
 #include "rci/util/log.hpp"
 
 namespace rci {
 namespace {
+
+// How long redis-server gets to stop after `run` asked it to (bootstrap failed under
+// --on-bootstrap-failure exit) before it is killed: as long as the kubelet's default grace.
+constexpr Millis stop_grace{30000};
 
 // redis.conf string syntax: double quotes, with backslash escapes for quotes and backslashes.
 std::string quote_config_value(const std::string& value) {
@@ -107,16 +112,22 @@ void reconcile_forever(Options options, std::atomic<bool>& give_up) {
   }
 }
 
+bool is_stop_signal(int sig) { return sig == SIGTERM || sig == SIGINT || sig == SIGQUIT; }
+
+timespec to_timespec(Millis time) {
+  return timespec{static_cast<time_t>(time.count() / 1000), static_cast<long>(time.count() % 1000) * 1000000L};
+}
+
 // Waits up to `time` for a signal in `handled`; false when it is a request to stop (its number
 // left in `stop_signal`). Before redis-server exists, SIGCHLD can only be an orphan of the
-// container (this is PID 1): reaped at once. SIGHUP and SIGUSR1 mean nothing yet.
+// container (this is PID 1): reaped at once. SIGHUP and SIGUSR1 mean nothing yet. Whatever
+// is pending is taken, even with a zero `time`.
 bool pause_unless_stopped(const sigset_t& handled, Millis time, int& stop_signal) {
   const Deadline deadline = Deadline::after(time);
-  while (!deadline.expired()) {
-    const Millis left = deadline.remaining();
-    timespec wait{static_cast<time_t>(left.count() / 1000), static_cast<long>(left.count() % 1000) * 1000000L};
+  while (true) {
+    const timespec wait = to_timespec(deadline.remaining());
     const int sig = ::sigtimedwait(&handled, nullptr, &wait);
-    if (sig == SIGTERM || sig == SIGINT || sig == SIGQUIT) {
+    if (is_stop_signal(sig)) {
       stop_signal = sig;
       return false;
     }
@@ -124,9 +135,72 @@ bool pause_unless_stopped(const sigset_t& handled, Millis time, int& stop_signal
       while (::waitpid(-1, nullptr, WNOHANG) > 0) {
       }
     }
-    if (sig < 0 && errno == EAGAIN) break;
+    if (sig < 0 && errno == EAGAIN) return true;  // the time is up and nothing is pending
   }
-  return true;
+}
+
+// Once redis-server accepts connections it has read its configuration, the credentials
+// include among it: the file is removed then, so it lives for a moment instead of as long as
+// the pod (and is not left behind if this process is killed). Runs on the reconciling thread
+// before the bootstrap; gives up quietly after `budget` (the file goes when `run` exits).
+void remove_credentials_once_read(const Options& options, const std::string& dir, const std::string& file,
+                                  Millis budget) {
+  if (file.empty()) return;
+  const Deadline deadline = Deadline::after(budget);
+  Backoff backoff(Millis(20), Millis(500));
+  while (!deadline.expired()) {
+    if (net::Socket::connect({options.pod_ip, options.port}, deadline.capped(options.connect_timeout))) {
+      ::unlink(file.c_str());
+      ::rmdir(dir.c_str());
+      log::debug("redis-server has read its configuration: removed {}", file);
+      return;
+    }
+    std::this_thread::sleep_for(std::min(backoff.next(), deadline.remaining()));
+  }
+}
+
+// Starts `argv` as a child with the signal mask `child_mask`. A failed exec (a missing or
+// non-executable server command) is an error of kind `config`, logged by the caller like any
+// other, rather than a child exiting 127: the child writes its errno to a close-on-exec pipe,
+// which a successful exec closes empty.
+Result<pid_t> start_child(const std::vector<std::string>& argv, const sigset_t& child_mask) {
+  std::vector<char*> c_argv;
+  for (const auto& arg : argv) c_argv.push_back(const_cast<char*>(arg.c_str()));
+  c_argv.push_back(nullptr);
+  int exec_status[2];
+  if (::pipe2(exec_status, O_CLOEXEC) != 0) {
+    return fail(ErrorKind::io, fmt::format("pipe: {}", std::strerror(errno)));
+  }
+  pid_t child = ::fork();
+  if (child < 0) {
+    const int error = errno;
+    ::close(exec_status[0]);
+    ::close(exec_status[1]);
+    return fail(ErrorKind::io, fmt::format("fork: {}", std::strerror(error)));
+  }
+  if (child == 0) {
+    ::close(exec_status[0]);
+    pthread_sigmask(SIG_SETMASK, &child_mask, nullptr);
+    // redis-server gets the password from the include file only, not from its environment.
+    ::unsetenv("REDIS_PASSWORD");
+    ::unsetenv("REDISCLI_AUTH");
+    ::execvp(c_argv[0], c_argv.data());
+    const int error = errno;
+    [[maybe_unused]] auto written = ::write(exec_status[1], &error, sizeof error);
+    std::_Exit(127);
+  }
+  ::close(exec_status[1]);
+  int error = 0;
+  ssize_t got;
+  do {
+    got = ::read(exec_status[0], &error, sizeof error);
+  } while (got < 0 && errno == EINTR);
+  ::close(exec_status[0]);
+  if (got == sizeof error) {
+    ::waitpid(child, nullptr, 0);
+    return fail(ErrorKind::config, fmt::format("{}: cannot execute: {}", argv.front(), std::strerror(error)));
+  }
+  return child;
 }
 
 }  // namespace
@@ -141,10 +215,17 @@ std::string auth_include_text(const Credentials& credentials) {
 
 std::vector<std::string> redis_server_argv(const Options& options, const std::string& include_file) {
   std::vector<std::string> argv = options.server_command;
+  // redis-server reads its configuration from stdin only when '-' is its last argument (or its
+  // first), so ours go in front of a trailing '-'.
+  const bool config_from_stdin = argv.size() > 2 && argv.back() == "-";
+  if (config_from_stdin) argv.pop_back();
   auto add = [&](const char* name, const std::string& value) {
     argv.push_back(std::string("--") + name);
     argv.push_back(value);
   };
+  // A daemonizing redis-server would leave its child behind and exit 0 at once: `run` would
+  // take that for the server's exit (Debian's stock redis.conf says `daemonize yes`).
+  add("daemonize", "no");
   add("cluster-enabled", "yes");
   add("port", std::to_string(options.port));
   if (options.bus_port != options.port + 10000) add("cluster-port", std::to_string(options.bus_port));
@@ -152,6 +233,7 @@ std::vector<std::string> redis_server_argv(const Options& options, const std::st
   // table after a restart with a new IP.
   add("cluster-announce-ip", options.pod_ip);
   if (!include_file.empty()) add("include", include_file);
+  if (config_from_stdin) argv.push_back("-");
   return argv;
 }
 
@@ -179,34 +261,51 @@ int run_supervised(const Options& options) {
     return 128 + stop_signal;
   }
   if (verdict == StartVerdict::timed_out) return exit_code::failed;
-  std::vector<char*> c_argv;
-  for (const auto& arg : argv) c_argv.push_back(const_cast<char*>(arg.c_str()));
-  c_argv.push_back(nullptr);
+  // A stop requested during the last observation round is still pending: honour it rather
+  // than start a server only to stop it before it can shut down cleanly.
+  if (!pause_unless_stopped(handled, Millis(0), stop_signal)) {
+    log::info("{} before redis-server started: exiting", strsignal(stop_signal));
+    return 128 + stop_signal;
+  }
 
-  pid_t child = ::fork();
-  if (child < 0) {
-    log::error("fork: {}", std::strerror(errno));
-    return exit_code::failed;
+  auto started = start_child(argv, previous);
+  if (!started) {
+    log::error("{}", started.error().message);
+    return started.error().kind == ErrorKind::config ? exit_code::cannot_execute : exit_code::failed;
   }
-  if (child == 0) {
-    pthread_sigmask(SIG_SETMASK, &previous, nullptr);
-    // redis-server gets the password from the include file only, not from its environment.
-    ::unsetenv("REDIS_PASSWORD");
-    ::unsetenv("REDISCLI_AUTH");
-    ::execvp(c_argv[0], c_argv.data());
-    std::fprintf(stderr, "redis-cluster-init: error: %s: cannot execute: %s\n", c_argv[0], std::strerror(errno));
-    std::_Exit(127);
-  }
+  const pid_t child = *started;
   log::info("started {} as pid {}; bootstrapping it into the cluster", argv.front(), child);
 
   std::atomic<bool> give_up{false};
-  std::thread(reconcile_forever, options, std::ref(give_up)).detach();
+  std::thread(
+      [options, &give_up, dir = include.dir, file = include.file] {
+        remove_credentials_once_read(options, dir, file, std::chrono::duration_cast<Millis>(options.timeout));
+        reconcile_forever(options, give_up);
+      })
+      .detach();
 
   int status_code = exit_code::failed;
+  // Once bootstrap failed under --on-bootstrap-failure exit, redis-server is asked to stop; if
+  // it will not (its final save fails, say), it is killed when `kill_after` passes.
   bool stopping_after_failure = false;
+  bool killed = false;
+  Deadline kill_after(Clock::time_point::max());
   while (true) {
     int sig = 0;
-    if (sigwait(&handled, &sig) != 0) continue;
+    if (stopping_after_failure && !killed) {
+      const timespec wait = to_timespec(kill_after.remaining());
+      sig = ::sigtimedwait(&handled, nullptr, &wait);
+      if (sig < 0 && errno == EAGAIN) {
+        log::error("redis-server did not stop within {} s of SIGTERM: killing it",
+                   std::chrono::duration_cast<std::chrono::seconds>(stop_grace).count());
+        ::kill(child, SIGKILL);
+        killed = true;
+        continue;
+      }
+      if (sig < 0) continue;
+    } else if (sigwait(&handled, &sig) != 0) {
+      continue;
+    }
     if (sig == SIGCHLD) {
       // As PID 1, every orphan in the container is ours to reap, not only redis-server.
       bool server_exited = false;
@@ -222,6 +321,7 @@ int run_supervised(const Options& options) {
     } else if (sig == SIGUSR1) {
       if (give_up && !stopping_after_failure) {
         stopping_after_failure = true;
+        kill_after = Deadline::after(stop_grace);
         ::kill(child, SIGTERM);
       }
     } else {

@@ -5,9 +5,10 @@ holds no requirepass/masterauth: the supervisor must hand them to redis-server (
 private 0600 file) without the password ever being on a command line. Checked: the cluster forms
 with requirepass and masterauth in force; the password never appears in /proc/<pid>/cmdline of a
 supervisor or of anything under it (sampled every 20 ms from launch until the cluster is
-correct), nor in the supervisors' output; the credentials file is private and is removed when
-its supervisor exits.
-"""
+correct), nor in the supervisors' output; the credentials file is gone once redis-server has
+read it. Then one pod restarts with a server command that waits a second before it execs
+redis-server, which keeps the file there long enough to check it: private (0600 in a 0700
+directory), holding the password, removed once the server listens."""
 
 import os
 import secrets
@@ -18,6 +19,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "testbed"))
 
 import itest  # noqa: E402
+from heal import wait_for  # noqa: E402
 from itest import check  # noqa: E402
 from sampler import Sampler  # noqa: E402
 from procs import descendants, process_tree, read_cmdline  # noqa: E402
@@ -91,6 +93,24 @@ def check_include_private(pod, path, password) -> None:
         check(password in f.read(), f"{pod.name}: {path} does not hold the password")
 
 
+def check_include_removed(pod, path) -> None:
+    """The credentials file and its private directory are gone once redis-server read them."""
+    wait_for(lambda: not os.path.exists(path) and not os.path.exists(os.path.dirname(path)),
+             10, f"{pod.name}: {path} (and its directory) removed once redis-server read it")
+
+
+def include_of_child(pod) -> str:
+    """The --include path on the argv of the supervisor's child (redis-server or a wrapper)."""
+    def find():
+        for pid in descendants(pod.supervisor_pid() or -1):
+            argv = read_cmdline(pid) or []
+            if "--include" in argv:
+                return include_file(pod, argv)
+        return None
+    wait_for(find, 10, f"{pod.name}: the supervisor's child with an --include")
+    return find()
+
+
 def main() -> None:
     password = "pw-" + secrets.token_hex(12)
     with TestBed("run_password") as bed:
@@ -113,21 +133,28 @@ def main() -> None:
             check(password not in f.read(), "test bed error: the password is in redis.conf")
         for pod in cluster.pods:
             check_password_enforced(pod, password)
-            check_include_private(pod, include_file(pod, watch.server_argv[pod.name]), password)
+            check_include_removed(pod, include_file(pod, watch.server_argv[pod.name]))
         cluster.write_keys(1000)
         counted = cluster.count_keys()
         check(counted == 1000, f"wrote 1000 keys, the masters hold {counted}")
         cluster.wait_replicas_synced()  # masterauth works: replicas sync with AUTH
 
-        # A clean stop removes the credentials file and its directory.
+        # A clean stop, then a start whose server command lingers before it execs redis-server:
+        # the credentials file is there, private, until the server has read it.
         pod = cluster.pod(2, 1)
-        path = include_file(pod, watch.server_argv[pod.name])
         pod.stop()
         check(pod.supervisor.returncode == 0,
               f"{pod.name}: supervisor exited {pod.supervisor.returncode} on SIGTERM, expected 0")
-        check(not os.path.exists(path) and not os.path.exists(os.path.dirname(path)),
-              f"{pod.name}: {path} (or its directory) left behind after the supervisor exited")
-        for pod, run in zip(cluster.pods, runs):
+        slow = ["sh", "-c", 'sleep 1; exec redis-server "$@"', "sh", pod.config_path]
+        runs.append(pod.start_supervised(wait=False, server_command=slow, password_via="file"))
+        path = include_of_child(pod)
+        check_include_private(pod, path, password)
+        pod.wait_ready()
+        check_include_removed(pod, path)
+        check_cluster(cluster, timeout=30)
+        check_password_enforced(pod, password)
+        for run in runs:
+            pod = run.pod
             for where, text in (("stdout", run.stdout), ("stderr", run.stderr)):
                 check(password not in text,
                       f"{pod.name}: the password appears in the supervisor's {where} "
