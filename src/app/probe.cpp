@@ -2,45 +2,72 @@
 
 #include <fmt/format.h>
 
+#include <optional>
+#include <string>
+#include <vector>
+
 #include "rci/redis/connection.hpp"
 #include "rci/redis/info.hpp"
+#include "rci/topology.hpp"
 
 namespace rci {
+namespace {
+
+// The first error reply among `replies` to `commands`, as "host:port: COMMAND: error".
+std::optional<std::string> first_error(const redis::Connection& connection,
+                                       const std::vector<std::vector<std::string>>& commands,
+                                       const std::vector<redis::Reply>& replies) {
+  for (size_t i = 0; i < replies.size(); ++i) {
+    if (replies[i].is_error()) {
+      return fmt::format("{}: {}: {}", connection.endpoint().to_string(), redis::describe_command(commands[i]),
+                         replies[i].str);
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
 
 ProbeVerdict probe_local_node(const Options& options) {
-  const net::Endpoint endpoint{options.pod_ip, options.port};
-  // The probe's whole budget is the timeout; connect and each command get their share of it.
-  const Millis budget = std::chrono::duration_cast<Millis>(options.timeout);
-  redis::Timeouts timeouts{std::min(options.connect_timeout, budget), std::min(options.command_timeout, budget)};
+  // --timeout bounds the whole probe, as the kubelet's timeoutSeconds does: the connect and
+  // the one round trip of commands each get what is left of it, at most their own budget.
+  const Deadline deadline = Deadline::after(std::chrono::duration_cast<Millis>(options.timeout));
+  auto socket = net::Socket::connect({options.pod_ip, options.port}, deadline.capped(options.connect_timeout));
+  if (!socket) return {false, socket.error().message};
+  auto connection =
+      redis::Connection::adopt(std::move(*socket), {Millis(0), std::min(options.command_timeout, deadline.remaining())});
 
   if (options.probe_kind == ProbeKind::liveness) {
     // Alive means the server answers at all: a LOADING, NOAUTH or WRONGPASS reply is an answer.
     // A rotated password must not make the kubelet restart a healthy server in a loop.
-    auto connection = redis::Connection::open(endpoint, Credentials{}, timeouts);
-    if (!connection) return {false, connection.error().message};
-    auto ping = connection->command({"PING"});
-    if (ping) return {true, "answers PING"};
-    if (ping.error().kind == ErrorKind::reply || ping.error().kind == ErrorKind::auth) {
-      return {true, "answers (" + ping.error().message + ")"};
-    }
-    return {false, ping.error().message};
+    auto ping = connection.pipeline({{"PING"}});
+    if (!ping) return {false, ping.error().message};
+    const auto& reply = ping->front();
+    return {true, reply.is_error() ? "answers (" + reply.str + ")" : "answers PING"};
   }
 
-  auto connection = redis::Connection::open(endpoint, options.credentials, timeouts);
-  if (!connection) return {false, connection.error().message};
-  auto ping = connection->command({"PING"});
-  if (!ping) return {false, ping.error().message};
+  // Readiness: everything in one round trip.
+  std::vector<std::vector<std::string>> commands;
+  if (!options.credentials.password.empty()) {
+    std::vector<std::string> auth = {"AUTH"};
+    if (!options.credentials.user.empty()) auth.push_back(options.credentials.user);
+    auth.push_back(options.credentials.password);
+    commands.push_back(std::move(auth));
+  }
+  const size_t cluster_at = commands.size();
+  commands.push_back({"CLUSTER", "INFO"});
+  commands.push_back({"INFO", "replication"});
+  auto replies = connection.pipeline(commands);
+  if (!replies) return {false, replies.error().message};
+  if (auto error = first_error(connection, commands, *replies)) return {false, *error};
 
-  auto cluster = connection->command({"CLUSTER", "INFO"});
-  if (!cluster) return {false, cluster.error().message};
-  auto cluster_info = redis::parse_cluster_info(cluster->str);
+  auto cluster_info = redis::parse_cluster_info((*replies)[cluster_at].str);
   if (!cluster_info) return {false, cluster_info.error().message};
   if (!cluster_info->state_ok) {
-    return {false, fmt::format("cluster_state is fail ({} of 16384 slots assigned)", cluster_info->slots_assigned)};
+    return {false, fmt::format("cluster_state is fail ({} of {} slots assigned)", cluster_info->slots_assigned,
+                               cluster_slots)};
   }
-  auto replication = connection->command({"INFO", "replication"});
-  if (!replication) return {false, replication.error().message};
-  auto replication_info = redis::parse_replication_info(replication->str);
+  auto replication_info = redis::parse_replication_info((*replies)[cluster_at + 1].str);
   if (!replication_info) return {false, replication_info.error().message};
   if (!replication_info->is_master && !replication_info->master_link_up) {
     return {false, fmt::format("replica whose link to {}:{} is down", replication_info->master_host,
