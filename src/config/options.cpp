@@ -12,6 +12,9 @@
 #include <cstdlib>
 #include <map>
 #include <optional>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -81,7 +84,10 @@ const std::vector<OptionSpec>& option_specs() {
       {"--password-file", {"REDIS_PASSWORD_FILE"},
        "file holding the redis password (else env REDIS_PASSWORD or REDISCLI_AUTH)", cluster | probe},
       {"--user", {"REDIS_USER"}, "ACL user to authenticate as (default: the default user)", cluster | probe},
-      {"--timeout", {"BOOTSTRAP_TIMEOUT"}, "overall deadline in seconds (default 300; probe: 5)", cluster | probe},
+      {"--timeout", {"BOOTSTRAP_TIMEOUT"}, "overall deadline in seconds (default 300)"},
+      // The probe runs in the redis container, whose environment holds run's BOOTSTRAP_TIMEOUT:
+      // its own deadline is a flag only.
+      {"--timeout", {}, "deadline of the whole probe in seconds (default 5)", probe},
       {"--on-bootstrap-failure", {"ON_BOOTSTRAP_FAILURE"},
        "when bootstrap misses its deadline: keep-running (default: serve, keep reconciling) or exit", run},
       {"--reconcile-interval", {"RECONCILE_INTERVAL"}, "seconds between reconciling passes (default 30)", run},
@@ -107,7 +113,9 @@ const std::vector<OptionSpec>& option_specs() {
 }
 
 int parse_int_in(const RawValue& raw, long long min, long long max, const std::string& what) {
-  auto value = text::to_int(text::trim(raw.text));
+  const std::string_view digits = text::trim(raw.text);
+  auto value = text::to_int(digits);
+  if (!value && text::is_integer_syntax(digits)) bad(raw, fmt::format("is out of range; expected {}", what));
   if (!value) bad(raw, fmt::format("is not a whole number; expected {}", what));
   if (*value < min || *value > max) bad(raw, fmt::format("is out of range; expected {}", what));
   return static_cast<int>(*value);
@@ -130,63 +138,62 @@ bool is_dns_name(std::string_view s) {
   return true;
 }
 
-// The address in the form inet_ntop gives (IPv6 lower-case and compressed); nullopt when the
-// text is not a numeric IPv4 or IPv6 address.
+// The address in the form inet_ntop gives (IPv6 lower-case and compressed, an IPv4-mapped
+// IPv6 address as plain IPv4, as DNS and Redis give it); nullopt when the text is not a numeric
+// IPv4 or IPv6 address.
 std::optional<std::string> canonical_ip(const std::string& text) {
   unsigned char bytes[sizeof(in6_addr)];
   char out[INET6_ADDRSTRLEN];
-  for (int family : {AF_INET, AF_INET6}) {
-    if (::inet_pton(family, text.c_str(), bytes) == 1 && ::inet_ntop(family, bytes, out, sizeof out) != nullptr) {
+  if (::inet_pton(AF_INET, text.c_str(), bytes) == 1) {
+    if (::inet_ntop(AF_INET, bytes, out, sizeof out) != nullptr) return std::string(out);
+  } else if (::inet_pton(AF_INET6, text.c_str(), bytes) == 1) {
+    in6_addr address;
+    std::memcpy(&address, bytes, sizeof address);
+    if (IN6_IS_ADDR_V4MAPPED(&address)) {
+      if (::inet_ntop(AF_INET, bytes + 12, out, sizeof out) != nullptr) return std::string(out);
+    } else if (::inet_ntop(AF_INET6, bytes, out, sizeof out) != nullptr) {
       return std::string(out);
     }
   }
   return std::nullopt;
 }
 
+// Why `ip` (canonical) cannot be a node's address, or nullopt: the unspecified address and
+// multicast groups parse as addresses, but no peer can reach a node there.
+std::optional<std::string> unusable_address(const std::string& ip) {
+  unsigned char bytes[sizeof(in6_addr)];
+  if (::inet_pton(AF_INET, ip.c_str(), bytes) == 1) {
+    if (ip == "0.0.0.0") return "is the unspecified address";
+    if (bytes[0] >= 224 && bytes[0] <= 239) return "is a multicast address";
+    return std::nullopt;
+  }
+  if (ip == "::") return "is the unspecified address";
+  if (ip.starts_with("ff")) return "is a multicast address";
+  return std::nullopt;
+}
+
+// A password file is a mounted Secret: a small regular file. Anything else is refused before
+// it is read (a device would be read forever), and so is a NUL byte, which redis.conf cannot
+// hold (redis-server would print the password in its error).
 std::string read_password_file(const RawValue& raw) {
+  constexpr std::uintmax_t max_size = 64 * 1024;
+  std::error_code error;
+  const auto status = std::filesystem::status(raw.text, error);
+  if (error) bad(raw, fmt::format("cannot be read: {}", error.message()));
+  if (!std::filesystem::is_regular_file(status)) bad(raw, "is not a regular file");
+  const auto size = std::filesystem::file_size(raw.text, error);
+  if (error) bad(raw, fmt::format("cannot be read: {}", error.message()));
+  if (size > max_size) bad(raw, fmt::format("is larger than {} bytes; expected a file holding a password", max_size));
   std::ifstream in(raw.text, std::ios::binary);
-  if (!in) bad(raw, "cannot be read");
+  if (!in) bad(raw, fmt::format("cannot be read: {}", std::strerror(errno)));
   std::stringstream content;
   content << in.rdbuf();
   std::string password = content.str();
   // Secrets mounted from Kubernetes often end with a newline that is not part of the password.
   while (!password.empty() && (password.back() == '\n' || password.back() == '\r')) password.pop_back();
   if (password.empty()) bad(raw, "is empty");
+  if (password.find('\0') != std::string::npos) bad(raw, "holds a NUL byte, which a Redis password cannot");
   return password;
-}
-
-
-// The options every subcommand that talks to this pod's own redis-server shares: its address
-// and port, the time budgets and the credentials.
-template <typename Get>
-void parse_connection_options(const Get& get, const EnvLookup& env, Options& options) {
-  if (auto v = get("--pod-ip"); v.present) {
-    RawValue ip{std::string(text::trim(v.text)), v.source, true};
-    auto canonical = canonical_ip(ip.text);
-    if (!canonical) bad(ip, "is not a numeric IP address (the cluster bus takes addresses, not names)");
-    // Canonical, as Redis and the resolver print addresses, so comparisons with them hold.
-    options.pod_ip = *canonical;
-  }
-
-  if (auto v = get("--port"); v.present) options.port = parse_int_in(v, 1, 55535, "a port from 1 to 55535 (the bus port is port+10000)");
-  options.bus_port = options.port + 10000;
-
-  if (auto v = get("--timeout"); v.present) options.timeout = std::chrono::seconds(parse_int_in(v, 1, 86400, "seconds from 1 to 86400"));
-  if (auto v = get("--connect-timeout-ms"); v.present) options.connect_timeout = std::chrono::milliseconds(parse_int_in(v, 10, 60000, "milliseconds from 10 to 60000"));
-  if (auto v = get("--command-timeout-ms"); v.present) options.command_timeout = std::chrono::milliseconds(parse_int_in(v, 10, 60000, "milliseconds from 10 to 60000"));
-
-  if (auto v = get("--user"); v.present) options.credentials.user = v.text;
-  if (auto v = get("--password-file"); v.present) {
-    options.credentials.password = read_password_file(v);
-  } else if (auto p = env("REDIS_PASSWORD"); p && !p->empty()) {
-    options.credentials.password = *p;
-  } else if (auto a = env("REDISCLI_AUTH"); a && !a->empty()) {
-    options.credentials.password = *a;
-  }
-  if (!options.credentials.user.empty() && options.credentials.password.empty()) {
-    throw ConfigError{"--user: an ACL user was given without a password (--password-file, REDIS_PASSWORD or REDISCLI_AUTH)"};
-  }
-
 }
 
 // Where CLI11 leaves what it parsed: every option of every subcommand as text (validated
@@ -204,6 +211,9 @@ struct CliValues {
 void define_cli(CLI::App& app, CliValues& values) {
   for (const auto& sub : subcommand_specs()) {
     CLI::App* cmd = app.add_subcommand(sub.name, sub.help);
+    // Left over for parse_command_line to report: CLI11's own message echoes every leftover
+    // value, and one may be a secret given to an option that does not exist.
+    cmd->allow_extras();
     for (const auto& spec : option_specs()) {
       if ((spec.scopes & sub.scope) == 0) continue;
       std::string help = spec.help;
@@ -229,10 +239,10 @@ void define_cli(CLI::App& app, CliValues& values) {
         cmd->add_option("dir", values.install_dir, "directory to copy the binary into (default /scripts)");
         break;
       case Subcommand::probe:
-        cmd->add_option("kind", values.probe_kind, "readiness or liveness")->required();
+        cmd->add_option("kind", values.probe_kind, "readiness or liveness");
         break;
       case Subcommand::run:
-        cmd->add_option("command", values.server_command, "-- redis-server and its arguments")->required();
+        cmd->add_option("command", values.server_command, "-- redis-server and its arguments");
         break;
       case Subcommand::bootstrap:
         break;
@@ -240,9 +250,28 @@ void define_cli(CLI::App& app, CliValues& values) {
   }
 }
 
-const OptionSpec& spec_of(std::string_view flag) {
+// "--shard" of "--shard=3": an option's name without a value that may follow it.
+std::string option_name(const std::string& arg) { return arg.substr(0, arg.find('=')); }
+
+// What CLI11 left over for a subcommand: unknown options (named, never with their values) or
+// arguments it takes none of (counted, not shown: they may be secrets).
+void reject_leftovers(const std::string& subcommand, std::vector<std::string> leftovers) {
+  // CLI11 leaves the `--` that ends the options among them.
+  std::erase(leftovers, "--");
+  if (leftovers.empty()) return;
+  for (const auto& arg : leftovers) {
+    if (arg.starts_with("-") && arg.size() > 1) {
+      throw ConfigError{fmt::format("{}: unknown option '{}' (see {} --help)", subcommand, option_name(arg), subcommand)};
+    }
+  }
+  throw ConfigError{fmt::format("{}: {} (not shown: {} be a secret; see {} --help)", subcommand,
+                                leftovers.size() == 1 ? "an unexpected argument" : fmt::format("{} unexpected arguments", leftovers.size()),
+                                leftovers.size() == 1 ? "it may" : "one may", subcommand)};
+}
+
+const OptionSpec& spec_of(std::string_view flag, unsigned scope) {
   for (const auto& spec : option_specs()) {
-    if (flag == spec.flag) return spec;
+    if (flag == spec.flag && (spec.scopes & scope) != 0) return spec;
   }
   throw ConfigError{fmt::format("internal: unknown option {}", flag)};
 }
@@ -251,11 +280,11 @@ const OptionSpec& spec_of(std::string_view flag) {
 // environment variables that is set and not empty.
 class OptionSource {
  public:
-  OptionSource(const CliValues& values, std::string subcommand, const EnvLookup& env)
-      : values_(values), subcommand_(std::move(subcommand)), env_(env) {}
+  OptionSource(const CliValues& values, const SubcommandSpec& subcommand, const EnvLookup& env)
+      : values_(values), subcommand_(subcommand.name), scope_(subcommand.scope), env_(env) {}
 
   RawValue operator()(std::string_view flag) const {
-    const OptionSpec& spec = spec_of(flag);
+    const OptionSpec& spec = spec_of(flag, scope_);
     const std::string key = subcommand_ + spec.flag;
     if (auto it = values_.flag_options.find(key); it != values_.flag_options.end() && it->second->count() > 0) {
       return RawValue{values_.flag_values.at(key), spec.flag, true};
@@ -269,15 +298,60 @@ class OptionSource {
   // The option's value, or a ConfigError naming its flag and variables and saying `why`.
   RawValue required(std::string_view flag, const std::string& why) const {
     RawValue value = (*this)(flag);
-    if (!value.present) missing(std::string(flag), spec_of(flag).env, why);
+    if (!value.present) missing(std::string(flag), spec_of(flag, scope_).env, why);
     return value;
   }
 
  private:
   const CliValues& values_;
   std::string subcommand_;
+  unsigned scope_;
   const EnvLookup& env_;
 };
+
+// The options every subcommand that talks to this pod's own redis-server shares: its address
+// and port, and the time budgets.
+void parse_connection_options(const OptionSource& get, Options& options) {
+  if (auto v = get("--pod-ip"); v.present) {
+    RawValue ip{std::string(text::trim(v.text)), v.source, true};
+    auto canonical = canonical_ip(ip.text);
+    if (!canonical) bad(ip, "is not a numeric IP address (the cluster bus takes addresses, not names)");
+    if (auto why = unusable_address(*canonical)) bad(ip, *why + "; expected the address of this pod");
+    // Canonical, as Redis and the resolver print addresses, so comparisons with them hold.
+    options.pod_ip = *canonical;
+  }
+
+  if (auto v = get("--port"); v.present) {
+    options.port = parse_int_in(v, 1, 55535, "a port from 1 to 55535 (the bus port is port+10000)");
+  }
+  options.bus_port = options.port + 10000;
+
+  if (auto v = get("--timeout"); v.present) {
+    options.timeout = std::chrono::seconds(parse_int_in(v, 1, 86400, "seconds from 1 to 86400"));
+  }
+  if (auto v = get("--connect-timeout-ms"); v.present) {
+    options.connect_timeout = std::chrono::milliseconds(parse_int_in(v, 10, 60000, "milliseconds from 10 to 60000"));
+  }
+  if (auto v = get("--command-timeout-ms"); v.present) {
+    options.command_timeout = std::chrono::milliseconds(parse_int_in(v, 10, 60000, "milliseconds from 10 to 60000"));
+  }
+}
+
+// The user and password for every redis-server: the password from a file, else the environment.
+void parse_credentials(const OptionSource& get, const EnvLookup& env, Options& options) {
+  if (auto v = get("--user"); v.present) options.credentials.user = v.text;
+  if (auto v = get("--password-file"); v.present) {
+    options.credentials.password = read_password_file(v);
+  } else if (auto p = env("REDIS_PASSWORD"); p && !p->empty()) {
+    options.credentials.password = *p;
+  } else if (auto a = env("REDISCLI_AUTH"); a && !a->empty()) {
+    options.credentials.password = *a;
+  }
+  if (!options.credentials.user.empty() && options.credentials.password.empty()) {
+    throw ConfigError{
+        "--user: an ACL user was given without a password (--password-file, REDIS_PASSWORD or REDISCLI_AUTH)"};
+  }
+}
 
 bool parse_recover_lost_slots(bool flag, const EnvLookup& env) {
   if (flag) return true;
@@ -314,7 +388,8 @@ void parse_cluster_options(const OptionSource& get, const EnvLookup& env, Option
   options.pod_name = pod_name.text;
 
   if (needs_local_node) get.required("--pod-ip", "the address of this pod's redis-server is needed");
-  parse_connection_options(get, env, options);
+  parse_connection_options(get, options);
+  parse_credentials(get, env, options);
 
   auto service = get.required("--service", "peer names are <pod>.<service>.<namespace>.svc.<domain>");
   if (!is_dns_label(service.text)) bad(service, "is not a valid service name (lowercase letters, digits, '-')");
@@ -382,27 +457,36 @@ EnvLookup process_env() {
   };
 }
 
-DnsServer parse_dns_server(const std::string& value, const std::string& what) {
+DnsServer parse_dns_server(const std::string& given, const std::string& what) {
+  const std::string value(text::trim(given));
   RawValue raw{value, what, true};
   DnsServer server;
   std::string port_text;
+  bool has_port = false;
   if (!value.empty() && value.front() == '[') {
     auto close = value.find(']');
     if (close == std::string::npos) bad(raw, "has '[' without ']'; expected [ipv6]:port");
     server.host = value.substr(1, close - 1);
     if (close + 1 < value.size()) {
-      if (value[close + 1] != ':') bad(raw, "expected ':' after ']'");
+      if (value[close + 1] != ':') bad(raw, "has something other than ':port' after ']'");
       port_text = value.substr(close + 2);
+      has_port = true;
     }
   } else if (std::count(value.begin(), value.end(), ':') == 1) {
     auto colon = value.find(':');
     server.host = value.substr(0, colon);
     port_text = value.substr(colon + 1);
+    has_port = true;
   } else {
     server.host = value;  // a bare IPv4 address, or an IPv6 literal without a port
   }
-  if (server.host.empty()) bad(raw, "has no host; expected host[:port]");
-  if (!port_text.empty() || value.ends_with(":")) {
+  if (server.host.empty()) bad(raw, "has no host; expected ip[:port]");
+  auto canonical = canonical_ip(server.host);
+  // c-ares takes server addresses only; a name here would make every lookup fail.
+  if (!canonical) bad(raw, "does not start with a numeric IP address; expected ip[:port] or [ipv6]:port");
+  server.host = *canonical;
+  if (has_port) {
+    if (port_text.empty()) bad(raw, "has no port after ':'; expected ip[:port]");
     server.port = parse_int_in(RawValue{port_text, what, true}, 1, 65535, "a port from 1 to 65535");
   }
   return server;
@@ -421,9 +505,15 @@ ParsedCommandLine parse_command_line(const std::vector<std::string>& args, const
   // CLI11's own message for a wrong subcommand does not name it.
   const std::string subcommand_list = "bootstrap, discover, status, plan, run, probe or install";
   if (args.empty()) throw ConfigError{"a subcommand is required: " + subcommand_list + " (see --help)"};
-  if (!args.front().starts_with("-") &&
-      std::none_of(subcommand_specs().begin(), subcommand_specs().end(),
-                   [&](const SubcommandSpec& sub) { return args.front() == sub.name; })) {
+  const bool known_subcommand = std::any_of(subcommand_specs().begin(), subcommand_specs().end(),
+                                           [&](const SubcommandSpec& sub) { return args.front() == sub.name; });
+  const bool top_level_flag = args.front().starts_with("-h") || args.front().starts_with("--help") ||
+                              args.front() == "--version";
+  if (!known_subcommand && !top_level_flag) {
+    if (args.front().starts_with("-")) {
+      throw ConfigError{fmt::format("{}: options come after the subcommand; expected {} first", option_name(args.front()),
+                                    subcommand_list)};
+    }
     throw ConfigError{fmt::format("unknown subcommand '{}'; expected {}", args.front(), subcommand_list)};
   }
   // CLI11 consumes arguments from the back.
@@ -452,7 +542,8 @@ ParsedCommandLine parse_command_line(const std::vector<std::string>& args, const
     if (app.got_subcommand(sub.name)) chosen = &sub;
   }
   if (chosen == nullptr) throw ConfigError{"a subcommand is required: " + subcommand_list + " (see --help)"};
-  const OptionSource source{values, chosen->name, env};
+  reject_leftovers(chosen->name, app.get_subcommand(chosen->name)->remaining());
+  const OptionSource source{values, *chosen, env};
 
   Options options;
   options.subcommand = chosen->subcommand;
@@ -469,10 +560,14 @@ ParsedCommandLine parse_command_line(const std::vector<std::string>& args, const
     case Subcommand::probe:
       if (values.probe_kind == "readiness") options.probe_kind = ProbeKind::readiness;
       else if (values.probe_kind == "liveness") options.probe_kind = ProbeKind::liveness;
+      else if (values.probe_kind.empty()) throw ConfigError{"probe: which probe is missing; expected readiness or liveness"};
       else throw ConfigError{fmt::format("probe: '{}' is not a probe; expected readiness or liveness", values.probe_kind)};
       options.timeout = std::chrono::seconds(5);
       options.pod_ip = "127.0.0.1";
-      parse_connection_options(source, env, options);
+      parse_connection_options(source, options);
+      // Liveness never authenticates (any answer, NOAUTH included, is alive): a Secret that is
+      // missing or emptied must not get a healthy server restarted.
+      if (options.probe_kind == ProbeKind::readiness) parse_credentials(source, env, options);
       break;
     case Subcommand::run:
     case Subcommand::bootstrap:

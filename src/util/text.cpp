@@ -1,5 +1,6 @@
 #include "rci/util/text.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 namespace rci::text {
@@ -48,6 +49,11 @@ std::optional<long long> to_int(std::string_view s) {
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
   if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
   return value;
+}
+
+bool is_integer_syntax(std::string_view s) {
+  if (!s.empty() && (s.front() == '+' || s.front() == '-')) s.remove_prefix(1);
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 std::string join(const std::vector<std::string>& parts, std::string_view sep) {

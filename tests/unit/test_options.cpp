@@ -116,6 +116,7 @@ TEST_CASE("the pod IP is kept in canonical form, as Redis prints addresses", "[o
   };
   CHECK(with_ip("FE80:0000::0001") == "fe80::1");
   CHECK(with_ip(" 10.0.0.3 ") == "10.0.0.3");
+  CHECK(with_ip("::ffff:10.0.0.3") == "10.0.0.3");  // as DNS and CLUSTER NODES give it
 }
 
 TEST_CASE("flags alone give complete options", "[options]") {
@@ -258,13 +259,22 @@ TEST_CASE("every invalid value is a ConfigError naming the option it came from",
       {"pod ip (env) is a word", {"bootstrap"}, with(env, {{"POD_IP", "localhost"}}), {"POD_IP", "'localhost'"}},
       {"pod ip with three parts", {"bootstrap", "--pod-ip", "10.0.3"}, env, {"--pod-ip", "'10.0.3'", "numeric IP"}},
       {"pod ip with a bad group", {"bootstrap", "--pod-ip", "fe80::1::2"}, env, {"--pod-ip", "numeric IP"}},
+      {"pod ip unspecified", {"bootstrap", "--pod-ip", "0.0.0.0"}, env, {"--pod-ip", "'0.0.0.0'", "unspecified"}},
+      {"pod ip unspecified (IPv6)", {"bootstrap"}, with(env, {{"POD_IP", "::"}}), {"POD_IP", "unspecified"}},
+      {"pod ip multicast", {"bootstrap", "--pod-ip", "224.0.0.1"}, env, {"--pod-ip", "multicast"}},
+      {"pod ip multicast (IPv6)", {"bootstrap", "--pod-ip", "ff02::1"}, env, {"--pod-ip", "multicast"}},
+      {"shards far too large", {"bootstrap", "--shards", "99999999999999999999999"}, env,
+       {"--shards", "is out of range"}},
       {"service with capitals", {"bootstrap", "--service", "Redis_Pods"}, env, {"--service", "'Redis_Pods'"}},
       {"service missing", {"bootstrap"}, without(env, {"GOVERNING_SERVICE"}), {"--service / GOVERNING_SERVICE: missing"}},
       {"namespace empty (flag)", {"bootstrap", "--namespace="}, env, {"--namespace"}},
       {"namespace missing", {"bootstrap"}, without(env, {"POD_NAMESPACE"}), {"--namespace / POD_NAMESPACE: missing"}},
       {"cluster domain", {"bootstrap", "--cluster-domain", "bad..domain"}, env, {"--cluster-domain", "'bad..domain'"}},
       {"user without password", {"bootstrap", "--user", "admin"}, env, {"--user"}},
-      {"unknown flag", {"bootstrap", "--shard", "3"}, env, {"--shard"}},
+      {"unknown flag", {"bootstrap", "--shard", "3"}, env, {"bootstrap: unknown option '--shard'"}},
+      {"unknown flag with =", {"bootstrap", "--shard=3"}, env, {"unknown option '--shard'"}},
+      {"stray argument", {"plan", "extra"}, env, {"plan: an unexpected argument"}},
+      {"an option before the subcommand", {"--shards", "3", "bootstrap"}, env, {"--shards", "after the subcommand"}},
       {"no subcommand", {}, env, {"subcommand"}},
       {"unknown subcommand", {"boot"}, env, {"'boot'", "bootstrap"}},
   };
@@ -285,7 +295,7 @@ TEST_CASE("parse_dns_server reads host, host:port and [ipv6]:port", "[options]")
   const Row rows[] = {
       {"10.96.0.10", "10.96.0.10", 53},
       {"10.96.0.10:5353", "10.96.0.10", 5353},
-      {"dns.example.org:53", "dns.example.org", 53},
+      {" 10.96.0.10 ", "10.96.0.10", 53},
       {"[fd00::10]:5353", "fd00::10", 5353},
       {"[::1]", "::1", 53},
       {"::1", "::1", 53},  // bare IPv6 without a port
@@ -302,7 +312,7 @@ TEST_CASE("parse_dns_server reads host, host:port and [ipv6]:port", "[options]")
 
 TEST_CASE("parse_dns_server refuses bad values naming the option", "[options]") {
   for (const char* value : {"", ":53", "10.0.0.1:", "10.0.0.1:0", "10.0.0.1:65536", "10.0.0.1:dns", "[::1", "[::1]:",
-                            "[::1]5353", "[::1]:x", "[]:53"}) {
+                            "[::1]5353", "[::1]:x", "[]:53", "dns.example.org", "dns.example.org:53", "10.0.0"}) {
     INFO("value: '" << value << "'");
     try {
       parse_dns_server(value, "DNS_SERVER");
@@ -361,7 +371,21 @@ TEST_CASE("password files: line ends stripped, empty or unreadable files refused
   }
   SECTION("a directory") {
     CHECK_THAT(config_error({"bootstrap", "--password-file", std::filesystem::temp_directory_path().string()}),
-               Catch::Contains("--password-file"));
+               Catch::Contains("--password-file") && Catch::Contains("not a regular file"));
+  }
+  SECTION("a device, which would be read forever") {
+    CHECK_THAT(config_error({"bootstrap", "--password-file", "/dev/zero"}),
+               Catch::Contains("--password-file") && Catch::Contains("not a regular file"));
+  }
+  SECTION("a file far larger than a password") {
+    TempFile file(std::string(100 * 1024, 'x'));
+    CHECK_THAT(config_error({"bootstrap", "--password-file", file.path()}), Catch::Contains("larger than"));
+  }
+  SECTION("a NUL byte, which redis.conf cannot hold: refused without showing the password") {
+    TempFile file(std::string("top-secret\0tail\n", 16));
+    std::string message = config_error({"bootstrap", "--password-file", file.path()});
+    CHECK_THAT(message, Catch::Contains("NUL"));
+    CHECK_THAT(message, !Catch::Contains("top-secret") && !Catch::Contains("tail"));
   }
 }
 
@@ -378,6 +402,9 @@ TEST_CASE("the password never appears in a ConfigError", "[options]") {
       {"bootstrap", "--dns-server", "[::1"},
       {"bootstrap", "--service", "BAD"},
       {"bootstrap", "--unknown-flag", "x"},
+      {"bootstrap", "--requirepass", secret},
+      {"bootstrap", "--requirepass=" + secret},
+      {"plan", secret},
   };
   const std::vector<Env> secret_sources = {
       with(pod_env(), {{"REDIS_PASSWORD", secret}}),
@@ -434,6 +461,7 @@ TEST_CASE("probe: needs no cluster layout, defaults to 127.0.0.1 and 5 s", "[opt
   CHECK(from_env.pod_ip == "10.0.0.9");
   CHECK(from_env.credentials.password == "pw");
   CHECK_THAT(config_error({"probe", "startup"}, Env{}), Catch::Contains("startup"));
+  CHECK_THAT(config_error({"probe"}, Env{}), Catch::Contains("probe") && Catch::Contains("readiness or liveness"));
   CHECK_THAT(config_error({"probe", "readiness", "--shards", "3"}, Env{}), Catch::Contains("--shards"));
 }
 
@@ -441,4 +469,17 @@ TEST_CASE("install: a directory, /scripts by default, nothing else needed", "[op
   CHECK(parse({"install"}, Env{}).install_dir == "/scripts");
   CHECK(parse({"install", "/tmp/x"}, Env{}).install_dir == "/tmp/x");
   CHECK(parse({"install"}, Env{}).subcommand == Subcommand::install);
+}
+
+TEST_CASE("probe: its deadline is --timeout only, never run's BOOTSTRAP_TIMEOUT", "[options]") {
+  CHECK(parse({"probe", "readiness"}, Env{{"BOOTSTRAP_TIMEOUT", "300"}}).timeout == std::chrono::seconds(5));
+  CHECK(parse({"probe", "readiness", "--timeout", "2"}, Env{}).timeout == std::chrono::seconds(2));
+  CHECK(parse({"bootstrap"}, with(pod_env(), {{"BOOTSTRAP_TIMEOUT", "30"}})).timeout == std::chrono::seconds(30));
+}
+
+TEST_CASE("probe liveness needs no password: a missing Secret must not fail it", "[options]") {
+  Options o = parse({"probe", "liveness"}, Env{{"REDIS_PASSWORD_FILE", "/nonexistent/rci-test/password"}});
+  CHECK(o.credentials.password.empty());
+  CHECK_THAT(config_error({"probe", "readiness"}, Env{{"REDIS_PASSWORD_FILE", "/nonexistent/rci-test/password"}}),
+             Catch::Contains("REDIS_PASSWORD_FILE"));
 }

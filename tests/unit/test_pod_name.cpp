@@ -19,10 +19,11 @@ TEST_CASE("pod names parse exactly into prefix, shard and ordinal", "[pod_name]"
       {"redis-shard10-0", {"redis", 10, 0}},  // not shard 1
       {"redis-shard0-10", {"redis", 0, 10}},  // ordinals >= 10 work
       {"redis-shard123-45", {"redis", 123, 45}},
+      {"a-statefulset-name-as-long-as-a-dns-label-allows-it-ab-shard1-0", {"a-statefulset-name-as-long-as-a-dns-label-allows-it-ab", 1, 0}},
       {"my-shard-db-shard2-1", {"my-shard-db", 2, 1}},  // "-shard" inside the prefix
       {"db-shard3-shard4-2", {"db-shard3", 4, 2}},
       {"a-shard0-0", {"a", 0, 0}},
-      {"redis.prod-shard7-3", {"redis.prod", 7, 3}},
+      {"redis-7-shard7-3", {"redis-7", 7, 3}},
   };
   for (const auto& row : rows) {
     INFO("pod name: " << row.name);
@@ -46,15 +47,21 @@ TEST_CASE("malformed pod names are refused saying what was expected", "[pod_name
       {"redis-shard1-", "ordinal"},
       {"redis-shard1-x", "ordinal"},
       {"redis-shard1--1", "not 'shard<S>'"},
-      {"redis-shard1-01", "ordinal"},  // leading zero
-      {"redis-shard1-00", "ordinal"},
-      {"redis-shard1-+1", "ordinal"},
-      {"redis-shard1-1234567", "ordinal"},  // absurdly large
+      {"redis-shard1-01", "ordinal after the last '-' has a leading zero"},
+      {"redis-shard1-00", "ordinal after the last '-' has a leading zero"},
+      {"redis-shard1-+1", "lowercase letters, digits and '-'"},
+      {"redis-shard1-1234567", "ordinal after the last '-' is too large"},
       {"redis-shard-0", "shard number"},
-      {"redis-shard01-0", "shard number"},  // leading zero
+      {"redis-shard01-0", "shard number after 'shard' has a leading zero"},
       {"redis-shardx-0", "shard number"},
       {"redis-shard1a-0", "shard number"},
-      {"redis-SHARD1-0", "not 'shard<S>'"},
+      {"redis-SHARD1-0", "lowercase letters, digits and '-'"},
+      {"Redis-shard1-0", "lowercase letters, digits and '-'"},
+      {"my_redis-shard1-0", "lowercase letters, digits and '-'"},  // Redis refuses it as a hostname
+      {"redis.prod-shard1-0", "lowercase letters, digits and '-'"},  // peers' DNS names would break
+      {"a b-shard1-0", "lowercase letters, digits and '-'"},
+      {"a-very-long-statefulset-name-that-does-not-fit-in-a-label-shard1-0", "longer than 63 characters"},
+      {"--shard1-0", "the prefix starts with '-'"},
       {"redis-primary1-0", "not 'shard<S>'"},
       {"redis-xshard1-0", "not 'shard<S>'"},
       {"-shard1-0", "empty prefix"},

@@ -14,8 +14,11 @@ std::vector<std::string_view> split(std::string_view s, char sep);
 std::vector<std::string_view> split_words(std::string_view s);
 // Removes leading and trailing whitespace (including \r).
 std::string_view trim(std::string_view s);
-// Parses a whole decimal integer; nullopt on anything else (sign allowed).
+// Parses a whole decimal integer; nullopt on anything else (sign allowed), or when it does not
+// fit a long long.
 std::optional<long long> to_int(std::string_view s);
+// Whether `s` is written as a decimal integer (an optional sign, then digits), whatever its size.
+bool is_integer_syntax(std::string_view s);
 // Joins with a separator.
 std::string join(const std::vector<std::string>& parts, std::string_view sep);
 
