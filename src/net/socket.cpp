@@ -136,9 +136,12 @@ Result<void> Socket::send_all(std::string_view data, Deadline deadline) {
 }
 
 Result<bool> Socket::receive_available(std::string& buffer) {
+  // At most this much per call, so that a peer that never stops sending cannot keep the
+  // caller (one poll loop for every peer) from its deadlines.
+  constexpr size_t max_per_call = 256 * 1024;
   char chunk[16384];
   bool got = false;
-  while (true) {
+  while (buffer.size() < max_per_call) {
     ssize_t n = ::recv(fd_, chunk, sizeof(chunk), MSG_DONTWAIT);
     if (n > 0) {
       buffer.append(chunk, static_cast<size_t>(n));
@@ -146,6 +149,7 @@ Result<bool> Socket::receive_available(std::string& buffer) {
       continue;
     }
     if (n == 0) {
+      if (got) return true;  // what came before the close first; the next call reports it
       close();
       return fail(ErrorKind::closed, fmt::format("{}: connection closed by the server", endpoint_.to_string()));
     }
@@ -155,6 +159,7 @@ Result<bool> Socket::receive_available(std::string& buffer) {
     close();
     return fail(ErrorKind::io, fmt::format("{}: recv: {}", endpoint_.to_string(), errno_text(err)));
   }
+  return got;
 }
 
 Result<void> Socket::receive_some(std::string& buffer, Deadline deadline) {

@@ -36,6 +36,54 @@ Result<std::string> format_command(const std::vector<std::string>& argv) {
   return out;
 }
 
+// No reply we ask for comes near these sizes (CLUSTER NODES of a thousand nodes is a few
+// hundred KiB; no array we read has more than 16384 entries). A peer that sends more is not
+// answering what we asked, and must not make us allocate without bound: hiredis 0.14 allocates
+// an array's element table as soon as it reads the header, 16 GiB for "*2147483647".
+constexpr int max_array_elements = 1 << 20;
+constexpr size_t max_reply_bytes = 16 << 20;
+
+// hiredis' own reply builders, but for arrays longer than max_array_elements, which are refused
+// (hiredis reports that as out of memory).
+void* (*hiredis_create_array)(const redisReadTask*, int) = nullptr;
+
+void* create_bounded_array(const redisReadTask* task, int elements) {
+  if (elements > max_array_elements) return nullptr;
+  return hiredis_create_array(task, elements);
+}
+
+redisReader* create_bounded_reader() {
+  static redisReplyObjectFunctions bounded = [] {
+    redisReader* sample = redisReaderCreate();
+    redisReplyObjectFunctions functions = *sample->fn;
+    redisReaderFree(sample);
+    hiredis_create_array = functions.createArray;
+    functions.createArray = create_bounded_array;
+    return functions;
+  }();
+  return redisReaderCreateWithFunctions(&bounded);
+}
+
+// hiredis' reason for refusing the bytes fed to `reader`.
+std::string reader_error(const redisReader* reader) {
+  if (reader->err == REDIS_ERR_OOM) {
+    return fmt::format("an array of more than {} elements, or out of memory", max_array_elements);
+  }
+  return reader->errstr;
+}
+
+// The error that cut replies short, with the first error reply that came before it: a server
+// refusing a client (max clients reached, say) says why, then closes.
+Error with_earlier_error_reply(Error error, const std::vector<Reply>& replies) {
+  for (const auto& reply : replies) {
+    if (reply.is_error()) {
+      error.message += fmt::format("; it had replied: {}", reply.str);
+      break;
+    }
+  }
+  return error;
+}
+
 bool is_auth_error(const std::string& message) {
   return message.starts_with("WRONGPASS") || message.starts_with("NOAUTH") ||
          message.find("invalid password") != std::string::npos ||
@@ -52,7 +100,7 @@ Connection::Connection(net::Socket socket, net::Endpoint endpoint, Timeouts time
     : socket_(std::move(socket)),
       endpoint_(std::move(endpoint)),
       timeouts_(timeouts),
-      reader_(redisReaderCreate()) {}
+      reader_(create_bounded_reader()) {}
 
 Connection Connection::adopt(net::Socket socket, Timeouts timeouts) {
   net::Endpoint endpoint = socket.endpoint();
@@ -71,21 +119,35 @@ Result<void> Connection::send_commands(const std::vector<std::vector<std::string
     wire += *formatted;
   }
   collected_.clear();
+  received_ = 0;
   auto sent = socket_.send_all(wire, Deadline::after(timeouts_.command));
   if (!sent) socket_.close();
   return sent;
+}
+
+Result<void> Connection::feed(const std::string& data) {
+  received_ += data.size();
+  if (received_ > max_reply_bytes) {
+    socket_.close();
+    return fail(ErrorKind::protocol, fmt::format("{}: bad reply: more than {} bytes, far more than any reply asked for",
+                                                 endpoint_.to_string(), max_reply_bytes));
+  }
+  redisReaderFeed(static_cast<redisReader*>(reader_.get()), data.data(), data.size());
+  return {};
 }
 
 Result<std::optional<std::vector<Reply>>> Connection::collect(size_t count) {
   auto* reader = static_cast<redisReader*>(reader_.get());
   std::string buffer;
   auto received = socket_.receive_available(buffer);
-  if (!received) return std::unexpected(received.error());
-  if (!buffer.empty()) redisReaderFeed(reader, buffer.data(), buffer.size());
+  if (!received) return std::unexpected(with_earlier_error_reply(received.error(), collected_));
+  if (!buffer.empty()) {
+    if (auto fed = feed(buffer); !fed) return std::unexpected(fed.error());
+  }
   while (collected_.size() < count) {
     void* raw = nullptr;
     if (redisReaderGetReply(reader, &raw) != REDIS_OK) {
-      std::string reason = reader->errstr;
+      std::string reason = reader_error(reader);
       socket_.close();
       return fail(ErrorKind::protocol, fmt::format("{}: bad reply: {}", endpoint_.to_string(), reason));
     }
@@ -125,7 +187,7 @@ Result<Reply> Connection::read_reply(Deadline deadline) {
   while (true) {
     void* raw = nullptr;
     if (redisReaderGetReply(reader, &raw) != REDIS_OK) {
-      std::string reason = reader->errstr;
+      std::string reason = reader_error(reader);
       socket_.close();
       return fail(ErrorKind::protocol, fmt::format("{}: bad reply: {}", endpoint_.to_string(), reason));
     }
@@ -133,17 +195,22 @@ Result<Reply> Connection::read_reply(Deadline deadline) {
       ReplyPtr owned(static_cast<redisReply*>(raw));
       return convert_reply(owned.get());
     }
+    // A peer that keeps sending never makes the socket wait, where the deadline is checked.
+    if (deadline.expired()) {
+      socket_.close();
+      return fail(ErrorKind::timeout, fmt::format("{}: timed out reading a reply", endpoint_.to_string()));
+    }
     buffer.clear();
     if (auto received = socket_.receive_some(buffer, deadline); !received) {
       socket_.close();
       return std::unexpected(received.error());
     }
-    redisReaderFeed(reader, buffer.data(), buffer.size());
+    if (auto fed = feed(buffer); !fed) return std::unexpected(fed.error());
   }
 }
 
 Result<std::vector<Reply>> Connection::pipeline(const std::vector<std::vector<std::string>>& commands) {
-  Deadline deadline = Deadline::after(timeouts_.command);
+  const Deadline deadline = Deadline::after(timeouts_.command);
   if (auto sent = send_commands(commands); !sent) return std::unexpected(sent.error());
   std::vector<Reply> replies;
   replies.reserve(commands.size());
@@ -152,7 +219,7 @@ Result<std::vector<Reply>> Connection::pipeline(const std::vector<std::vector<st
     if (!reply) {
       Error error = reply.error();
       error.message += fmt::format(" (after {})", describe_command(commands[i]));
-      return std::unexpected(error);
+      return std::unexpected(with_earlier_error_reply(std::move(error), replies));
     }
     replies.push_back(std::move(*reply));
   }

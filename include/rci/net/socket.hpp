@@ -39,7 +39,8 @@ class Socket {
   Result<void> send_all(std::string_view data, Deadline deadline);
   // Receives at least one byte into `buffer` (appended); fails on close or deadline.
   Result<void> receive_some(std::string& buffer, Deadline deadline);
-  // Appends whatever has arrived, without waiting; false when nothing had.
+  // Appends whatever has arrived (at most 256 KiB a call), without waiting; false when nothing
+  // had. Bytes that came before the peer closed are returned first, the close on the next call.
   Result<bool> receive_available(std::string& buffer);
 
   int fd() const { return fd_; }

@@ -52,6 +52,9 @@ class Connection {
  private:
   Connection(net::Socket socket, net::Endpoint endpoint, Timeouts timeouts);
   Result<Reply> read_reply(Deadline deadline);
+  // Hands received bytes to the reply reader; fails (and closes) once the replies to the
+  // current commands pass a size no reply we ask for comes near.
+  Result<void> feed(const std::string& data);
 
   struct ReaderDeleter {
     void operator()(void* reader) const;
@@ -61,6 +64,7 @@ class Connection {
   Timeouts timeouts_;
   std::unique_ptr<void, ReaderDeleter> reader_;  // hiredis redisReader
   std::vector<Reply> collected_;                 // replies collect() has taken so far
+  size_t received_ = 0;                          // bytes received since the commands were sent
 };
 
 // The command as it may appear in a log line: AUTH arguments are replaced by "(redacted)".
