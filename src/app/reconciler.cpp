@@ -87,6 +87,9 @@ ReconcileResult reconcile(const Options& options, ReconcileMode mode) {
   while (true) {
     const auto round_start = Clock::now();
     Observation observation = observer.observe(deadline, Scope::changing_peers);
+    // A round the deadline cut short may show timeouts where the real reasons were (a name
+    // that does not exist, a refused connection): the last full round's plan says why.
+    if (deadline.expired() && result.rounds > 0) return result;
     ++result.rounds;
     log::debug("observation round {} took {} ms", result.rounds,
                std::chrono::duration_cast<Millis>(Clock::now() - round_start).count());

@@ -16,9 +16,13 @@
 namespace rci::redis_conf {
 namespace {
 
+// As sdssplitargs: any isspace() character separates words and may follow a closing quote, but
+// only these end a bare word (a \v or \f inside one is part of it).
 bool is_blank(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
 }
+
+bool ends_bare_word(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -81,7 +85,10 @@ Result<void> fold(const std::vector<Directive>& directives, Folded& folded, int 
     if (directive.args.empty()) continue;
     const std::string& value = directive.args.front();
     if (directive.name == "dir") {
-      folded.cwd = (folded.cwd / value).lexically_normal();
+      // As chdir resolves it: through symbolic links, so "link/.." is the link target's parent.
+      std::error_code error;
+      fs::path moved = fs::weakly_canonical(folded.cwd / value, error);
+      folded.cwd = error ? (folded.cwd / value).lexically_normal() : moved;
     } else if (directive.name == "cluster-config-file") {
       folded.cluster_config_file = value;
     } else if (directive.name == "include") {
@@ -103,14 +110,21 @@ Result<void> fold(const std::vector<Directive>& directives, Folded& folded, int 
         }
         ::globfree(&matches);
       }
+      // Redis reads every file a pattern matches into one text before it parses any of it: a
+      // file without a final newline runs into the next one's first line.
+      std::string text;
       for (const auto& file : files) {
-        auto text = read_file(file);
-        if (!text)
-          return fail(ErrorKind::config, fmt::format("{}: include: {}", directive.origin, text.error().message));
-        auto included = parse(*text, file);
-        if (!included) return std::unexpected(included.error());
-        if (auto folded_in = fold(*included, folded, depth + 1); !folded_in) return folded_in;
+        auto content = read_file(file);
+        if (!content) {
+          return fail(ErrorKind::config, fmt::format("{}: include: {}", directive.origin, content.error().message));
+        }
+        text += *content;
       }
+      if (files.empty()) continue;
+      const std::string source = files.size() == 1 ? files.front() : fmt::format("{} (and the files after it)", files.front());
+      auto included = parse(text, source);
+      if (!included) return std::unexpected(included.error());
+      if (auto folded_in = fold(*included, folded, depth + 1); !folded_in) return folded_in;
     }
   }
   return {};
@@ -165,7 +179,7 @@ Result<std::vector<std::string>> split_arguments(std::string_view line) {
           word += line[i++];
         }
       } else {
-        if (i >= n || is_blank(line[i])) break;
+        if (i >= n || ends_bare_word(line[i])) break;
         if (line[i] == '"') {
           quote = Quote::double_quote;
         } else if (line[i] == '\'') {
@@ -206,8 +220,16 @@ Result<std::vector<Directive>> from_arguments(const std::vector<std::string>& ar
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
     if (last_option_complete && arg.starts_with("--")) {
-      // The option word itself is split, so "--dir /data" as one argument is dir /data.
-      auto words = split_arguments(std::string_view(arg).substr(2));
+      // Redis pastes the option word into its config text as it is: a newline in it starts
+      // another line, a directive of its own.
+      const auto lines = text::split(std::string_view(arg).substr(2), '\n');
+      for (size_t l = 0; l + 1 < lines.size(); ++l) {
+        auto words = split_arguments(lines[l]);
+        if (!words) return fail(ErrorKind::config, fmt::format("command line: {}: {}", arg, words.error().message));
+        if (!words->empty()) directives.push_back({lower(words->front()), {words->begin() + 1, words->end()}, "command line"});
+      }
+      // The rest is split as a line, so "--dir /data" as one argument is dir /data.
+      auto words = split_arguments(lines.back());
       if (!words) return fail(ErrorKind::config, fmt::format("command line: {}: {}", arg, words.error().message));
       if (words->empty()) continue;
       Directive directive{lower(words->front()), {words->begin() + 1, words->end()}, "command line"};

@@ -148,13 +148,15 @@ Result<bool> Socket::receive_available(std::string& buffer) {
       got = true;
       continue;
     }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return got;
+    // What came before a close or a reset first (a server that refuses a client says why,
+    // then closes); the next call reports the end.
+    if (got) return true;
     if (n == 0) {
-      if (got) return true;  // what came before the close first; the next call reports it
       close();
       return fail(ErrorKind::closed, fmt::format("{}: connection closed by the server", endpoint_.to_string()));
     }
-    if (errno == EAGAIN || errno == EWOULDBLOCK) return got;
-    if (errno == EINTR) continue;
     int err = errno;
     close();
     return fail(ErrorKind::io, fmt::format("{}: recv: {}", endpoint_.to_string(), errno_text(err)));

@@ -108,7 +108,7 @@ Observation Observer::observe(Deadline deadline, Scope scope) {
   std::vector<bool> wanted(pod_count, true);
   std::vector<redis::ClusterNode> local_table;
   if (bootstrap_scope) {
-    self_probe = prober_.probe(options_.pod_ip, ProbeDepth::full);
+    self_probe = prober_.probe(options_.pod_ip, ProbeDepth::full, deadline);
     if (*self_probe && (*self_probe)->cluster_enabled) local_table = (*self_probe)->nodes;
     if (narrow) {
       wanted = select_probes(topology_, static_cast<int>(*self_index), *self_probe ? &**self_probe : nullptr);
@@ -121,7 +121,7 @@ Observation Observer::observe(Deadline deadline, Scope scope) {
   // round while the answers in hand (cached for 5 s) are used now, so a busy DNS server delays
   // a decision by a round, not by its retries. Other scopes wait up to 3 s for a full picture.
   const Millis dns_budget = bootstrap_scope ? Millis(750) : std::clamp(deadline.remaining(), Millis(1000), Millis(3000));
-  const Deadline dns_deadline = Deadline::after(dns_budget);
+  const Deadline dns_deadline = deadline.capped(dns_budget);
   auto resolutions = resolve(wanted, dns_deadline);
   const auto resolved = Clock::now();
 
@@ -167,7 +167,7 @@ Observation Observer::observe(Deadline deadline, Scope scope) {
   }
   std::vector<std::string> targets(addresses.begin(), addresses.end());
   // Peers' own CLUSTER NODES is all the bootstrap loop reads of them.
-  auto probes = prober_.probe_all(targets, bootstrap_scope ? ProbeDepth::table_only : ProbeDepth::full);
+  auto probes = prober_.probe_all(targets, bootstrap_scope ? ProbeDepth::table_only : ProbeDepth::full, deadline);
   for (auto& pod : observation.pods) {
     if (!pod.address) {
       pod.probe = std::unexpected(pod.address.error());
@@ -180,6 +180,11 @@ Observation Observer::observe(Deadline deadline, Scope scope) {
   log::debug("observe: dns {} ms, {} probes {} ms{}", std::chrono::duration_cast<Millis>(resolved - started).count(),
              targets.size(), std::chrono::duration_cast<Millis>(Clock::now() - resolved).count(),
              narrow ? "" : " (full round)");
+  std::set<std::string> current_addresses;
+  for (const auto& pod : observation.pods) {
+    if (pod.address) current_addresses.insert(*pod.address);
+  }
+  prober_.keep_only(current_addresses);
   for (size_t i = 0; i < observation.pods.size(); ++i) {
     auto& pod = observation.pods[i];
     if (pod.probe && !pod.probe->from_local_table && !pod.reused) last_probes_[i] = *pod.probe;

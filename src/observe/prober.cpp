@@ -30,6 +30,11 @@ void Prober::drop_connection(const std::string& address) {
   connections_.erase(address);
 }
 
+void Prober::keep_only(const std::set<std::string>& addresses) {
+  std::lock_guard lock(mutex_);
+  std::erase_if(connections_, [&](const auto& entry) { return !addresses.contains(entry.first); });
+}
+
 namespace {
 
 std::vector<std::vector<std::string>> probe_commands(ProbeDepth depth) {
@@ -66,11 +71,12 @@ Result<NodeProbe> interpret_probe(const std::vector<redis::Reply>& r, ProbeDepth
 
 }  // namespace
 
-Result<NodeProbe> Prober::probe(const std::string& address, ProbeDepth depth) {
-  return std::move(probe_all({address}, depth).front());
+Result<NodeProbe> Prober::probe(const std::string& address, ProbeDepth depth, Deadline deadline) {
+  return std::move(probe_all({address}, depth, deadline).front());
 }
 
-std::vector<Result<NodeProbe>> Prober::probe_all(const std::vector<std::string>& addresses, ProbeDepth depth) {
+std::vector<Result<NodeProbe>> Prober::probe_all(const std::vector<std::string>& addresses, ProbeDepth depth,
+                                                 Deadline deadline) {
   // One poll loop drives every connection: a hundred peers cost one thread and about one
   // round trip, and kept connections skip the TCP handshake and AUTH.
   enum class Phase { connecting, awaiting_replies, done };
@@ -104,7 +110,7 @@ std::vector<Result<NodeProbe>> Prober::probe_all(const std::vector<std::string>&
     }
     if (auto sent = task.connection->send_commands(batch); !sent) return finish(i, std::unexpected(sent.error()));
     task.phase = Phase::awaiting_replies;
-    task.deadline = Clock::now() + options_.command_timeout;
+    task.deadline = deadline.capped(options_.command_timeout).at();
   };
 
   for (size_t i = 0; i < addresses.size(); ++i) {
@@ -124,7 +130,7 @@ std::vector<Result<NodeProbe>> Prober::probe_all(const std::vector<std::string>&
       continue;
     }
     tasks[i].socket = std::move(*socket);
-    tasks[i].deadline = Clock::now() + options_.connect_timeout;
+    tasks[i].deadline = deadline.capped(options_.connect_timeout).at();
   }
 
   while (true) {

@@ -9,9 +9,10 @@ small server of this test's own that, to every connection:
 - refuse:      says "-ERR max number of clients reached" and closes, as a full redis-server does;
 - silent:      accepts and never answers.
 
-Run against each of them: `probe readiness` (one connection, blocking reads) and, with every
-pod of a 3x0 cluster hostile in its own way, `status` (the poll loop over every peer). Each
-must end within its deadline plus a second, use under 100 MB, and say what it met.
+Run against each of them: `probe readiness` (one connection, blocking reads); `bootstrap
+--timeout 1` of a pod whose own node is the silent one; and, with every pod of a 3x0 cluster
+hostile in its own way, `status` (the poll loop over every peer). Each must end within its
+deadline plus a second, use under 100 MB, and say what it met.
 """
 
 import os
@@ -128,6 +129,20 @@ def main() -> None:
                 argv = [bed.binary, "probe", "readiness", "--pod-ip", ip, "--timeout", str(DEADLINE)]
                 check_bounded(f"probe readiness against {kind}", *run_bounded(argv, DEADLINE),
                               EXPECTED[kind])
+
+            # bootstrap of a pod whose own redis-server accepts and never answers: its deadline
+            # (1 s) holds, though each probe alone may wait 2 s for a reply.
+            pod = cluster.pods[0]
+            argv = [bed.binary, "bootstrap", "--pod-name", pod.name, "--pod-ip", silent_ip,
+                    "--service", cluster.service, "--namespace", cluster.namespace,
+                    "--shards", "3", "--dns-server", bed.dns.server_arg, "--timeout", "1"]
+            status, elapsed, output, rss = run_bounded(argv, 1)
+            print(f"[hostile_peer] bootstrap --timeout 1 with a silent own node: exit {status} "
+                  f"after {elapsed:.1f}s", flush=True)
+            check(status == 1 and elapsed < 2.0, f"bootstrap --timeout 1: exit {status} after "
+                                                 f"{elapsed:.1f}s\n{output}")
+            check("local redis-server" in output and "timed out" in output,
+                  f"bootstrap: does not say its own node timed out\n{output}")
 
             argv, _ = cluster.pods[0].invocation("status", timeout=DEADLINE)
             argv += ["--connect-timeout-ms", "1000", "--command-timeout-ms", str(DEADLINE * 1000)]

@@ -47,6 +47,9 @@ TEST_CASE("split_arguments splits words as redis-server does", "[redis_conf]") {
   CHECK(split(R"(x 'it\'s')") == Words{"x", "it's"});
   CHECK(split(R"(x ab"cd")") == Words{"x", "abcd"});
   CHECK(split("").empty());
+  // Any whitespace separates words, but only space, tab, CR and LF end a bare one.
+  CHECK(split("\vdir\f/data") == Words{"dir\f/data"});
+  CHECK(split("x \"a\"\v") == Words{"x", "a"});
 }
 
 TEST_CASE("split_arguments rejects unbalanced quotes and a quote glued to the next word", "[redis_conf]") {
@@ -99,6 +102,14 @@ TEST_CASE("from_arguments reads options as Redis 7 does", "[redis_conf]") {
   CHECK(save[0].args == Words{""});
   CHECK(save[1].args == Words{"/d"});
   CHECK_FALSE(redis_conf::from_arguments({"--dir \"/data"}).has_value());
+  // A newline in the option word starts a line of its own, as Redis pastes it into its config.
+  auto two_lines = arguments({"--cluster-config-file n.conf\ndir /d2", "--appendonly", "yes"});
+  REQUIRE(two_lines.size() == 3);
+  CHECK(two_lines[0].name == "cluster-config-file");
+  CHECK(two_lines[0].args == Words{"n.conf"});
+  CHECK(two_lines[1].name == "dir");
+  CHECK(two_lines[1].args == Words{"/d2"});
+  CHECK(two_lines[2].args == Words{"yes"});
 }
 
 TEST_CASE("locate_nodes_conf: defaults, the config file, then the command line", "[redis_conf]") {
@@ -130,6 +141,24 @@ TEST_CASE("locate_nodes_conf follows includes, relative to the dir in effect, an
         "/y/extra-nodes.conf");
   const std::string none = dir.write("none.conf", "include " + dir.root.string() + "/absent/*.conf\n");
   CHECK(redis_conf::locate_nodes_conf({"redis-server", none}, "/work") == "/work/nodes.conf");
+}
+
+TEST_CASE("locate_nodes_conf reads the files of one pattern as one text, as Redis 7 does", "[redis_conf]") {
+  // A ConfigMap written with `|-` has no final newline: its last line runs into the next file's
+  // first, here turning it into part of a comment.
+  ConfigDir dir;
+  dir.write("conf.d/00.conf", "cluster-config-file first.conf\n# end");
+  dir.write("conf.d/10.conf", "cluster-config-file second.conf\n");
+  const std::string main = dir.write("redis.conf", "include " + dir.root.string() + "/conf.d/*.conf\n");
+  CHECK(redis_conf::locate_nodes_conf({"redis-server", main}, "/work") == "/work/first.conf");
+}
+
+TEST_CASE("locate_nodes_conf follows dir through symbolic links, as chdir does", "[redis_conf]") {
+  ConfigDir dir;
+  fs::create_directories(dir.root / "real" / "sub");
+  fs::create_symlink(dir.root / "real" / "sub", dir.root / "link");
+  const std::string conf = dir.write("redis.conf", "dir " + (dir.root / "link" / "..").string() + "\n");
+  CHECK(redis_conf::locate_nodes_conf({"redis-server", conf}, "/work") == (dir.root / "real" / "nodes.conf").string());
 }
 
 TEST_CASE("locate_nodes_conf says why it cannot tell", "[redis_conf]") {

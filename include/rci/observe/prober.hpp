@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -19,15 +20,20 @@ class Prober {
  public:
   explicit Prober(const Options& options);
 
-  // Probes one address now.
-  Result<NodeProbe> probe(const std::string& address, ProbeDepth depth);
-  // Probes every address at once; results in the order of `addresses`.
-  std::vector<Result<NodeProbe>> probe_all(const std::vector<std::string>& addresses, ProbeDepth depth);
+  // Probes one address now, giving up at `deadline` at the latest.
+  Result<NodeProbe> probe(const std::string& address, ProbeDepth depth, Deadline deadline);
+  // Probes every address at once; results in the order of `addresses`. Each address gets the
+  // options' connect and command timeouts, cut short by `deadline`.
+  std::vector<Result<NodeProbe>> probe_all(const std::vector<std::string>& addresses, ProbeDepth depth,
+                                           Deadline deadline);
 
   // A connection to `address` (at the options' port), reused when still open.
   Result<std::shared_ptr<redis::Connection>> connection(const std::string& address);
   // Forgets a connection after an I/O failure so the next use reconnects.
   void drop_connection(const std::string& address);
+  // Closes the kept connections to every address but `addresses` (a pod that moved leaves its
+  // old address behind for good).
+  void keep_only(const std::set<std::string>& addresses);
 
  private:
   const Options& options_;
