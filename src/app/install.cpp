@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 
 namespace rci {
 namespace {
@@ -25,13 +26,14 @@ struct FdCloser {
 }  // namespace
 
 Result<std::string> install_self(const std::string& dir) {
-  const std::string target = dir + "/redis-cluster-init";
+  const std::string target = (std::filesystem::path(dir) / "redis-cluster-init").lexically_normal().string();
   int source = ::open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
   if (source < 0) return fail(ErrorKind::io, fmt::format("/proc/self/exe: cannot open this binary: {}", errno_text()));
   FdCloser source_closer{source};
 
-  std::string temp = fmt::format("{}/.redis-cluster-init.{}.tmp", dir, ::getpid());
-  int out = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+  // A new file of a name nobody can guess: never one planted there (a symbolic link, say).
+  std::string temp = (std::filesystem::path(dir) / ".redis-cluster-init.XXXXXX").string();
+  int out = ::mkostemp(temp.data(), O_CLOEXEC);
   if (out < 0) return fail(ErrorKind::io, fmt::format("{}: cannot write a file there: {}", dir, errno_text()));
   FdCloser out_closer{out};
   auto give_up = [&](std::string what) {
@@ -60,6 +62,11 @@ Result<std::string> install_self(const std::string& dir) {
   if (::rename(temp.c_str(), target.c_str()) != 0) {
     return give_up(fmt::format("{}: cannot rename into place: {}", target, errno_text()));
   }
+  // The rename is durable once the directory is on disk too.
+  int directory = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (directory < 0) return fail(ErrorKind::io, fmt::format("{}: cannot open to sync it: {}", dir, errno_text()));
+  FdCloser directory_closer{directory};
+  if (::fsync(directory) != 0) return fail(ErrorKind::io, fmt::format("{}: fsync: {}", dir, errno_text()));
   return target;
 }
 

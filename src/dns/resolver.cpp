@@ -24,7 +24,8 @@ std::string describe_status(int status) {
     case ARES_ENOTFOUND: return "NXDOMAIN: the name does not exist";
     case ARES_ENODATA: return no_address_record;
     case ARES_ETIMEOUT: return "no answer from the DNS server (timeout)";
-    case ARES_ECONNREFUSED: return "the DNS server refused the query";
+    // c-ares 1.18 also reports an answer of SERVFAIL or REFUSED (and a broken TCP retry) so.
+    case ARES_ECONNREFUSED: return "the DNS server failed or refused the query (SERVFAIL, REFUSED or connection refused)";
     case ARES_ESERVFAIL: return "the DNS server failed (SERVFAIL)";
     case ARES_EREFUSED: return "the DNS server refused the query (REFUSED)";
     case ARES_ECANCELLED: return "no answer before the deadline";
@@ -32,9 +33,16 @@ std::string describe_status(int status) {
   }
 }
 
-// An address we can MEET and connect to; an unspecified or multicast answer is a broken record.
+// An address we can MEET and connect to; an unspecified, broadcast or multicast answer is a
+// broken record. `ip` is as inet_ntop writes it.
 bool usable(const std::string& ip) {
-  return ip != "0.0.0.0" && ip != "::" && !ip.starts_with("224.") && !ip.starts_with("ff");
+  if (ip == "0.0.0.0" || ip == "255.255.255.255" || ip == "::" || ip.starts_with("ff")) return false;
+  in_addr v4{};
+  if (inet_pton(AF_INET, ip.c_str(), &v4) == 1) {
+    const unsigned first_octet = ntohl(v4.s_addr) >> 24;
+    return first_octet < 224 || first_octet > 239;
+  }
+  return true;
 }
 
 struct Query {

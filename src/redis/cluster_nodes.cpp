@@ -2,10 +2,22 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "rci/util/text.hpp"
 
 namespace rci::redis {
 namespace {
+
+// A port or slot number as Redis prints it: digits only (no sign), at most `max`.
+std::optional<int> parse_number(std::string_view text, int max) {
+  if (text.empty() || text.size() > 9 || !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return std::nullopt;
+  }
+  auto value = text::to_int(text);
+  if (!value || *value > max) return std::nullopt;
+  return static_cast<int>(*value);
+}
 
 struct Address {
   std::string ip;
@@ -27,15 +39,15 @@ std::optional<Address> parse_address(std::string_view field) {
   auto at = field.find('@');
   std::string_view host_port = field.substr(0, at);
   if (at != std::string_view::npos) {
-    auto bus = text::to_int(field.substr(at + 1));
-    if (!bus || *bus < 0 || *bus > 65535) return std::nullopt;
-    address.bus_port = static_cast<int>(*bus);
+    auto bus = parse_number(field.substr(at + 1), 65535);
+    if (!bus) return std::nullopt;
+    address.bus_port = *bus;
   }
   auto colon = host_port.rfind(':');
   if (colon == std::string_view::npos) return std::nullopt;
-  auto port = text::to_int(host_port.substr(colon + 1));
-  if (!port || *port < 0 || *port > 65535) return std::nullopt;
-  address.port = static_cast<int>(*port);
+  auto port = parse_number(host_port.substr(colon + 1), 65535);
+  if (!port) return std::nullopt;
+  address.port = *port;
   address.ip = std::string(host_port.substr(0, colon));
   if (address.bus_port == 0 && at == std::string_view::npos && address.port != 0) {
     address.bus_port = address.port + 10000;  // Redis < 4 did not print the bus port
@@ -47,15 +59,18 @@ std::optional<Address> parse_address(std::string_view field) {
 // does not make the node an owner (nullopt with ok=true).
 std::optional<SlotRange> parse_slot_field(std::string_view field, bool& ok) {
   ok = true;
-  if (field.starts_with('[')) return std::nullopt;
+  if (field.starts_with('[')) {
+    ok = field.ends_with(']');
+    return std::nullopt;
+  }
   auto dash = field.find('-');
-  auto first = text::to_int(field.substr(0, dash));
-  auto last = dash == std::string_view::npos ? first : text::to_int(field.substr(dash + 1));
-  if (!first || !last || *first < 0 || *last >= cluster_slots || *first > *last) {
+  auto first = parse_number(field.substr(0, dash), cluster_slots - 1);
+  auto last = dash == std::string_view::npos ? first : parse_number(field.substr(dash + 1), cluster_slots - 1);
+  if (!first || !last || *first > *last) {
     ok = false;
     return std::nullopt;
   }
-  return SlotRange{static_cast<int>(*first), static_cast<int>(*last)};
+  return SlotRange{*first, *last};
 }
 
 }  // namespace
@@ -84,7 +99,10 @@ Result<std::vector<ClusterNode>> parse_cluster_nodes(std::string_view text) {
     // nodes.conf ends with a "vars currentEpoch N lastVoteEpoch M" line.
     if (fields.front() == "vars") continue;
     auto bad = [&](std::string_view what) {
-      return fail(ErrorKind::protocol, fmt::format("CLUSTER NODES line {}: {}: '{}'", line_number, what, line));
+      // The line as received, cut short: a peer's garbage must not flood the log.
+      constexpr size_t shown = 200;
+      const std::string quoted = line.size() > shown ? fmt::format("{}...", line.substr(0, shown)) : std::string(line);
+      return fail(ErrorKind::protocol, fmt::format("CLUSTER NODES line {}: {}: '{}'", line_number, what, quoted));
     };
     if (fields.size() < 8) return bad("fewer than 8 fields");
 
@@ -124,8 +142,15 @@ Result<std::vector<ClusterNode>> parse_cluster_nodes(std::string_view text) {
     for (size_t i = 8; i < fields.size(); ++i) {
       bool ok = true;
       auto range = parse_slot_field(fields[i], ok);
-      if (!ok) return bad(fmt::format("slot field '{}' is not a slot or range of 0..16383", fields[i]));
+      if (!ok) return bad(fmt::format("slot field '{}' is not a slot or range of 0..16383", fields[i].substr(0, 40)));
       if (range) node.slots.push_back(*range);
+    }
+    // Redis lists a node's slots in order; no slot twice (slot_count() would count it twice).
+    std::sort(node.slots.begin(), node.slots.end(), [](SlotRange a, SlotRange b) { return a.first < b.first; });
+    for (size_t i = 1; i < node.slots.size(); ++i) {
+      if (node.slots[i].first <= node.slots[i - 1].last) {
+        return bad(fmt::format("slot {} is listed twice", node.slots[i].first));
+      }
     }
     nodes.push_back(std::move(node));
   }

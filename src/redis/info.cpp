@@ -2,6 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <limits>
+
+#include "rci/topology.hpp"
+
 #include "rci/util/text.hpp"
 
 namespace rci::redis {
@@ -9,17 +13,25 @@ namespace {
 
 using Fields = std::map<std::string, std::string, std::less<>>;
 
-// Reads an integer field; a missing field is `fallback`, a malformed one an error.
-Result<long long> int_field(const Fields& fields, std::string_view key, std::string_view what,
-                            long long fallback = 0) {
+// Reads a non-negative integer field of at most `max`; a missing field is 0, a malformed or
+// out-of-range one an error naming it.
+Result<long long> int_field(const Fields& fields, std::string_view key, std::string_view what, long long max) {
   auto it = fields.find(key);
-  if (it == fields.end()) return fallback;
+  if (it == fields.end()) return 0;
   auto value = text::to_int(it->second);
   if (!value) {
     return fail(ErrorKind::protocol, fmt::format("{}: field {} is not a number: '{}'", what, key, it->second));
   }
+  if (*value < 0 || *value > max) {
+    return fail(ErrorKind::protocol, fmt::format("{}: field {} is out of range (0 to {}): '{}'", what, key, max, it->second));
+  }
   return *value;
 }
+
+// Bounds of the fields read: slots and node counts fit an int, epochs a long long.
+constexpr long long max_count = 1'000'000;
+constexpr long long max_epoch = std::numeric_limits<long long>::max();
+constexpr long long max_port = 65535;
 
 }  // namespace
 
@@ -45,16 +57,18 @@ Result<ClusterInfo> parse_cluster_info(std::string_view text) {
   struct IntField {
     const char* key;
     long long* target;
+    long long max;
   };
   long long slots_assigned = 0, slots_ok = 0, slots_pfail = 0, slots_fail = 0, known = 0, size = 0;
-  for (auto [key, target] : {IntField{"cluster_slots_assigned", &slots_assigned},
-                             IntField{"cluster_slots_ok", &slots_ok},
-                             IntField{"cluster_slots_pfail", &slots_pfail},
-                             IntField{"cluster_slots_fail", &slots_fail},
-                             IntField{"cluster_known_nodes", &known}, IntField{"cluster_size", &size},
-                             IntField{"cluster_current_epoch", &info.current_epoch},
-                             IntField{"cluster_my_epoch", &info.my_epoch}}) {
-    auto value = int_field(fields, key, what);
+  for (auto [key, target, max] : {IntField{"cluster_slots_assigned", &slots_assigned, cluster_slots},
+                                  IntField{"cluster_slots_ok", &slots_ok, cluster_slots},
+                                  IntField{"cluster_slots_pfail", &slots_pfail, cluster_slots},
+                                  IntField{"cluster_slots_fail", &slots_fail, cluster_slots},
+                                  IntField{"cluster_known_nodes", &known, max_count},
+                                  IntField{"cluster_size", &size, max_count},
+                                  IntField{"cluster_current_epoch", &info.current_epoch, max_epoch},
+                                  IntField{"cluster_my_epoch", &info.my_epoch, max_epoch}}) {
+    auto value = int_field(fields, key, what, max);
     if (!value) return std::unexpected(value.error());
     *target = *value;
   }
@@ -76,7 +90,7 @@ Result<ReplicationInfo> parse_replication_info(std::string_view text) {
   if (role->second == "slave") {
     info.is_master = false;
     if (auto host = fields.find("master_host"); host != fields.end()) info.master_host = host->second;
-    auto port = int_field(fields, "master_port", what);
+    auto port = int_field(fields, "master_port", what, max_port);
     if (!port) return std::unexpected(port.error());
     info.master_port = static_cast<int>(*port);
     auto link = fields.find("master_link_status");
@@ -84,7 +98,7 @@ Result<ReplicationInfo> parse_replication_info(std::string_view text) {
   } else if (role->second != "master") {
     return fail(ErrorKind::protocol, fmt::format("INFO replication: unknown role '{}'", role->second));
   }
-  auto replicas = int_field(fields, "connected_slaves", what);
+  auto replicas = int_field(fields, "connected_slaves", what, max_count);
   if (!replicas) return std::unexpected(replicas.error());
   info.connected_replicas = static_cast<int>(*replicas);
   return info;

@@ -12,7 +12,8 @@ small server of this test's own that, to every connection:
 Run against each of them: `probe readiness` (one connection, blocking reads); `bootstrap
 --timeout 1` of a pod whose own node is the silent one; and, with every pod of a 3x0 cluster
 hostile in its own way, `status` (the poll loop over every peer). Each must end within its
-deadline plus a second, use under 100 MB, and say what it met.
+deadline plus a second, use under 100 MB, and say what it met. Last, `discover` of pods whose
+A records are 0.0.0.0, a multicast group and the broadcast address must refuse each.
 """
 
 import os
@@ -155,6 +156,16 @@ def main() -> None:
             for kind in kinds:
                 check(EXPECTED[kind] in output, f"status: does not say '{EXPECTED[kind]}' for the "
                                                 f"{kind} peer\n{output}")
+            # DNS answers that are no node's address: named as such by discover, never probed.
+            broken = bed.cluster(3, 1, namespace="broken-dns")  # pods 1 to 3 are asked by DNS
+            for pod, ip in zip(broken.pods[1:], ["0.0.0.0", "239.1.2.3", "255.255.255.255"]):
+                bed.dns.set_record(pod.dns_name, ip)
+            argv, _ = broken.pods[0].invocation("discover", timeout=DEADLINE)
+            status, elapsed, output, rss = run_bounded(argv, DEADLINE)
+            print(f"[hostile_peer] discover with broken A records: exit {status}", flush=True)
+            for ip in ["0.0.0.0", "239.1.2.3", "255.255.255.255"]:
+                check(f"the answer {ip} is not a usable address" in output,
+                      f"discover: does not refuse the A record {ip}\n{output}")
         finally:
             for peer in peers:
                 peer.close()

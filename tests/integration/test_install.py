@@ -69,6 +69,12 @@ def main() -> None:
         check(os.stat(target).st_ino != old_inode,
               "the existing file was rewritten in place, not replaced by rename")
 
+        # A directory given with a trailing slash is the same directory (and said so).
+        status, out, err = install(binary, directory + "/")
+        check(status == 0, f"install into {directory}/ exited {status}: {err}")
+        check_installed(binary, directory, out, err)
+        check("//" not in out, f"install printed a doubled slash: {out!r}")
+
         # 3. The installed copy reinstalls itself while it runs (a busy text file cannot be
         #    opened for writing: only a rename can replace it).
         status, out, err = install(target, directory)

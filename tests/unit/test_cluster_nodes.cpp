@@ -259,6 +259,12 @@ TEST_CASE("malformed lines are errors naming the line and what is wrong", "[clus
       {"negative slot", id + " 10.0.0.2:6379@16379 master - 0 0 2 connected -5", "slot field"},
       {"open range", id + " 10.0.0.2:6379@16379 master - 0 0 2 connected 5-", "slot field"},
       {"slot not a number", id + " 10.0.0.2:6379@16379 master - 0 0 2 connected abc", "slot field 'abc'"},
+      {"signed port", id + " 10.0.0.2:+6379@16379 master - 0 0 2 connected", "address"},
+      {"signed bus port", id + " 10.0.0.2:6379@-0 master - 0 0 2 connected", "address"},
+      {"signed slot", id + " 10.0.0.2:6379@16379 master - 0 0 2 connected +5", "slot field '+5'"},
+      {"unterminated marker", id + " 10.0.0.2:6379@16379 master - 0 0 2 connected [5", "slot field '[5'"},
+      {"a slot twice", id + " 10.0.0.2:6379@16379 master - 0 0 2 connected 0-16383 0-16383", "slot 0 is listed twice"},
+      {"overlapping ranges", id + " 10.0.0.2:6379@16379 master - 0 0 2 connected 0-100 200 50-60", "listed twice"},
   };
   for (const auto& row : rows) {
     INFO(row.name);
@@ -269,6 +275,13 @@ TEST_CASE("malformed lines are errors naming the line and what is wrong", "[clus
     CHECK_THAT(nodes.error().message, Catch::Contains(row.says));
     CHECK_THAT(nodes.error().message, Catch::Contains(row.line));
   }
+}
+
+TEST_CASE("a malformed line is quoted cut short, whatever its length", "[cluster_nodes]") {
+  auto nodes = parse_cluster_nodes(std::string(100000, 'x') + "\n");
+  REQUIRE_FALSE(nodes.has_value());
+  CHECK(nodes.error().message.size() < 400);
+  CHECK_THAT(nodes.error().message, Catch::EndsWith("...'"));
 }
 
 TEST_CASE("find_myself and find_node", "[cluster_nodes]") {

@@ -78,7 +78,9 @@ TEST_CASE("CLUSTER INFO: missing fields default to 0, missing state and bad numb
   CHECK(no_state.error().kind == ErrorKind::protocol);
   CHECK_THAT(no_state.error().message, Catch::Contains("cluster_state"));
 
-  for (const char* bad : {"cluster_known_nodes:six", "cluster_current_epoch:1.5", "cluster_slots_ok:", "cluster_size:3x"}) {
+  for (const char* bad : {"cluster_known_nodes:six", "cluster_current_epoch:1.5", "cluster_slots_ok:", "cluster_size:3x",
+                          "cluster_slots_assigned:99999999999", "cluster_slots_ok:16385", "cluster_known_nodes:-1",
+                          "cluster_my_epoch:-2"}) {
     INFO(bad);
     auto info = redis::parse_cluster_info(std::string("cluster_state:ok\r\n") + bad + "\r\n");
     REQUIRE_FALSE(info.has_value());
@@ -128,6 +130,8 @@ TEST_CASE("INFO replication: missing or unknown role and bad numbers are errors"
       {"unknown role", "role:sentinel\r\n", "sentinel"},
       {"bad master_port", "role:slave\r\nmaster_host:10.0.0.1\r\nmaster_port:63x9\r\n", "master_port"},
       {"bad connected_slaves", "role:master\r\nconnected_slaves:one\r\n", "connected_slaves"},
+      {"negative connected_slaves", "role:master\r\nconnected_slaves:-5\r\n", "connected_slaves"},
+      {"master_port past 65535", "role:slave\r\nmaster_host:10.0.0.1\r\nmaster_port:4294973675\r\n", "master_port"},
   };
   for (const auto& row : rows) {
     INFO(row.name);
