@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake pkg-config file
+  build-essential cmake pkg-config file clang-format
   libhiredis-dev libc-ares-dev libcli11-dev libspdlog-dev libfmt-dev catch2 libssl-dev
   redis-server redis-tools dnsmasq-base iproute2 python3 python3-yaml procps
 )

@@ -26,8 +26,7 @@ SlotRange shard_slot_range(int shard, int shards) {
 }
 
 std::string pod_dns_name(const std::string& pod, const Options& options) {
-  return fmt::format("{}.{}.{}.svc.{}", pod, options.service, options.namespace_name,
-                     options.cluster_domain);
+  return fmt::format("{}.{}.{}.svc.{}", pod, options.service, options.namespace_name, options.cluster_domain);
 }
 
 Topology make_topology(const Options& options) {

@@ -36,7 +36,8 @@ Result<redis::Reply> forget_everywhere(const plan::Action& action, const Connect
     }
   }
   if (!refused.empty()) {
-    return fail(ErrorKind::reply, fmt::format("forgotten on {} of {} nodes; {}", forgotten, action.addresses.size(), refused));
+    return fail(ErrorKind::reply,
+                fmt::format("forgotten on {} of {} nodes; {}", forgotten, action.addresses.size(), refused));
   }
   redis::Reply ok;
   ok.type = redis::Reply::Type::status;
@@ -49,16 +50,12 @@ Result<redis::Reply> apply(redis::Connection& self, const plan::Action& action, 
   switch (action.kind) {
     case ActionKind::set_config_epoch:
       return self.command({"CLUSTER", "SET-CONFIG-EPOCH", std::to_string(action.config_epoch)});
-    case ActionKind::claim_slots:
-      return claim_slots(self, action.slots);
+    case ActionKind::claim_slots: return claim_slots(self, action.slots);
     case ActionKind::meet:
       return self.command({"CLUSTER", "MEET", action.ip, std::to_string(action.port), std::to_string(action.bus_port)});
-    case ActionKind::replicate:
-      return self.command({"CLUSTER", "REPLICATE", action.node_id});
-    case ActionKind::forget:
-      return forget_everywhere(action, connect);
-    case ActionKind::bump_epoch:
-      return self.command({"CLUSTER", "BUMPEPOCH"});
+    case ActionKind::replicate: return self.command({"CLUSTER", "REPLICATE", action.node_id});
+    case ActionKind::forget: return forget_everywhere(action, connect);
+    case ActionKind::bump_epoch: return self.command({"CLUSTER", "BUMPEPOCH"});
   }
   return fail(ErrorKind::internal, "unknown action");
 }

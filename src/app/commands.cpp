@@ -7,8 +7,8 @@
 #include "rci/app/install.hpp"
 #include "rci/app/probe.hpp"
 #include "rci/app/reconciler.hpp"
-#include "rci/app/supervisor.hpp"
 #include "rci/app/report.hpp"
+#include "rci/app/supervisor.hpp"
 #include "rci/observe/observer.hpp"
 #include "rci/util/error.hpp"
 #include "rci/util/log.hpp"
@@ -22,7 +22,9 @@ Observation observe_once(const Options& options, const Topology& topology) {
   return observer.observe(Deadline::after(options.connect_timeout + options.command_timeout + Millis(1000)));
 }
 
-void print(const std::string& text) { std::fputs(text.c_str(), stdout); }
+void print(const std::string& text) {
+  std::fputs(text.c_str(), stdout);
+}
 
 }  // namespace
 

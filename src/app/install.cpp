@@ -13,7 +13,9 @@
 namespace rci {
 namespace {
 
-std::string errno_text() { return std::strerror(errno); }
+std::string errno_text() {
+  return std::strerror(errno);
+}
 
 // Closes a file descriptor when it goes out of scope.
 struct FdCloser {

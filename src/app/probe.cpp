@@ -34,8 +34,8 @@ ProbeVerdict probe_local_node(const Options& options) {
   const Deadline deadline = Deadline::after(std::chrono::duration_cast<Millis>(options.timeout));
   auto socket = net::Socket::connect({options.pod_ip, options.port}, deadline.capped(options.connect_timeout));
   if (!socket) return {false, socket.error().message};
-  auto connection =
-      redis::Connection::adopt(std::move(*socket), {Millis(0), std::min(options.command_timeout, deadline.remaining())});
+  auto connection = redis::Connection::adopt(std::move(*socket),
+                                             {Millis(0), std::min(options.command_timeout, deadline.remaining())});
 
   if (options.probe_kind == ProbeKind::liveness) {
     // Alive means the server answers at all: a LOADING, NOAUTH or WRONGPASS reply is an answer.

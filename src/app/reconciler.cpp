@@ -39,7 +39,6 @@ void log_plan_change(const plan::Plan& plan, std::string& last_situation, std::s
   }
 }
 
-
 // True while this node's table flags a node as failing: a failover may be under way, and a
 // maintenance pass must not race Redis' own decision (e.g. re-pointing a replica).
 bool someone_failing(const Observation& observation, int self_index) {
@@ -79,8 +78,8 @@ ReconcileResult reconcile(const Options& options, ReconcileMode mode) {
   const bool quiet = mode == ReconcileMode::maintenance;
   if (!quiet) {
     log::info("reconciling pod {} (shard {}, ordinal {}) at {}:{} into a cluster of {} shards x {} replicas",
-            options.pod_name, options.pod.shard, options.pod.ordinal, options.pod_ip, options.port, options.shards,
-            options.replicas);
+              options.pod_name, options.pod.shard, options.pod.ordinal, options.pod_ip, options.port, options.shards,
+              options.replicas);
   }
   ReconcileResult result;
   bool node_configured = false;
@@ -99,7 +98,8 @@ ReconcileResult reconcile(const Options& options, ReconcileMode mode) {
     }
     result.last_plan = plan::make_plan(topology, self_index, observation, {options.recover_lost_slots});
     const plan::Plan& plan = result.last_plan;
-    if (!quiet || plan.outcome == plan::Outcome::act) log_plan_change(plan, last_situation, last_waiting, last_warnings);
+    if (!quiet || plan.outcome == plan::Outcome::act)
+      log_plan_change(plan, last_situation, last_waiting, last_warnings);
 
     switch (plan.outcome) {
       case plan::Outcome::converged:
@@ -111,8 +111,7 @@ ReconcileResult reconcile(const Options& options, ReconcileMode mode) {
                   result.rounds, plan::to_string(plan.role));
         result.converged = true;
         return result;
-      case plan::Outcome::fail:
-        return result;
+      case plan::Outcome::fail: return result;
       case plan::Outcome::act: {
         if (quiet && someone_failing(observation, self_index)) {
           log::debug("maintenance pass: a node is failing, leaving the next step to Redis' failover");
@@ -128,8 +127,7 @@ ReconcileResult reconcile(const Options& options, ReconcileMode mode) {
         backoff.reset();
         break;
       }
-      case plan::Outcome::wait:
-        break;
+      case plan::Outcome::wait: break;
     }
     if (deadline.expired()) return result;
     std::this_thread::sleep_for(std::min(backoff.next(), deadline.remaining()));

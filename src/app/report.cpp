@@ -8,11 +8,14 @@
 namespace rci::report {
 namespace {
 
-std::string quoted(std::string_view s) { return fmt::format("\"{}\"", log::json_escape(s)); }
+std::string quoted(std::string_view s) {
+  return fmt::format("\"{}\"", log::json_escape(s));
+}
 
 std::string slots_text(const std::vector<SlotRange>& slots) {
   std::vector<std::string> parts;
-  for (const auto& r : slots) parts.push_back(r.first == r.last ? std::to_string(r.first) : fmt::format("{}-{}", r.first, r.last));
+  for (const auto& r : slots)
+    parts.push_back(r.first == r.last ? std::to_string(r.first) : fmt::format("{}-{}", r.first, r.last));
   return parts.empty() ? "-" : text::join(parts, ",");
 }
 
@@ -58,9 +61,9 @@ std::string discover_text(const Observation& observation) {
     std::string answers;
     if (pod.answered()) {
       const auto& probe = *pod.probe;
-      answers = probe.cluster_enabled
-                    ? fmt::format("yes: node {}, {}, {} known nodes", probe.id.substr(0, 8), role_of(probe), probe.nodes.size())
-                    : "yes, but cluster support is disabled";
+      answers = probe.cluster_enabled ? fmt::format("yes: node {}, {}, {} known nodes", probe.id.substr(0, 8),
+                                                    role_of(probe), probe.nodes.size())
+                                      : "yes, but cluster support is disabled";
     } else {
       answers = "no: " + pod.why_not();
     }
@@ -106,7 +109,8 @@ std::string status_text(const Topology& topology, const Observation& observation
       const auto& me = probe.myself();
       std::string link;
       if (me.replica) {
-        link = fmt::format("of {} link {}", me.master_id.substr(0, 8), probe.replication.master_link_up ? "up" : "down");
+        link =
+            fmt::format("of {} link {}", me.master_id.substr(0, 8), probe.replication.master_link_up ? "up" : "down");
       } else {
         link = fmt::format("{} replicas", probe.replication.connected_replicas);
       }
@@ -124,10 +128,10 @@ std::string status_text(const Topology& topology, const Observation& observation
 std::string status_json(const Topology& topology, const Observation& observation) {
   std::vector<std::string> items;
   for (const auto& pod : observation.pods) {
-    std::string item = fmt::format(R"({{"pod":{},"shard":{},"ordinal":{},"address":{},"port":{},"answers":{})",
-                                   quoted(pod.pod.name), pod.pod.shard, pod.pod.ordinal,
-                                   pod.address ? quoted(*pod.address) : "null", topology.port,
-                                   pod.answered() ? "true" : "false");
+    std::string item =
+        fmt::format(R"({{"pod":{},"shard":{},"ordinal":{},"address":{},"port":{},"answers":{})", quoted(pod.pod.name),
+                    pod.pod.shard, pod.pod.ordinal, pod.address ? quoted(*pod.address) : "null", topology.port,
+                    pod.answered() ? "true" : "false");
     if (!pod.answered()) {
       item += fmt::format(R"(,"error":{}}})", quoted(pod.why_not()));
       items.push_back(item);

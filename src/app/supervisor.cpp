@@ -97,7 +97,8 @@ void reconcile_forever(Options options, std::atomic<bool>& give_up) {
     log::warn("--on-bootstrap-failure keep-running: serving anyway and reconciling every {} s",
               options.reconcile_interval.count());
   }
-  std::mt19937 random(static_cast<unsigned>(::getpid()) ^ static_cast<unsigned>(Clock::now().time_since_epoch().count()));
+  std::mt19937 random(static_cast<unsigned>(::getpid()) ^
+                      static_cast<unsigned>(Clock::now().time_since_epoch().count()));
   std::uniform_real_distribution<double> jitter(0.8, 1.2);
   Options pass = options;
   pass.timeout = std::min(options.reconcile_interval, std::chrono::seconds(60));
@@ -112,7 +113,9 @@ void reconcile_forever(Options options, std::atomic<bool>& give_up) {
   }
 }
 
-bool is_stop_signal(int sig) { return sig == SIGTERM || sig == SIGINT || sig == SIGQUIT; }
+bool is_stop_signal(int sig) {
+  return sig == SIGTERM || sig == SIGINT || sig == SIGQUIT;
+}
 
 timespec to_timespec(Millis time) {
   return timespec{static_cast<time_t>(time.count() / 1000), static_cast<long>(time.count() % 1000) * 1000000L};
@@ -277,12 +280,10 @@ int run_supervised(const Options& options) {
   log::info("started {} as pid {}; bootstrapping it into the cluster", argv.front(), child);
 
   std::atomic<bool> give_up{false};
-  std::thread(
-      [options, &give_up, dir = include.dir, file = include.file] {
-        remove_credentials_once_read(options, dir, file, std::chrono::duration_cast<Millis>(options.timeout));
-        reconcile_forever(options, give_up);
-      })
-      .detach();
+  std::thread([options, &give_up, dir = include.dir, file = include.file] {
+    remove_credentials_once_read(options, dir, file, std::chrono::duration_cast<Millis>(options.timeout));
+    reconcile_forever(options, give_up);
+  }).detach();
 
   int status_code = exit_code::failed;
   // Once bootstrap failed under --on-bootstrap-failure exit, redis-server is asked to stop; if

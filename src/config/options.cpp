@@ -4,18 +4,18 @@
 // (the downward API), people debugging pass flags: flags win.
 #include "rci/config/options.hpp"
 
-#include <CLI/CLI.hpp>
 #include <arpa/inet.h>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <algorithm>
-#include <cstdlib>
-#include <map>
-#include <optional>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <optional>
 #include <sstream>
 
 #include "rci/util/error.hpp"
@@ -55,14 +55,16 @@ struct SubcommandSpec {
 
 const std::vector<SubcommandSpec>& subcommand_specs() {
   static const std::vector<SubcommandSpec> specs = {
-      {"bootstrap", Subcommand::bootstrap, cluster, "reconcile this pod's running redis-server into the cluster, then exit"},
+      {"bootstrap", Subcommand::bootstrap, cluster,
+       "reconcile this pod's running redis-server into the cluster, then exit"},
       {"discover", Subcommand::discover, cluster, "print every expected peer, its address and whether it answers"},
       {"status", Subcommand::status, cluster, "print the cluster as the reachable nodes see it, grouped by shard"},
       {"plan", Subcommand::plan, cluster, "print what bootstrap would do now, and why, without doing it"},
       {"run", Subcommand::run, cluster | run,
        "container entrypoint: start redis-server (after --), bootstrap it, keep reconciling, forward signals"},
       {"probe", Subcommand::probe, probe, "kubelet probe of this pod's redis-server: readiness or liveness"},
-      {"install", Subcommand::install, install_scope, "copy this binary into a directory (default /scripts), atomically"},
+      {"install", Subcommand::install, install_scope,
+       "copy this binary into a directory (default /scripts), atomically"},
   };
   return specs;
 }
@@ -71,7 +73,9 @@ const std::vector<SubcommandSpec>& subcommand_specs() {
 const std::vector<OptionSpec>& option_specs() {
   static const std::vector<OptionSpec> specs = {
       {"--pod-name", {"POD_NAME", "HOSTNAME"}, "this pod's name, <prefix>-shard<S>-<ordinal>"},
-      {"--pod-ip", {"POD_IP"}, "address this pod's redis-server listens on and announces (probe: default 127.0.0.1)",
+      {"--pod-ip",
+       {"POD_IP"},
+       "address this pod's redis-server listens on and announces (probe: default 127.0.0.1)",
        cluster | probe},
       {"--service", {"GOVERNING_SERVICE"}, "headless governing service of the pods"},
       {"--namespace", {"POD_NAMESPACE"}, "Kubernetes namespace of the pods"},
@@ -81,20 +85,31 @@ const std::vector<OptionSpec>& option_specs() {
       {"--port", {"REDIS_PORT"}, "redis-server port (default 6379)", cluster | probe},
       {"--bus-port", {"REDIS_BUS_PORT"}, "cluster bus port (default port+10000)"},
       {"--dns-server", {"DNS_SERVER"}, "ask this DNS server (host[:port]) instead of /etc/resolv.conf"},
-      {"--password-file", {"REDIS_PASSWORD_FILE"},
-       "file holding the redis password (else env REDIS_PASSWORD or REDISCLI_AUTH)", cluster | probe},
+      {"--password-file",
+       {"REDIS_PASSWORD_FILE"},
+       "file holding the redis password (else env REDIS_PASSWORD or REDISCLI_AUTH)",
+       cluster | probe},
       {"--user", {"REDIS_USER"}, "ACL user to authenticate as (default: the default user)", cluster | probe},
       {"--timeout", {"BOOTSTRAP_TIMEOUT"}, "overall deadline in seconds (default 300)"},
       // The probe runs in the redis container, whose environment holds run's BOOTSTRAP_TIMEOUT:
       // its own deadline is a flag only.
       {"--timeout", {}, "deadline of the whole probe in seconds (default 5)", probe},
-      {"--on-bootstrap-failure", {"ON_BOOTSTRAP_FAILURE"},
-       "when bootstrap misses its deadline: keep-running (default: serve, keep reconciling) or exit", run},
+      {"--on-bootstrap-failure",
+       {"ON_BOOTSTRAP_FAILURE"},
+       "when bootstrap misses its deadline: keep-running (default: serve, keep reconciling) or exit",
+       run},
       {"--reconcile-interval", {"RECONCILE_INTERVAL"}, "seconds between reconciling passes (default 30)", run},
-      {"--replica-migration", {"REPLICA_MIGRATION"},
+      {"--replica-migration",
+       {"REPLICA_MIGRATION"},
        "deny (default: replicas stay in the shard their pod name says) or allow (Redis' automatic migration)"},
-      {"--connect-timeout-ms", {"CONNECT_TIMEOUT_MS"}, "connect timeout per node in ms (default 1000)", cluster | probe},
-      {"--command-timeout-ms", {"COMMAND_TIMEOUT_MS"}, "command timeout per node in ms (default 2000)", cluster | probe},
+      {"--connect-timeout-ms",
+       {"CONNECT_TIMEOUT_MS"},
+       "connect timeout per node in ms (default 1000)",
+       cluster | probe},
+      {"--command-timeout-ms",
+       {"COMMAND_TIMEOUT_MS"},
+       "command timeout per node in ms (default 2000)",
+       cluster | probe},
       {"--log-format", {"LOG_FORMAT"}, "text or json (default text)", cluster | probe | install_scope},
       {"--log-level", {"LOG_LEVEL"}, "debug, info, warn or error (default info)", cluster | probe | install_scope},
   };
@@ -105,8 +120,7 @@ const std::vector<OptionSpec>& option_specs() {
   throw ConfigError{fmt::format("{}: '{}' {}", raw.source, raw.text, what)};
 }
 
-[[noreturn]] void missing(const std::string& flag, const std::vector<const char*>& env,
-                          const std::string& why) {
+[[noreturn]] void missing(const std::string& flag, const std::vector<const char*>& env, const std::string& why) {
   std::string names = flag;
   for (const char* e : env) names += fmt::format(" / {}", e);
   throw ConfigError{fmt::format("{}: missing; {}", names, why)};
@@ -232,26 +246,23 @@ void define_cli(CLI::App& app, CliValues& values) {
     switch (sub.subcommand) {
       case Subcommand::discover:
       case Subcommand::status:
-      case Subcommand::plan:
-        cmd->add_flag("--json", values.json_output, "print JSON instead of a table");
-        break;
+      case Subcommand::plan: cmd->add_flag("--json", values.json_output, "print JSON instead of a table"); break;
       case Subcommand::install:
         cmd->add_option("dir", values.install_dir, "directory to copy the binary into (default /scripts)");
         break;
-      case Subcommand::probe:
-        cmd->add_option("kind", values.probe_kind, "readiness or liveness");
-        break;
+      case Subcommand::probe: cmd->add_option("kind", values.probe_kind, "readiness or liveness"); break;
       case Subcommand::run:
         cmd->add_option("command", values.server_command, "-- redis-server and its arguments");
         break;
-      case Subcommand::bootstrap:
-        break;
+      case Subcommand::bootstrap: break;
     }
   }
 }
 
 // "--shard" of "--shard=3": an option's name without a value that may follow it.
-std::string option_name(const std::string& arg) { return arg.substr(0, arg.find('=')); }
+std::string option_name(const std::string& arg) {
+  return arg.substr(0, arg.find('='));
+}
 
 // What CLI11 left over for a subcommand: unknown options (named, never with their values) or
 // arguments it takes none of (counted, not shown: they may be secrets).
@@ -261,12 +272,14 @@ void reject_leftovers(const std::string& subcommand, std::vector<std::string> le
   if (leftovers.empty()) return;
   for (const auto& arg : leftovers) {
     if (arg.starts_with("-") && arg.size() > 1) {
-      throw ConfigError{fmt::format("{}: unknown option '{}' (see {} --help)", subcommand, option_name(arg), subcommand)};
+      throw ConfigError{
+          fmt::format("{}: unknown option '{}' (see {} --help)", subcommand, option_name(arg), subcommand)};
     }
   }
-  throw ConfigError{fmt::format("{}: {} (not shown: {} be a secret; see {} --help)", subcommand,
-                                leftovers.size() == 1 ? "an unexpected argument" : fmt::format("{} unexpected arguments", leftovers.size()),
-                                leftovers.size() == 1 ? "it may" : "one may", subcommand)};
+  throw ConfigError{fmt::format(
+      "{}: {} (not shown: {} be a secret; see {} --help)", subcommand,
+      leftovers.size() == 1 ? "an unexpected argument" : fmt::format("{} unexpected arguments", leftovers.size()),
+      leftovers.size() == 1 ? "it may" : "one may", subcommand)};
 }
 
 const OptionSpec& spec_of(std::string_view flag, unsigned scope) {
@@ -363,16 +376,24 @@ bool parse_recover_lost_slots(bool flag, const EnvLookup& env) {
 
 void parse_logging(const OptionSource& get, Options& options) {
   if (auto v = get("--log-format"); v.present) {
-    if (v.text == "text") options.log_format = log::Format::text;
-    else if (v.text == "json") options.log_format = log::Format::json;
-    else bad(v, "is not a log format; expected text or json");
+    if (v.text == "text")
+      options.log_format = log::Format::text;
+    else if (v.text == "json")
+      options.log_format = log::Format::json;
+    else
+      bad(v, "is not a log format; expected text or json");
   }
   if (auto v = get("--log-level"); v.present) {
-    if (v.text == "debug") options.log_level = log::Level::debug;
-    else if (v.text == "info") options.log_level = log::Level::info;
-    else if (v.text == "warn" || v.text == "warning") options.log_level = log::Level::warn;
-    else if (v.text == "error") options.log_level = log::Level::error;
-    else bad(v, "is not a log level; expected debug, info, warn or error");
+    if (v.text == "debug")
+      options.log_level = log::Level::debug;
+    else if (v.text == "info")
+      options.log_level = log::Level::info;
+    else if (v.text == "warn" || v.text == "warning")
+      options.log_level = log::Level::warn;
+    else if (v.text == "error")
+      options.log_level = log::Level::error;
+    else
+      bad(v, "is not a log level; expected debug, info, warn or error");
   }
 }
 
@@ -409,9 +430,8 @@ void parse_cluster_options(const OptionSource& get, const EnvLookup& env, Option
   auto shards = get.required("--shards", "the number of shards is needed to compute slot ranges");
   options.shards = parse_int_in(shards, 3, 16384 / 2, "an integer of at least 3 (a Redis Cluster needs three masters)");
   if (options.pod.shard >= options.shards) {
-    throw ConfigError{fmt::format("{}: '{}' is shard {}, but {} says there are {} shards (0..{})",
-                                  pod_name.source, pod_name.text, options.pod.shard, shards.source,
-                                  options.shards, options.shards - 1)};
+    throw ConfigError{fmt::format("{}: '{}' is shard {}, but {} says there are {} shards (0..{})", pod_name.source,
+                                  pod_name.text, options.pod.shard, shards.source, options.shards, options.shards - 1)};
   }
   if (auto v = get("--replicas"); v.present) {
     options.replicas = parse_int_in(v, 0, 100, "an integer from 0 to 100");
@@ -423,22 +443,29 @@ void parse_cluster_options(const OptionSource& get, const EnvLookup& env, Option
   }
   if (auto v = get("--bus-port"); v.present) options.bus_port = parse_int_in(v, 1, 65535, "a port from 1 to 65535");
   if (options.bus_port == options.port) {
-    throw ConfigError{fmt::format("--bus-port: {} equals --port; the cluster bus needs a port of its own", options.bus_port)};
+    throw ConfigError{
+        fmt::format("--bus-port: {} equals --port; the cluster bus needs a port of its own", options.bus_port)};
   }
 
   if (auto v = get("--replica-migration"); v.present) {
-    if (v.text == "allow") options.allow_replica_migration = true;
-    else if (v.text == "deny") options.allow_replica_migration = false;
-    else bad(v, "is not a choice; expected allow or deny");
+    if (v.text == "allow")
+      options.allow_replica_migration = true;
+    else if (v.text == "deny")
+      options.allow_replica_migration = false;
+    else
+      bad(v, "is not a choice; expected allow or deny");
   }
   if (auto v = get("--dns-server"); v.present) options.dns_server = parse_dns_server(v.text, v.source);
 }
 
 void parse_run_options(const OptionSource& get, const std::vector<std::string>& server_command, Options& options) {
   if (auto v = get("--on-bootstrap-failure"); v.present) {
-    if (v.text == "exit") options.on_bootstrap_failure = OnBootstrapFailure::exit;
-    else if (v.text == "keep-running") options.on_bootstrap_failure = OnBootstrapFailure::keep_running;
-    else bad(v, "is not a policy; expected exit or keep-running");
+    if (v.text == "exit")
+      options.on_bootstrap_failure = OnBootstrapFailure::exit;
+    else if (v.text == "keep-running")
+      options.on_bootstrap_failure = OnBootstrapFailure::keep_running;
+    else
+      bad(v, "is not a policy; expected exit or keep-running");
   }
   if (auto v = get("--reconcile-interval"); v.present) {
     options.reconcile_interval = std::chrono::seconds(parse_int_in(v, 1, 86400, "seconds from 1 to 86400"));
@@ -506,13 +533,13 @@ ParsedCommandLine parse_command_line(const std::vector<std::string>& args, const
   const std::string subcommand_list = "bootstrap, discover, status, plan, run, probe or install";
   if (args.empty()) throw ConfigError{"a subcommand is required: " + subcommand_list + " (see --help)"};
   const bool known_subcommand = std::any_of(subcommand_specs().begin(), subcommand_specs().end(),
-                                           [&](const SubcommandSpec& sub) { return args.front() == sub.name; });
-  const bool top_level_flag = args.front().starts_with("-h") || args.front().starts_with("--help") ||
-                              args.front() == "--version";
+                                            [&](const SubcommandSpec& sub) { return args.front() == sub.name; });
+  const bool top_level_flag =
+      args.front().starts_with("-h") || args.front().starts_with("--help") || args.front() == "--version";
   if (!known_subcommand && !top_level_flag) {
     if (args.front().starts_with("-")) {
-      throw ConfigError{fmt::format("{}: options come after the subcommand; expected {} first", option_name(args.front()),
-                                    subcommand_list)};
+      throw ConfigError{fmt::format("{}: options come after the subcommand; expected {} first",
+                                    option_name(args.front()), subcommand_list)};
     }
     throw ConfigError{fmt::format("unknown subcommand '{}'; expected {}", args.front(), subcommand_list)};
   }
@@ -558,10 +585,14 @@ ParsedCommandLine parse_command_line(const std::vector<std::string>& args, const
       options.install_dir = values.install_dir;
       break;
     case Subcommand::probe:
-      if (values.probe_kind == "readiness") options.probe_kind = ProbeKind::readiness;
-      else if (values.probe_kind == "liveness") options.probe_kind = ProbeKind::liveness;
-      else if (values.probe_kind.empty()) throw ConfigError{"probe: which probe is missing; expected readiness or liveness"};
-      else throw ConfigError{fmt::format("probe: '{}' is not a probe; expected readiness or liveness", values.probe_kind)};
+      if (values.probe_kind == "readiness")
+        options.probe_kind = ProbeKind::readiness;
+      else if (values.probe_kind == "liveness")
+        options.probe_kind = ProbeKind::liveness;
+      else if (values.probe_kind.empty())
+        throw ConfigError{"probe: which probe is missing; expected readiness or liveness"};
+      else
+        throw ConfigError{fmt::format("probe: '{}' is not a probe; expected readiness or liveness", values.probe_kind)};
       options.timeout = std::chrono::seconds(5);
       options.pod_ip = "127.0.0.1";
       parse_connection_options(source, options);

@@ -28,7 +28,8 @@ std::expected<int, std::string> parse_index(std::string_view s) {
 
 // Pod names are DNS labels (RFC 1123), and Redis takes the name as cluster-announce-hostname.
 bool is_label_text(std::string_view s) {
-  return std::all_of(s.begin(), s.end(), [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; });
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; });
 }
 
 constexpr size_t max_label_length = 63;
@@ -42,7 +43,8 @@ std::expected<PodName, std::string> parse_pod_name(std::string_view name) {
   };
   if (name.empty()) return bad("empty");
   if (!is_label_text(name)) return bad("may hold only lowercase letters, digits and '-' (it is a DNS label)");
-  if (name.size() > max_label_length) return bad(fmt::format("longer than {} characters (a DNS label)", max_label_length));
+  if (name.size() > max_label_length)
+    return bad(fmt::format("longer than {} characters (a DNS label)", max_label_length));
 
   size_t last_dash = name.rfind('-');
   if (last_dash == std::string_view::npos) return bad("no '-<ordinal>' suffix");

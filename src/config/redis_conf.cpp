@@ -22,7 +22,9 @@ bool is_blank(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
 }
 
-bool ends_bare_word(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+bool ends_bare_word(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -121,7 +123,8 @@ Result<void> fold(const std::vector<Directive>& directives, Folded& folded, int 
         text += *content;
       }
       if (files.empty()) continue;
-      const std::string source = files.size() == 1 ? files.front() : fmt::format("{} (and the files after it)", files.front());
+      const std::string source =
+          files.size() == 1 ? files.front() : fmt::format("{} (and the files after it)", files.front());
       auto included = parse(text, source);
       if (!included) return std::unexpected(included.error());
       if (auto folded_in = fold(*included, folded, depth + 1); !folded_in) return folded_in;
@@ -226,7 +229,8 @@ Result<std::vector<Directive>> from_arguments(const std::vector<std::string>& ar
       for (size_t l = 0; l + 1 < lines.size(); ++l) {
         auto words = split_arguments(lines[l]);
         if (!words) return fail(ErrorKind::config, fmt::format("command line: {}: {}", arg, words.error().message));
-        if (!words->empty()) directives.push_back({lower(words->front()), {words->begin() + 1, words->end()}, "command line"});
+        if (!words->empty())
+          directives.push_back({lower(words->front()), {words->begin() + 1, words->end()}, "command line"});
       }
       // The rest is split as a line, so "--dir /data" as one argument is dir /data.
       auto words = split_arguments(lines.back());

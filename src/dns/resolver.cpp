@@ -1,7 +1,7 @@
 #include "rci/dns/resolver.hpp"
 
-#include <arpa/inet.h>
 #include <ares.h>
+#include <arpa/inet.h>
 #include <fmt/format.h>
 #include <netdb.h>
 #include <poll.h>
@@ -25,7 +25,8 @@ std::string describe_status(int status) {
     case ARES_ENODATA: return no_address_record;
     case ARES_ETIMEOUT: return "no answer from the DNS server (timeout)";
     // c-ares 1.18 also reports an answer of SERVFAIL or REFUSED (and a broken TCP retry) so.
-    case ARES_ECONNREFUSED: return "the DNS server failed or refused the query (SERVFAIL, REFUSED or connection refused)";
+    case ARES_ECONNREFUSED:
+      return "the DNS server failed or refused the query (SERVFAIL, REFUSED or connection refused)";
     case ARES_ESERVFAIL: return "the DNS server failed (SERVFAIL)";
     case ARES_EREFUSED: return "the DNS server refused the query (REFUSED)";
     case ARES_ECANCELLED: return "no answer before the deadline";
@@ -77,7 +78,8 @@ void on_result(void* arg, int status, int /*timeouts*/, ares_addrinfo* result) {
   if (chosen.empty()) {
     resolution.address = fail(ErrorKind::dns, fmt::format("{}: the answer holds no address", resolution.name));
   } else if (!usable(chosen)) {
-    resolution.address = fail(ErrorKind::dns, fmt::format("{}: the answer {} is not a usable address", resolution.name, chosen));
+    resolution.address =
+        fail(ErrorKind::dns, fmt::format("{}: the answer {} is not a usable address", resolution.name, chosen));
   } else {
     resolution.address = chosen;
   }
@@ -122,7 +124,8 @@ Resolver::~Resolver() {
 std::vector<Resolution> Resolver::resolve_all(const std::vector<std::string>& names, Deadline deadline) {
   std::vector<Resolution> results;
   results.reserve(names.size());
-  for (const auto& name : names) results.push_back(Resolution{name, fail(ErrorKind::dns, name + ": not asked before the deadline")});
+  for (const auto& name : names)
+    results.push_back(Resolution{name, fail(ErrorKind::dns, name + ": not asked before the deadline")});
   if (!impl_->setup_error.empty() || impl_->channel == nullptr) {
     for (auto& r : results) r.address = fail(ErrorKind::dns, fmt::format("{}: {}", r.name, impl_->setup_error));
     return results;
@@ -141,7 +144,8 @@ std::vector<Resolution> Resolver::resolve_all(const std::vector<std::string>& na
   }
   if (!v6_names.empty()) {
     std::vector<Resolution> v6_results;
-    for (const auto& name : v6_names) v6_results.push_back(Resolution{name, fail(ErrorKind::dns, name + ": not resolved")});
+    for (const auto& name : v6_names)
+      v6_results.push_back(Resolution{name, fail(ErrorKind::dns, name + ": not resolved")});
     run_queries(v6_names, v6_results, AF_INET6, deadline);
     for (size_t k = 0; k < v6_index.size(); ++k) {
       if (v6_results[k].address) results[v6_index[k]] = std::move(v6_results[k]);

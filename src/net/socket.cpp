@@ -15,11 +15,12 @@
 namespace rci::net {
 namespace {
 
-std::string errno_text(int err) { return std::strerror(err); }
+std::string errno_text(int err) {
+  return std::strerror(err);
+}
 
 // Waits until `fd` is ready for `events` or the deadline passes.
-Result<void> wait_for(int fd, short events, Deadline deadline, const Endpoint& endpoint,
-                      std::string_view doing) {
+Result<void> wait_for(int fd, short events, Deadline deadline, const Endpoint& endpoint, std::string_view doing) {
   while (true) {
     pollfd pfd{fd, events, 0};
     int timeout_ms = static_cast<int>(deadline.remaining().count());
@@ -41,7 +42,9 @@ std::string Endpoint::to_string() const {
   return fmt::format("{}:{}", ip, port);
 }
 
-Socket::~Socket() { close(); }
+Socket::~Socket() {
+  close();
+}
 
 Socket::Socket(Socket&& other) noexcept : fd_(other.fd_), endpoint_(std::move(other.endpoint_)) {
   other.fd_ = -1;

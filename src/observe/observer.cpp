@@ -120,7 +120,8 @@ Observation Observer::observe(Deadline deadline, Scope scope) {
   // A bootstrap round waits at most 750 ms for DNS: names still unanswered are asked again next
   // round while the answers in hand (cached for 5 s) are used now, so a busy DNS server delays
   // a decision by a round, not by its retries. Other scopes wait up to 3 s for a full picture.
-  const Millis dns_budget = bootstrap_scope ? Millis(750) : std::clamp(deadline.remaining(), Millis(1000), Millis(3000));
+  const Millis dns_budget =
+      bootstrap_scope ? Millis(750) : std::clamp(deadline.remaining(), Millis(1000), Millis(3000));
   const Deadline dns_deadline = deadline.capped(dns_budget);
   auto resolutions = resolve(wanted, dns_deadline);
   const auto resolved = Clock::now();
@@ -137,8 +138,8 @@ Observation Observer::observe(Deadline deadline, Scope scope) {
 
   auto connected_entry_at = [&](const std::string& address) -> const redis::ClusterNode* {
     for (const auto& node : local_table) {
-      if (!node.myself && node.ip == address && node.port == options_.port && node.link_connected &&
-          !node.handshake && !node.fail && !node.pfail) {
+      if (!node.myself && node.ip == address && node.port == options_.port && node.link_connected && !node.handshake &&
+          !node.fail && !node.pfail) {
         return &node;
       }
     }

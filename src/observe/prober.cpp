@@ -54,13 +54,13 @@ Result<NodeProbe> interpret_probe(const std::vector<redis::Reply>& r, ProbeDepth
       disabled.cluster_enabled = false;
       return disabled;
     }
-    ErrorKind kind = reply.str.starts_with("NOAUTH") || reply.str.starts_with("WRONGPASS") ? ErrorKind::auth
-                                                                                           : ErrorKind::reply;
+    ErrorKind kind =
+        reply.str.starts_with("NOAUTH") || reply.str.starts_with("WRONGPASS") ? ErrorKind::auth : ErrorKind::reply;
     return fail(kind, fmt::format("{}: {}", where, reply.str));
   }
   auto is_text = [&](size_t i) { return r[i].type == redis::Reply::Type::string; };
-  if (!is_text(0) || (depth == ProbeDepth::full && (!is_text(1) || !is_text(2) ||
-                                                    r[3].type != redis::Reply::Type::integer))) {
+  if (!is_text(0) ||
+      (depth == ProbeDepth::full && (!is_text(1) || !is_text(2) || r[3].type != redis::Reply::Type::integer))) {
     return fail(ErrorKind::protocol, fmt::format("{}: unexpected reply types to the probe commands", where));
   }
   auto probe = depth == ProbeDepth::full ? make_node_probe(r[0].str, r[1].str, r[2].str, r[3].integer)
@@ -82,7 +82,7 @@ std::vector<Result<NodeProbe>> Prober::probe_all(const std::vector<std::string>&
   enum class Phase { connecting, awaiting_replies, done };
   struct Task {
     Phase phase = Phase::connecting;
-    std::optional<net::Socket> socket;           // while connecting
+    std::optional<net::Socket> socket;              // while connecting
     std::shared_ptr<redis::Connection> connection;  // once connected
     bool sent_auth = false;
     Clock::time_point deadline;
@@ -141,9 +141,9 @@ std::vector<Result<NodeProbe>> Prober::probe_all(const std::vector<std::string>&
       auto& task = tasks[i];
       if (task.phase == Phase::done) continue;
       if (Clock::now() >= task.deadline) {
-        finish(i, fail(ErrorKind::timeout, fmt::format("{}: timed out {}", where(i),
-                                                       task.phase == Phase::connecting ? "connecting"
-                                                                                       : "waiting for a reply")));
+        finish(i, fail(ErrorKind::timeout,
+                       fmt::format("{}: timed out {}", where(i),
+                                   task.phase == Phase::connecting ? "connecting" : "waiting for a reply")));
         continue;
       }
       next_deadline = std::min(next_deadline, task.deadline);
@@ -165,7 +165,8 @@ std::vector<Result<NodeProbe>> Prober::probe_all(const std::vector<std::string>&
           continue;
         }
         redis::Timeouts timeouts{options_.connect_timeout, options_.command_timeout};
-        task.connection = std::make_shared<redis::Connection>(redis::Connection::adopt(std::move(*task.socket), timeouts));
+        task.connection =
+            std::make_shared<redis::Connection>(redis::Connection::adopt(std::move(*task.socket), timeouts));
         task.socket.reset();
         task.sent_auth = with_auth;
         {

@@ -20,9 +20,9 @@ Action meet_action(const Situation& s, const PodObservation& peer) {
   action.ip = *peer.address;
   action.port = s.topology().port;
   action.bus_port = s.topology().bus_port;
-  action.reason = fmt::format("pod {} answers at {} as node {}, serving slots {}, and this node does not know it yet",
-                              peer.pod.name, *peer.address, short_id(peer.probe->id),
-                              slots_text(peer.probe->myself().slots));
+  action.reason =
+      fmt::format("pod {} answers at {} as node {}, serving slots {}, and this node does not know it yet",
+                  peer.pod.name, *peer.address, short_id(peer.probe->id), slots_text(peer.probe->myself().slots));
   return action;
 }
 
@@ -59,7 +59,7 @@ void plan_meets(const Situation& s, Plan& plan) {
     if (!peer.probe->from_local_table) {
       if (auto conflict = s.slot_conflict_with(*peer.probe)) {
         plan.warnings.push_back(fmt::format("pod {} at {} answers as node {} of another cluster ({}); not MEETing it",
-                                               peer.pod.name, *peer.address, short_id(peer.probe->id), *conflict));
+                                            peer.pod.name, *peer.address, short_id(peer.probe->id), *conflict));
         continue;
       }
     }
@@ -75,9 +75,10 @@ void plan_meets(const Situation& s, Plan& plan) {
       plan.actions.push_back(std::move(action));
     } else if (!peer.probe->from_local_table && known->slots != claimed.slots) {
       Action action = meet_action(s, peer);
-      action.reason = fmt::format("pod {} (node {}) serves slots {} that this node has not learned yet; a MEET "
-                                  "makes Redis exchange them now instead of at the next ping",
-                                  peer.pod.name, short_id(peer.probe->id), slots_text(claimed.slots));
+      action.reason = fmt::format(
+          "pod {} (node {}) serves slots {} that this node has not learned yet; a MEET "
+          "makes Redis exchange them now instead of at the next ping",
+          peer.pod.name, short_id(peer.probe->id), slots_text(claimed.slots));
       plan.actions.push_back(std::move(action));
     }
   }
@@ -123,10 +124,14 @@ void plan_forget_former_self(const Situation& s, Plan& plan) {
         }
       }
     }
-    action.reason = fmt::format("node {} announces this pod's name {} but this pod is now node {}: it is this pod "
-                                "before it lost its data, and it is unreachable ({})",
-                                short_id(node.id), pod_name, short_id(s.me().id),
-                                node.noaddr ? "noaddr" : node.fail ? "fail" : node.pfail ? "pfail" : "disconnected");
+    action.reason = fmt::format(
+        "node {} announces this pod's name {} but this pod is now node {}: it is this pod "
+        "before it lost its data, and it is unreachable ({})",
+        short_id(node.id), pod_name, short_id(s.me().id),
+        node.noaddr  ? "noaddr"
+        : node.fail  ? "fail"
+        : node.pfail ? "pfail"
+                     : "disconnected");
     plan.actions.push_back(std::move(action));
   }
 }
@@ -159,15 +164,16 @@ void plan_replica(const Situation& s, Plan& plan) {
 
   if (myself.master && s.me().keys > 0) {
     plan.outcome = Outcome::fail;
-    plan.waiting_for.push_back(fmt::format(
-        "this node is a master without slots that holds {} keys; making it a replica of {} (pod {}) would "
-        "drop them. Move or delete the keys, then run again",
-        s.me().keys, short_id(master_id), master->pod.name));
+    plan.waiting_for.push_back(
+        fmt::format("this node is a master without slots that holds {} keys; making it a replica of {} (pod {}) would "
+                    "drop them. Move or delete the keys, then run again",
+                    s.me().keys, short_id(master_id), master->pod.name));
     return;
   }
   if (s.known_to_me(master_id) == nullptr) {
-    plan.waiting_for.push_back(fmt::format("shard master {} (pod {}) is not yet in this node's table (MEET in progress)",
-                                           short_id(master_id), master->pod.name));
+    plan.waiting_for.push_back(
+        fmt::format("shard master {} (pod {}) is not yet in this node's table (MEET in progress)", short_id(master_id),
+                    master->pod.name));
     return;
   }
   std::string reason =
@@ -192,13 +198,14 @@ void check_convergence(const Situation& s, Plan& plan) {
     if (master != nullptr && s.myself().replica && s.myself().master_id == master->probe->id &&
         !me.replication.master_link_up) {
       plan.waiting_for.push_back(fmt::format("replication link to {} (pod {} at {}:{}) is not up yet",
-                                             short_id(master->probe->id), master->pod.name,
-                                             me.replication.master_host, me.replication.master_port));
+                                             short_id(master->probe->id), master->pod.name, me.replication.master_host,
+                                             me.replication.master_port));
     }
   }
   if (!me.cluster.state_ok) {
-    plan.waiting_for.push_back(fmt::format("cluster_state is fail on this node ({} of {} slots assigned, {} nodes known)",
-                                           me.cluster.slots_assigned, cluster_slots, me.cluster.known_nodes));
+    plan.waiting_for.push_back(
+        fmt::format("cluster_state is fail on this node ({} of {} slots assigned, {} nodes known)",
+                    me.cluster.slots_assigned, cluster_slots, me.cluster.known_nodes));
     for (auto& line : s.uncovered_ranges()) plan.waiting_for.push_back(std::move(line));
   }
   if (role_reached && me.cluster.state_ok) {
@@ -220,9 +227,8 @@ Plan make_plan(const Topology& topology, int self_index, const Observation& obse
   if (!self.probe->cluster_enabled) {
     plan.outcome = Outcome::fail;
     plan.situation = "this pod's redis-server runs without cluster support";
-    plan.waiting_for.push_back(
-        fmt::format("local redis-server at {}: cluster support is disabled; start it with 'cluster-enabled yes'",
-                    *self.address));
+    plan.waiting_for.push_back(fmt::format(
+        "local redis-server at {}: cluster support is disabled; start it with 'cluster-enabled yes'", *self.address));
     return plan;
   }
 
@@ -239,8 +245,8 @@ Plan make_plan(const Topology& topology, int self_index, const Observation& obse
           "no observed node holds shard {}'s slots {}, but only {} of {} pods answer: waiting for a quorum of {} "
           "before deciding that no cluster exists",
           self.pod.shard, range_text(my_range), answered, topology.pod_count(), topology.quorum());
-      plan.waiting_for.push_back(fmt::format("quorum: {} of {} pods answer, {} needed", answered,
-                                             topology.pod_count(), topology.quorum()));
+      plan.waiting_for.push_back(
+          fmt::format("quorum: {} of {} pods answer, {} needed", answered, topology.pod_count(), topology.quorum()));
       for (auto& line : s.missing_pods()) plan.waiting_for.push_back(std::move(line));
       return plan;
     }
@@ -249,17 +255,19 @@ Plan make_plan(const Topology& topology, int self_index, const Observation& obse
     if (myself.config_epoch == 0 && !s.me().knows_other_nodes()) {
       Action epoch;
       epoch.kind = ActionKind::set_config_epoch;
-      epoch.reason = fmt::format("this node knows no other node yet, so it can take config epoch {} (shard {} + 1), "
-                               "distinct from every other creating master",
-                               self.pod.shard + 1, self.pod.shard);
+      epoch.reason = fmt::format(
+          "this node knows no other node yet, so it can take config epoch {} (shard {} + 1), "
+          "distinct from every other creating master",
+          self.pod.shard + 1, self.pod.shard);
       epoch.config_epoch = self.pod.shard + 1;
       plan.actions.push_back(epoch);
     }
     Action claim;
     claim.kind = ActionKind::claim_slots;
-    claim.reason = fmt::format("this pod is ordinal 0 of shard {} and none of the {} answering pods' tables holds any "
-                             "slot of {}",
-                             self.pod.shard, answered, range_text(my_range));
+    claim.reason = fmt::format(
+        "this pod is ordinal 0 of shard {} and none of the {} answering pods' tables holds any "
+        "slot of {}",
+        self.pod.shard, answered, range_text(my_range));
     claim.slots = my_range;
     plan.actions.push_back(claim);
   } else if (myself.master && !myself.slots.empty()) {
@@ -269,13 +277,15 @@ Plan make_plan(const Topology& topology, int self_index, const Observation& obse
     // Every pod of this shard came back empty and the only owner of its slots is a dead node
     // ID: the data is gone. Taking the slots over loses nothing more, but it is the user's call.
     plan.role = Role::master;
-    plan.situation = fmt::format("shard {}'s slots {} are held only by failed node {}, which is no pod that answers: "
-                                 "every pod of the shard lost its data",
-                                 self.pod.shard, slots_text(dead->slots), short_id(dead->id));
+    plan.situation = fmt::format(
+        "shard {}'s slots {} are held only by failed node {}, which is no pod that answers: "
+        "every pod of the shard lost its data",
+        self.pod.shard, slots_text(dead->slots), short_id(dead->id));
     if (!policy.recover_lost_slots) {
-      plan.waiting_for.push_back(fmt::format("slots {} are not served (their data is lost); to let this pod take them "
-                                             "over, empty, run it with --recover-lost-slots",
-                                             slots_text(dead->slots)));
+      plan.waiting_for.push_back(
+          fmt::format("slots {} are not served (their data is lost); to let this pod take them "
+                      "over, empty, run it with --recover-lost-slots",
+                      slots_text(dead->slots)));
       return plan;
     }
     Action forget;
@@ -286,9 +296,10 @@ Plan make_plan(const Topology& topology, int self_index, const Observation& obse
     for (const auto& pod : observation.pods) {
       if (pod.answered() && !pod.reused && pod.address) forget.addresses.push_back(*pod.address);
     }
-    forget.reason = fmt::format("--recover-lost-slots: node {} held slots {} and failed with every pod of shard {}; "
-                                "forgetting it everywhere unassigns them (their data was already lost)",
-                                short_id(dead->id), slots_text(dead->slots), self.pod.shard);
+    forget.reason = fmt::format(
+        "--recover-lost-slots: node {} held slots {} and failed with every pod of shard {}; "
+        "forgetting it everywhere unassigns them (their data was already lost)",
+        short_id(dead->id), slots_text(dead->slots), self.pod.shard);
     plan.actions.push_back(forget);
     for (const auto& range : dead->slots) {
       Action claim;
@@ -308,12 +319,12 @@ Plan make_plan(const Topology& topology, int self_index, const Observation& obse
   } else {
     plan.role = Role::replica;
     const auto* holder = s.holder_of(my_range);
-    plan.situation =
-        holder != nullptr
-            ? fmt::format("joining: shard {}'s slots are held by node {}; this pod becomes a replica of its "
-                          "shard's master",
-                          self.pod.shard, short_id(holder->id))
-            : fmt::format("joining: waiting for shard {}'s master to claim its slots", self.pod.shard);
+    plan.situation = holder != nullptr
+                         ? fmt::format(
+                               "joining: shard {}'s slots are held by node {}; this pod becomes a replica of its "
+                               "shard's master",
+                               self.pod.shard, short_id(holder->id))
+                         : fmt::format("joining: waiting for shard {}'s master to claim its slots", self.pod.shard);
     plan_replica(s, plan);
     if (plan.outcome == Outcome::fail) return plan;
   }

@@ -11,7 +11,8 @@ namespace {
 
 // A port or slot number as Redis prints it: digits only (no sign), at most `max`.
 std::optional<int> parse_number(std::string_view text, int max) {
-  if (text.empty() || text.size() > 9 || !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+  if (text.empty() || text.size() > 9 ||
+      !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
     return std::nullopt;
   }
   auto value = text::to_int(text);
@@ -117,14 +118,22 @@ Result<std::vector<ClusterNode>> parse_cluster_nodes(std::string_view text) {
     node.hostname = address->hostname;
 
     for (auto flag : text::split(fields[2], ',')) {
-      if (flag == "myself") node.myself = true;
-      else if (flag == "master") node.master = true;
-      else if (flag == "slave") node.replica = true;
-      else if (flag == "fail?") node.pfail = true;
-      else if (flag == "fail") node.fail = true;
-      else if (flag == "handshake") node.handshake = true;
-      else if (flag == "noaddr") node.noaddr = true;
-      else if (flag == "nofailover") node.nofailover = true;
+      if (flag == "myself")
+        node.myself = true;
+      else if (flag == "master")
+        node.master = true;
+      else if (flag == "slave")
+        node.replica = true;
+      else if (flag == "fail?")
+        node.pfail = true;
+      else if (flag == "fail")
+        node.fail = true;
+      else if (flag == "handshake")
+        node.handshake = true;
+      else if (flag == "noaddr")
+        node.noaddr = true;
+      else if (flag == "nofailover")
+        node.nofailover = true;
       // "noflags" and flags of future versions carry nothing we act on.
     }
     if (fields[3] != "-") node.master_id = std::string(fields[3]);
@@ -136,8 +145,10 @@ Result<std::vector<ClusterNode>> parse_cluster_nodes(std::string_view text) {
     node.ping_sent = *ping;
     node.pong_received = *pong;
     node.config_epoch = *epoch;
-    if (fields[7] == "connected") node.link_connected = true;
-    else if (fields[7] != "disconnected") return bad("link state is neither connected nor disconnected");
+    if (fields[7] == "connected")
+      node.link_connected = true;
+    else if (fields[7] != "disconnected")
+      return bad("link state is neither connected nor disconnected");
 
     for (size_t i = 8; i < fields.size(); ++i) {
       bool ok = true;

@@ -162,8 +162,7 @@ Connection::Connection(Connection&&) noexcept = default;
 Connection& Connection::operator=(Connection&&) noexcept = default;
 Connection::~Connection() = default;
 
-Result<Connection> Connection::open(const net::Endpoint& endpoint, const Credentials& credentials,
-                                    Timeouts timeouts) {
+Result<Connection> Connection::open(const net::Endpoint& endpoint, const Credentials& credentials, Timeouts timeouts) {
   auto socket = net::Socket::connect(endpoint, Deadline::after(timeouts.connect));
   if (!socket) return std::unexpected(socket.error());
   Connection connection(std::move(*socket), endpoint, timeouts);

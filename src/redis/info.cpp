@@ -23,7 +23,8 @@ Result<long long> int_field(const Fields& fields, std::string_view key, std::str
     return fail(ErrorKind::protocol, fmt::format("{}: field {} is not a number: '{}'", what, key, it->second));
   }
   if (*value < 0 || *value > max) {
-    return fail(ErrorKind::protocol, fmt::format("{}: field {} is out of range (0 to {}): '{}'", what, key, max, it->second));
+    return fail(ErrorKind::protocol,
+                fmt::format("{}: field {} is out of range (0 to {}): '{}'", what, key, max, it->second));
   }
   return *value;
 }
@@ -60,14 +61,13 @@ Result<ClusterInfo> parse_cluster_info(std::string_view text) {
     long long max;
   };
   long long slots_assigned = 0, slots_ok = 0, slots_pfail = 0, slots_fail = 0, known = 0, size = 0;
-  for (auto [key, target, max] : {IntField{"cluster_slots_assigned", &slots_assigned, cluster_slots},
-                                  IntField{"cluster_slots_ok", &slots_ok, cluster_slots},
-                                  IntField{"cluster_slots_pfail", &slots_pfail, cluster_slots},
-                                  IntField{"cluster_slots_fail", &slots_fail, cluster_slots},
-                                  IntField{"cluster_known_nodes", &known, max_count},
-                                  IntField{"cluster_size", &size, max_count},
-                                  IntField{"cluster_current_epoch", &info.current_epoch, max_epoch},
-                                  IntField{"cluster_my_epoch", &info.my_epoch, max_epoch}}) {
+  for (auto [key, target, max] :
+       {IntField{"cluster_slots_assigned", &slots_assigned, cluster_slots},
+        IntField{"cluster_slots_ok", &slots_ok, cluster_slots},
+        IntField{"cluster_slots_pfail", &slots_pfail, cluster_slots},
+        IntField{"cluster_slots_fail", &slots_fail, cluster_slots}, IntField{"cluster_known_nodes", &known, max_count},
+        IntField{"cluster_size", &size, max_count}, IntField{"cluster_current_epoch", &info.current_epoch, max_epoch},
+        IntField{"cluster_my_epoch", &info.my_epoch, max_epoch}}) {
     auto value = int_field(fields, key, what, max);
     if (!value) return std::unexpected(value.error());
     *target = *value;

@@ -32,8 +32,7 @@ Reply convert_reply(const redisReply* raw) {
       reply.elements.reserve(raw->elements);
       for (size_t i = 0; i < raw->elements; ++i) reply.elements.push_back(convert_reply(raw->element[i]));
       break;
-    default:
-      reply.type = Reply::Type::nil;
+    default: reply.type = Reply::Type::nil;
   }
   return reply;
 }

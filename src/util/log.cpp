@@ -52,16 +52,13 @@ class JsonFormatter final : public spdlog::formatter {
     auto since_epoch = msg.time.time_since_epoch();
     auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch).count();
     auto level = spdlog::level::to_string_view(msg.level);
-    std::string line = fmt::format(R"({{"ts":{}.{:03d},"level":"{}","msg":"{}"}})",
-                                   millis / 1000, static_cast<int>(millis % 1000),
-                                   std::string_view(level.data(), level.size()),
+    std::string line = fmt::format(R"({{"ts":{}.{:03d},"level":"{}","msg":"{}"}})", millis / 1000,
+                                   static_cast<int>(millis % 1000), std::string_view(level.data(), level.size()),
                                    json_escape(std::string_view(msg.payload.data(), msg.payload.size())));
     line += '\n';
     dest.append(line.data(), line.data() + line.size());
   }
-  std::unique_ptr<spdlog::formatter> clone() const override {
-    return std::make_unique<JsonFormatter>();
-  }
+  std::unique_ptr<spdlog::formatter> clone() const override { return std::make_unique<JsonFormatter>(); }
 };
 
 }  // namespace
@@ -79,7 +76,9 @@ void init(Format format, Level level) {
   g_level = static_cast<int>(level);
 }
 
-bool enabled(Level level) { return static_cast<int>(level) >= g_level.load(); }
+bool enabled(Level level) {
+  return static_cast<int>(level) >= g_level.load();
+}
 
 void write(Level level, std::string_view message) {
   spdlog::default_logger_raw()->log(to_spdlog(level), "{}", message);

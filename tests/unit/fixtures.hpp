@@ -289,7 +289,8 @@ class ClusterBuilder {
     node.master_id = pod.replica ? id(pod.master) : "";
     node.config_epoch = pod.replica ? at(pod.master).epoch : pod.epoch;
     node.slots = pod.replica ? std::vector<SlotRange>{} : pod.slots;
-    if (auto listed = at(viewer).listed_slots.find(p); listed != at(viewer).listed_slots.end()) node.slots = listed->second;
+    if (auto listed = at(viewer).listed_slots.find(p); listed != at(viewer).listed_slots.end())
+      node.slots = listed->second;
     auto stale = at(viewer).listed_ip.find(p);
     node.ip = stale != at(viewer).listed_ip.end() ? stale->second : ip(p);
     const bool answers = pod.presence == Presence::answers;

@@ -7,16 +7,30 @@ namespace rci::test::samples {
 
 // CLUSTER NODES on the master of slots 0-5460 while slot 5460 migrates to 8670860d.
 inline constexpr const char* nodes_3x1_migrating =
-    "5c12f87c5bf9eb400c1f4709862d81e177a9f58e 127.0.0.78:20205@30205,redis-shard2-1.redis-pods.default.svc.cluster.local slave d1c7d8ae2eaf09bbb33c52e13b93b6c34d2862fd 0 1795576831000 1 connected\n"
-    "d1c7d8ae2eaf09bbb33c52e13b93b6c34d2862fd 127.0.0.78:20200@30200,redis-shard0-0.redis-pods.default.svc.cluster.local myself,master - 0 1795576830000 1 connected 0-5460 [5460->-8670860da83a21b1b23616c759a8099c5aeedc2b]\n"
-    "8670860da83a21b1b23616c759a8099c5aeedc2b 127.0.0.78:20201@30201,redis-shard1-0.redis-pods.default.svc.cluster.local master - 0 1795576831135 2 connected 5461-10922\n"
-    "8c48db8be1fa8dbb9c1c7a89cb0de5eba2cff3e7 127.0.0.78:20204@30204,redis-shard1-1.redis-pods.default.svc.cluster.local slave 54235bfa57cf9b242d80622e6fd514ba6260e0c1 0 1795576831243 3 connected\n"
-    "564ca568259e350cab18edfe3162f71d3ec3ecf0 127.0.0.78:20203@30203,redis-shard0-1.redis-pods.default.svc.cluster.local slave 8670860da83a21b1b23616c759a8099c5aeedc2b 0 1795576831135 2 connected\n"
-    "54235bfa57cf9b242d80622e6fd514ba6260e0c1 127.0.0.78:20202@30202,redis-shard2-0.redis-pods.default.svc.cluster.local master - 0 1795576831146 3 connected 10923-16383\n";
+    "5c12f87c5bf9eb400c1f4709862d81e177a9f58e "
+    "127.0.0.78:20205@30205,redis-shard2-1.redis-pods.default.svc.cluster.local slave "
+    "d1c7d8ae2eaf09bbb33c52e13b93b6c34d2862fd 0 1795576831000 1 connected\n"
+    "d1c7d8ae2eaf09bbb33c52e13b93b6c34d2862fd "
+    "127.0.0.78:20200@30200,redis-shard0-0.redis-pods.default.svc.cluster.local myself,master - 0 1795576830000 1 "
+    "connected 0-5460 [5460->-8670860da83a21b1b23616c759a8099c5aeedc2b]\n"
+    "8670860da83a21b1b23616c759a8099c5aeedc2b "
+    "127.0.0.78:20201@30201,redis-shard1-0.redis-pods.default.svc.cluster.local master - 0 1795576831135 2 connected "
+    "5461-10922\n"
+    "8c48db8be1fa8dbb9c1c7a89cb0de5eba2cff3e7 "
+    "127.0.0.78:20204@30204,redis-shard1-1.redis-pods.default.svc.cluster.local slave "
+    "54235bfa57cf9b242d80622e6fd514ba6260e0c1 0 1795576831243 3 connected\n"
+    "564ca568259e350cab18edfe3162f71d3ec3ecf0 "
+    "127.0.0.78:20203@30203,redis-shard0-1.redis-pods.default.svc.cluster.local slave "
+    "8670860da83a21b1b23616c759a8099c5aeedc2b 0 1795576831135 2 connected\n"
+    "54235bfa57cf9b242d80622e6fd514ba6260e0c1 "
+    "127.0.0.78:20202@30202,redis-shard2-0.redis-pods.default.svc.cluster.local master - 0 1795576831146 3 connected "
+    "10923-16383\n";
 
 // The myself line of the importing side of the same migration.
 inline constexpr const char* nodes_importing_myself =
-    "8670860da83a21b1b23616c759a8099c5aeedc2b 127.0.0.78:20201@30201,redis-shard1-0.redis-pods.default.svc.cluster.local myself,master - 0 1795576831000 2 connected 5461-10922 [5460-<-d1c7d8ae2eaf09bbb33c52e13b93b6c34d2862fd]\n";
+    "8670860da83a21b1b23616c759a8099c5aeedc2b "
+    "127.0.0.78:20201@30201,redis-shard1-0.redis-pods.default.svc.cluster.local myself,master - 0 1795576831000 2 "
+    "connected 5461-10922 [5460-<-d1c7d8ae2eaf09bbb33c52e13b93b6c34d2862fd]\n";
 
 // CLUSTER NODES on ::1 after one slot (10923) moved, with a MEET to a closed port pending.
 inline constexpr const char* nodes_ipv6_handshake =
@@ -27,23 +41,42 @@ inline constexpr const char* nodes_ipv6_handshake =
 
 // Lines seen while a master (then its replica) were killed, node-timeout 2000.
 inline constexpr const char* line_master_pfail =
-    "54235bfa57cf9b242d80622e6fd514ba6260e0c1 127.0.0.78:20202@30202,redis-shard2-0.redis-pods.default.svc.cluster.local master,fail? - 1795576844295 1795576843287 3 disconnected 10923-16383";
+    "54235bfa57cf9b242d80622e6fd514ba6260e0c1 "
+    "127.0.0.78:20202@30202,redis-shard2-0.redis-pods.default.svc.cluster.local master,fail? - 1795576844295 "
+    "1795576843287 3 disconnected 10923-16383";
 inline constexpr const char* line_master_fail_slots_taken =
-    "54235bfa57cf9b242d80622e6fd514ba6260e0c1 127.0.0.78:20202@30202,redis-shard2-0.redis-pods.default.svc.cluster.local master,fail - 1795576844295 1795576843287 3 disconnected";
+    "54235bfa57cf9b242d80622e6fd514ba6260e0c1 "
+    "127.0.0.78:20202@30202,redis-shard2-0.redis-pods.default.svc.cluster.local master,fail - 1795576844295 "
+    "1795576843287 3 disconnected";
 inline constexpr const char* line_replica_fail =
-    "5c12f87c5bf9eb400c1f4709862d81e177a9f58e 127.0.0.78:20205@30205,redis-shard2-1.redis-pods.default.svc.cluster.local slave,fail d1c7d8ae2eaf09bbb33c52e13b93b6c34d2862fd 1795576834294 1795576833270 1 disconnected";
+    "5c12f87c5bf9eb400c1f4709862d81e177a9f58e "
+    "127.0.0.78:20205@30205,redis-shard2-1.redis-pods.default.svc.cluster.local slave,fail "
+    "d1c7d8ae2eaf09bbb33c52e13b93b6c34d2862fd 1795576834294 1795576833270 1 disconnected";
 
 // A fresh node does not know its own IP yet.
-inline constexpr const char* nodes_fresh = "7bcb3d69254b0768600699818f14c1b6da97f41c :20260@30260 myself,master - 0 0 0 connected\n";
+inline constexpr const char* nodes_fresh =
+    "7bcb3d69254b0768600699818f14c1b6da97f41c :20260@30260 myself,master - 0 0 0 connected\n";
 
 // nodes.conf of the master of 0-5460 (Redis 7.0): the CLUSTER NODES lines plus a vars line.
 inline constexpr const char* nodes_conf_7_0 =
-    "5c12f87c5bf9eb400c1f4709862d81e177a9f58e 127.0.0.78:20205@30205,redis-shard2-1.redis-pods.default.svc.cluster.local slave d1c7d8ae2eaf09bbb33c52e13b93b6c34d2862fd 0 1795576831000 1 connected\n"
-    "d1c7d8ae2eaf09bbb33c52e13b93b6c34d2862fd 127.0.0.78:20200@30200,redis-shard0-0.redis-pods.default.svc.cluster.local myself,master - 0 1795576830000 1 connected 0-5460 [5460->-8670860da83a21b1b23616c759a8099c5aeedc2b]\n"
-    "8670860da83a21b1b23616c759a8099c5aeedc2b 127.0.0.78:20201@30201,redis-shard1-0.redis-pods.default.svc.cluster.local master - 0 1795576831135 2 connected 5461-10922\n"
-    "8c48db8be1fa8dbb9c1c7a89cb0de5eba2cff3e7 127.0.0.78:20204@30204,redis-shard1-1.redis-pods.default.svc.cluster.local slave 54235bfa57cf9b242d80622e6fd514ba6260e0c1 0 1795576831033 3 connected\n"
-    "564ca568259e350cab18edfe3162f71d3ec3ecf0 127.0.0.78:20203@30203,redis-shard0-1.redis-pods.default.svc.cluster.local slave 8670860da83a21b1b23616c759a8099c5aeedc2b 0 1795576831135 2 connected\n"
-    "54235bfa57cf9b242d80622e6fd514ba6260e0c1 127.0.0.78:20202@30202,redis-shard2-0.redis-pods.default.svc.cluster.local master - 0 1795576831146 3 connected 10923-16383\n"
+    "5c12f87c5bf9eb400c1f4709862d81e177a9f58e "
+    "127.0.0.78:20205@30205,redis-shard2-1.redis-pods.default.svc.cluster.local slave "
+    "d1c7d8ae2eaf09bbb33c52e13b93b6c34d2862fd 0 1795576831000 1 connected\n"
+    "d1c7d8ae2eaf09bbb33c52e13b93b6c34d2862fd "
+    "127.0.0.78:20200@30200,redis-shard0-0.redis-pods.default.svc.cluster.local myself,master - 0 1795576830000 1 "
+    "connected 0-5460 [5460->-8670860da83a21b1b23616c759a8099c5aeedc2b]\n"
+    "8670860da83a21b1b23616c759a8099c5aeedc2b "
+    "127.0.0.78:20201@30201,redis-shard1-0.redis-pods.default.svc.cluster.local master - 0 1795576831135 2 connected "
+    "5461-10922\n"
+    "8c48db8be1fa8dbb9c1c7a89cb0de5eba2cff3e7 "
+    "127.0.0.78:20204@30204,redis-shard1-1.redis-pods.default.svc.cluster.local slave "
+    "54235bfa57cf9b242d80622e6fd514ba6260e0c1 0 1795576831033 3 connected\n"
+    "564ca568259e350cab18edfe3162f71d3ec3ecf0 "
+    "127.0.0.78:20203@30203,redis-shard0-1.redis-pods.default.svc.cluster.local slave "
+    "8670860da83a21b1b23616c759a8099c5aeedc2b 0 1795576831135 2 connected\n"
+    "54235bfa57cf9b242d80622e6fd514ba6260e0c1 "
+    "127.0.0.78:20202@30202,redis-shard2-0.redis-pods.default.svc.cluster.local master - 0 1795576831146 3 connected "
+    "10923-16383\n"
     "vars currentEpoch 6 lastVoteEpoch 0\n";
 
 // CLUSTER INFO replies (Redis ends INFO-style lines with \r\n).

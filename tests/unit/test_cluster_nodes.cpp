@@ -175,7 +175,8 @@ TEST_CASE("noaddr nodes print ':0@0'", "[cluster_nodes]") {
 
 TEST_CASE("nofailover, noflags and unknown future flags", "[cluster_nodes]") {
   auto nodes = parse_ok(
-      "67ed2db8d677e59ec4a4cefb06858cf2a1a89fa1 10.0.0.2:6379@16379 slave,nofailover 292f8b365bb7edb5e285caf0b7e6ddc7265d2f4f 0 1 2 connected\n"
+      "67ed2db8d677e59ec4a4cefb06858cf2a1a89fa1 10.0.0.2:6379@16379 slave,nofailover "
+      "292f8b365bb7edb5e285caf0b7e6ddc7265d2f4f 0 1 2 connected\n"
       "292f8b365bb7edb5e285caf0b7e6ddc7265d2f4f 10.0.0.3:6379@16379 noflags - 0 1 2 connected\n"
       "6ec23923021cf3ffec47632106199cb7f496ce01 10.0.0.4:6379@16379 master,some-future-flag - 0 1 2 connected 1\n");
   REQUIRE(nodes.size() == 3);
@@ -195,7 +196,8 @@ TEST_CASE("nodes.conf: the vars line is skipped", "[cluster_nodes]") {
 
 TEST_CASE("Redis 7.2 release candidates printed a comma after the bus port with no hostname", "[cluster_nodes]") {
   // Redis PR #12411: "127.0.0.1:6379@16379, myself,master - 0 0 0 connected 0-16383".
-  auto nodes = parse_ok("94ca2f6cf85228a49fde7b738ee1209de7bee325 127.0.0.1:6379@16379, myself,master - 0 0 0 connected 0-16383");
+  auto nodes = parse_ok(
+      "94ca2f6cf85228a49fde7b738ee1209de7bee325 127.0.0.1:6379@16379, myself,master - 0 0 0 connected 0-16383");
   REQUIRE(nodes.size() == 1);
   CHECK(nodes[0].ip == "127.0.0.1");
   CHECK(nodes[0].port == 6379);
@@ -208,8 +210,12 @@ TEST_CASE("Redis 7.2 nodes.conf: auxiliary fields after the hostname are not par
   // nodes.conf of Redis >= 7.2 appends `,key=value` auxiliary fields to the address; the header
   // says nodes.conf lines are parsed too.
   auto nodes = parse_ok(
-      "e2b9f7f4bf55e3c79b9ddd6e3b7c3bba0bc6d3c0 10.0.0.1:6379@16379,,tls-port=0,shard-id=b3b2ad0c72d0b12b79d4fb6b9e4a78e3c7f4d1f4 myself,master - 0 0 1 connected 0-5460\n"
-      "67ed2db8d677e59ec4a4cefb06858cf2a1a89fa1 10.0.0.2:6379@16379,redis-shard1-0,tls-port=0,shard-id=c3b2ad0c72d0b12b79d4fb6b9e4a78e3c7f4d1f4 master - 0 0 2 connected 5461-10922\n"
+      "e2b9f7f4bf55e3c79b9ddd6e3b7c3bba0bc6d3c0 "
+      "10.0.0.1:6379@16379,,tls-port=0,shard-id=b3b2ad0c72d0b12b79d4fb6b9e4a78e3c7f4d1f4 myself,master - 0 0 1 "
+      "connected 0-5460\n"
+      "67ed2db8d677e59ec4a4cefb06858cf2a1a89fa1 "
+      "10.0.0.2:6379@16379,redis-shard1-0,tls-port=0,shard-id=c3b2ad0c72d0b12b79d4fb6b9e4a78e3c7f4d1f4 master - 0 0 2 "
+      "connected 5461-10922\n"
       "vars currentEpoch 2 lastVoteEpoch 0\n");
   REQUIRE(nodes.size() == 2);
   CHECK(nodes[0].ip == "10.0.0.1");
@@ -219,7 +225,9 @@ TEST_CASE("Redis 7.2 nodes.conf: auxiliary fields after the hostname are not par
 }
 
 TEST_CASE("Redis < 4 printed no bus port: it is port + 10000", "[cluster_nodes]") {
-  auto nodes = parse_ok("07c37dfeb235213a872192d90877d0cd55635b91 127.0.0.1:30004 slave e7d1eecce10fd6bb5eb35b9f99a514335d9ba9ca 0 1426238317239 4 connected");
+  auto nodes = parse_ok(
+      "07c37dfeb235213a872192d90877d0cd55635b91 127.0.0.1:30004 slave e7d1eecce10fd6bb5eb35b9f99a514335d9ba9ca 0 "
+      "1426238317239 4 connected");
   REQUIRE(nodes.size() == 1);
   CHECK(nodes[0].port == 30004);
   CHECK(nodes[0].bus_port == 40004);
@@ -227,7 +235,8 @@ TEST_CASE("Redis < 4 printed no bus port: it is port + 10000", "[cluster_nodes]"
 
 TEST_CASE("\\r\\n line ends, blank lines and an empty reply", "[cluster_nodes]") {
   auto nodes = parse_ok(
-      "\r\n7bcb3d69254b0768600699818f14c1b6da97f41c 10.0.0.1:6379@16379 myself,master - 0 0 1 connected 0-5460\r\n\r\n");
+      "\r\n7bcb3d69254b0768600699818f14c1b6da97f41c 10.0.0.1:6379@16379 myself,master - 0 0 1 connected "
+      "0-5460\r\n\r\n");
   REQUIRE(nodes.size() == 1);
   CHECK(nodes[0].link_connected);
   CHECK(nodes[0].slots == std::vector<SlotRange>{{0, 5460}});
@@ -236,7 +245,8 @@ TEST_CASE("\\r\\n line ends, blank lines and an empty reply", "[cluster_nodes]")
 }
 
 TEST_CASE("malformed lines are errors naming the line and what is wrong", "[cluster_nodes]") {
-  const std::string good = "7bcb3d69254b0768600699818f14c1b6da97f41c 10.0.0.1:6379@16379 myself,master - 0 0 1 connected 0-5460\n";
+  const std::string good =
+      "7bcb3d69254b0768600699818f14c1b6da97f41c 10.0.0.1:6379@16379 myself,master - 0 0 1 connected 0-5460\n";
   const std::string id = "67ed2db8d677e59ec4a4cefb06858cf2a1a89fa1";
   struct Row {
     const char* name;

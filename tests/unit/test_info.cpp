@@ -78,9 +78,9 @@ TEST_CASE("CLUSTER INFO: missing fields default to 0, missing state and bad numb
   CHECK(no_state.error().kind == ErrorKind::protocol);
   CHECK_THAT(no_state.error().message, Catch::Contains("cluster_state"));
 
-  for (const char* bad : {"cluster_known_nodes:six", "cluster_current_epoch:1.5", "cluster_slots_ok:", "cluster_size:3x",
-                          "cluster_slots_assigned:99999999999", "cluster_slots_ok:16385", "cluster_known_nodes:-1",
-                          "cluster_my_epoch:-2"}) {
+  for (const char* bad : {"cluster_known_nodes:six", "cluster_current_epoch:1.5",
+                          "cluster_slots_ok:", "cluster_size:3x", "cluster_slots_assigned:99999999999",
+                          "cluster_slots_ok:16385", "cluster_known_nodes:-1", "cluster_my_epoch:-2"}) {
     INFO(bad);
     auto info = redis::parse_cluster_info(std::string("cluster_state:ok\r\n") + bad + "\r\n");
     REQUIRE_FALSE(info.has_value());

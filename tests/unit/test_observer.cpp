@@ -1,8 +1,8 @@
 // observe: make_node_probe, the pure part of probing a node (the replies of one pipeline).
 #include <catch2/catch.hpp>
 
-#include "rci/observe/observer.hpp"
 #include "fixtures.hpp"
+#include "rci/observe/observer.hpp"
 #include "samples.hpp"
 
 using namespace rci;
@@ -22,7 +22,8 @@ TEST_CASE("make_node_probe assembles a probe from real replies", "[observer]") {
 }
 
 TEST_CASE("make_node_probe of a fresh node", "[observer]") {
-  auto probe = make_node_probe(samples::nodes_fresh, samples::cluster_info_fresh, "role:master\r\nconnected_slaves:0\r\n", 0);
+  auto probe =
+      make_node_probe(samples::nodes_fresh, samples::cluster_info_fresh, "role:master\r\nconnected_slaves:0\r\n", 0);
   REQUIRE(probe.has_value());
   CHECK(probe->id == "7bcb3d69254b0768600699818f14c1b6da97f41c");
   CHECK_FALSE(probe->knows_other_nodes());
@@ -92,8 +93,8 @@ std::vector<std::string> probed_pods(const test::ClusterBuilder& cluster, test::
 TEST_CASE("select_probes: a fresh ordinal 0 asks every other pod (it needs a quorum's view)", "[observer]") {
   test::ClusterBuilder cluster;
   cluster.fresh_all();
-  CHECK(probed_pods(cluster, test::m1) ==
-        std::vector<std::string>{"redis-shard0-0", "redis-shard0-1", "redis-shard1-1", "redis-shard2-0", "redis-shard2-1"});
+  CHECK(probed_pods(cluster, test::m1) == std::vector<std::string>{"redis-shard0-0", "redis-shard0-1", "redis-shard1-1",
+                                                                   "redis-shard2-0", "redis-shard2-1"});
 }
 
 TEST_CASE("select_probes: a fresh replica asks only its own shard", "[observer]") {

@@ -2,12 +2,12 @@
 // option. Kubernetes passes env (downward API), people debugging pass flags: flags win.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 #include "rci/config/options.hpp"
@@ -22,8 +22,8 @@ using Args = std::vector<std::string>;
 
 // What a pod of a 3x1 cluster gets from its StatefulSet.
 Env pod_env() {
-  return {{"POD_NAME", "redis-shard1-0"}, {"POD_IP", "10.0.0.3"},  {"GOVERNING_SERVICE", "redis-pods"},
-          {"POD_NAMESPACE", "default"},   {"SHARDS", "3"},         {"REPLICAS", "1"}};
+  return {{"POD_NAME", "redis-shard1-0"}, {"POD_IP", "10.0.0.3"}, {"GOVERNING_SERVICE", "redis-pods"},
+          {"POD_NAMESPACE", "default"},   {"SHARDS", "3"},        {"REPLICAS", "1"}};
 }
 
 Env with(Env env, const Env& changes) {
@@ -109,8 +109,8 @@ TEST_CASE("a pod's environment alone gives complete options", "[options]") {
 
 TEST_CASE("the pod IP is kept in canonical form, as Redis prints addresses", "[options]") {
   auto with_ip = [](const std::string& ip) {
-    return parse({"bootstrap", "--pod-name", "redis-shard0-0", "--pod-ip", ip, "--service", "redis-pods",
-                  "--namespace", "default", "--shards", "3"},
+    return parse({"bootstrap", "--pod-name", "redis-shard0-0", "--pod-ip", ip, "--service", "redis-pods", "--namespace",
+                  "default", "--shards", "3"},
                  {})
         .pod_ip;
   };
@@ -120,11 +120,35 @@ TEST_CASE("the pod IP is kept in canonical form, as Redis prints addresses", "[o
 }
 
 TEST_CASE("flags alone give complete options", "[options]") {
-  Options o = parse({"plan", "--pod-name", "cache-shard2-1", "--pod-ip=10.1.2.3", "--service", "cache-pods",
-                     "--namespace", "prod", "--shards", "4", "--replicas", "2", "--port", "7000", "--cluster-domain",
-                     "k8s.example.org.", "--dns-server", "10.96.0.10:5353", "--timeout", "60",
-                     "--connect-timeout-ms", "250", "--command-timeout-ms", "500", "--log-format", "json",
-                     "--log-level", "debug", "--json"},
+  Options o = parse({"plan",
+                     "--pod-name",
+                     "cache-shard2-1",
+                     "--pod-ip=10.1.2.3",
+                     "--service",
+                     "cache-pods",
+                     "--namespace",
+                     "prod",
+                     "--shards",
+                     "4",
+                     "--replicas",
+                     "2",
+                     "--port",
+                     "7000",
+                     "--cluster-domain",
+                     "k8s.example.org.",
+                     "--dns-server",
+                     "10.96.0.10:5353",
+                     "--timeout",
+                     "60",
+                     "--connect-timeout-ms",
+                     "250",
+                     "--command-timeout-ms",
+                     "500",
+                     "--log-format",
+                     "json",
+                     "--log-level",
+                     "debug",
+                     "--json"},
                     {});
   CHECK(o.subcommand == Subcommand::plan);
   CHECK(o.pod == PodName{"cache", 2, 1});
@@ -158,7 +182,7 @@ TEST_CASE("flags win over the environment", "[options]") {
   CHECK(o.service == "other-pods");
   CHECK(o.port == 6380);
   CHECK(o.bus_port == 16380);
-  CHECK(o.namespace_name == "default");   // from env: no flag given
+  CHECK(o.namespace_name == "default");    // from env: no flag given
   CHECK(o.log_level == log::Level::warn);  // from env
 }
 
@@ -226,13 +250,21 @@ TEST_CASE("every invalid value is a ConfigError naming the option it came from",
       {"replicas -1 (flag)", {"bootstrap", "--replicas=-1"}, env, {"--replicas", "'-1'"}},
       {"replicas -1 (env)", {"bootstrap"}, with(env, {{"REPLICAS", "-1"}}), {"REPLICAS", "'-1'"}},
       {"replicas not a number", {"bootstrap", "--replicas", "one"}, env, {"--replicas", "'one'"}},
-      {"ordinal above replicas", {"bootstrap"}, with(env, {{"POD_NAME", "redis-shard1-2"}}),
+      {"ordinal above replicas",
+       {"bootstrap"},
+       with(env, {{"POD_NAME", "redis-shard1-2"}}),
        {"POD_NAME", "'redis-shard1-2'", "ordinal 2", "1 replicas"}},
-      {"ordinal with no replicas", {"bootstrap", "--pod-name", "redis-shard0-1", "--replicas", "0"}, env,
+      {"ordinal with no replicas",
+       {"bootstrap", "--pod-name", "redis-shard0-1", "--replicas", "0"},
+       env,
        {"--pod-name", "ordinal 1"}},
-      {"shard equal to shards", {"bootstrap", "--pod-name", "redis-shard3-0"}, env,
+      {"shard equal to shards",
+       {"bootstrap", "--pod-name", "redis-shard3-0"},
+       env,
        {"--pod-name", "'redis-shard3-0'", "shard 3", "SHARDS", "3 shards"}},
-      {"shard above shards", {"bootstrap", "--shards", "4"}, with(env, {{"POD_NAME", "redis-shard10-0"}}),
+      {"shard above shards",
+       {"bootstrap", "--shards", "4"},
+       with(env, {{"POD_NAME", "redis-shard10-0"}}),
        {"POD_NAME", "shard 10", "--shards"}},
       {"port 0", {"bootstrap", "--port", "0"}, env, {"--port", "'0'"}},
       {"port whose bus port would pass 65535", {"bootstrap", "--port", "55536"}, env, {"--port", "'55536'"}},
@@ -244,15 +276,25 @@ TEST_CASE("every invalid value is a ConfigError naming the option it came from",
       {"timeout 0 (env)", {"bootstrap"}, with(env, {{"BOOTSTRAP_TIMEOUT", "0"}}), {"BOOTSTRAP_TIMEOUT", "'0'"}},
       {"timeout not a number", {"bootstrap", "--timeout", "5m"}, env, {"--timeout", "'5m'"}},
       {"connect timeout too short", {"bootstrap", "--connect-timeout-ms", "5"}, env, {"--connect-timeout-ms", "'5'"}},
-      {"command timeout too long", {"bootstrap"}, with(env, {{"COMMAND_TIMEOUT_MS", "600000"}}),
+      {"command timeout too long",
+       {"bootstrap"},
+       with(env, {{"COMMAND_TIMEOUT_MS", "600000"}}),
        {"COMMAND_TIMEOUT_MS", "'600000'"}},
       {"log format", {"bootstrap", "--log-format", "xml"}, env, {"--log-format", "'xml'", "text or json"}},
       {"log format (env)", {"bootstrap"}, with(env, {{"LOG_FORMAT", "yaml"}}), {"LOG_FORMAT", "'yaml'"}},
       {"log level", {"bootstrap", "--log-level", "verbose"}, env, {"--log-level", "'verbose'"}},
       {"dns server bad port", {"bootstrap", "--dns-server", "10.0.0.1:0"}, env, {"--dns-server", "'0'"}},
-      {"dns server unclosed bracket (env)", {"bootstrap"}, with(env, {{"DNS_SERVER", "[::1"}}), {"DNS_SERVER", "'[::1'"}},
-      {"pod name malformed (flag)", {"bootstrap", "--pod-name", "redis-0"}, env, {"--pod-name", "'redis-0'", "expected"}},
-      {"pod name malformed (HOSTNAME)", {"bootstrap"}, with(without(env, {"POD_NAME"}), {{"HOSTNAME", "web-7d9f-x"}}),
+      {"dns server unclosed bracket (env)",
+       {"bootstrap"},
+       with(env, {{"DNS_SERVER", "[::1"}}),
+       {"DNS_SERVER", "'[::1'"}},
+      {"pod name malformed (flag)",
+       {"bootstrap", "--pod-name", "redis-0"},
+       env,
+       {"--pod-name", "'redis-0'", "expected"}},
+      {"pod name malformed (HOSTNAME)",
+       {"bootstrap"},
+       with(without(env, {"POD_NAME"}), {{"HOSTNAME", "web-7d9f-x"}}),
        {"HOSTNAME", "'web-7d9f-x'"}},
       {"pod name missing", {"bootstrap"}, without(env, {"POD_NAME"}), {"--pod-name / POD_NAME / HOSTNAME: missing"}},
       {"pod ip is a name", {"bootstrap", "--pod-ip", "redis-shard1-0.redis-pods"}, env, {"--pod-ip", "numeric IP"}},
@@ -263,10 +305,15 @@ TEST_CASE("every invalid value is a ConfigError naming the option it came from",
       {"pod ip unspecified (IPv6)", {"bootstrap"}, with(env, {{"POD_IP", "::"}}), {"POD_IP", "unspecified"}},
       {"pod ip multicast", {"bootstrap", "--pod-ip", "224.0.0.1"}, env, {"--pod-ip", "multicast"}},
       {"pod ip multicast (IPv6)", {"bootstrap", "--pod-ip", "ff02::1"}, env, {"--pod-ip", "multicast"}},
-      {"shards far too large", {"bootstrap", "--shards", "99999999999999999999999"}, env,
+      {"shards far too large",
+       {"bootstrap", "--shards", "99999999999999999999999"},
+       env,
        {"--shards", "is out of range"}},
       {"service with capitals", {"bootstrap", "--service", "Redis_Pods"}, env, {"--service", "'Redis_Pods'"}},
-      {"service missing", {"bootstrap"}, without(env, {"GOVERNING_SERVICE"}), {"--service / GOVERNING_SERVICE: missing"}},
+      {"service missing",
+       {"bootstrap"},
+       without(env, {"GOVERNING_SERVICE"}),
+       {"--service / GOVERNING_SERVICE: missing"}},
       {"namespace empty (flag)", {"bootstrap", "--namespace="}, env, {"--namespace"}},
       {"namespace missing", {"bootstrap"}, without(env, {"POD_NAMESPACE"}), {"--namespace / POD_NAMESPACE: missing"}},
       {"cluster domain", {"bootstrap", "--cluster-domain", "bad..domain"}, env, {"--cluster-domain", "'bad..domain'"}},

@@ -91,9 +91,7 @@ void check_plan_properties(const ClusterBuilder& cluster, PodId self, const plan
         CHECK(action.node_id != cluster.id(self));
         CHECK_FALSE(action.addresses.empty());
         break;
-      case ActionKind::bump_epoch:
-        CHECK(action.data_loss);
-        break;
+      case ActionKind::bump_epoch: CHECK(action.data_loss); break;
     }
   }
 }
@@ -104,7 +102,7 @@ struct Scenario {
   PodId self;
   Outcome outcome;
   Role role;
-  std::vector<std::string> actions;         // summary() of each, in order
+  std::vector<std::string> actions;        // summary() of each, in order
   std::vector<std::string> waiting_for{};  // each must appear in some waiting_for line
 };
 
@@ -125,59 +123,88 @@ const std::vector<Scenario>& scenarios() {
       // --- Creating the cluster.
       {"cold start, every pod empty: ordinal 0 sets epoch S+1 and claims its range; nobody serves slots to MEET",
        [] { return ClusterBuilder().fresh_all(); },
-       m0, Outcome::act, Role::master,
+       m0,
+       Outcome::act,
+       Role::master,
        {"set-config-epoch 1", "claim-slots 0-5460"}},
 
       {"cold start, last shard: epoch 3 and slots 10923-16383",
        [] { return ClusterBuilder().fresh_all(); },
-       m2, Outcome::act, Role::master,
+       m2,
+       Outcome::act,
+       Role::master,
        {"set-config-epoch 3", "claim-slots 10923-16383"}},
 
       {"cold start with one pod missing: 5 of 6 is still a quorum",
        [] { return ClusterBuilder().fresh_all().unresolved(r2); },
-       m1, Outcome::act, Role::master,
+       m1,
+       Outcome::act,
+       Role::master,
        {"set-config-epoch 2", "claim-slots 5461-10922"}},
 
       {"cold start: a peer ordinal 0 that has claimed is met, those about to create are not",
        [] { return ClusterBuilder().fresh_all().claimed(m1); },
-       m0, Outcome::act, Role::master,
+       m0,
+       Outcome::act,
+       Role::master,
        {"set-config-epoch 1", "claim-slots 0-5460", "meet redis-shard1-0"}},
 
       {"cold start without a quorum (3 of 6): wait, do nothing, name the missing pods",
        [] { return ClusterBuilder().fresh(m0).fresh(r0).fresh(m1).down(r1); },
-       m0, Outcome::wait, Role::master, {},
+       m0,
+       Outcome::wait,
+       Role::master,
+       {},
        {"quorum: 3 of 6 pods answer, 4 needed", "pod redis-shard1-1", "connection refused", "pod redis-shard2-0",
         "pod redis-shard2-1", "NXDOMAIN"}},
 
       {"creator that already knows another node does not set its config epoch",
        [] { return ClusterBuilder().fresh_all().knows(m0, {r0}); },
-       m0, Outcome::act, Role::master,
+       m0,
+       Outcome::act,
+       Role::master,
        {"claim-slots 0-5460"}},
 
       {"creator whose epoch is already set (it died mid-create) claims without setting it again",
        [] { return ClusterBuilder().fresh_all().epoch(m0, 1); },
-       m0, Outcome::act, Role::master,
+       m0,
+       Outcome::act,
+       Role::master,
        {"claim-slots 0-5460"}},
 
       {"after claiming, a master MEETs every other slot-serving master, not the replicas",
        [] { return ClusterBuilder().fresh_all().claimed(m0).claimed(m1).claimed(m2); },
-       m0, Outcome::act, Role::master,
+       m0,
+       Outcome::act,
+       Role::master,
        {"meet redis-shard1-0", "meet redis-shard2-0"}},
 
       {"cold start replica waits for its master-to-be and MEETs nobody",
        [] { return ClusterBuilder().fresh_all(); },
-       r1, Outcome::wait, Role::replica, {},
+       r1,
+       Outcome::wait,
+       Role::replica,
+       {},
        {"master-to-be is pod redis-shard1-0"}},
 
       // --- A range someone already holds is never claimed again.
       {"fresh ordinal 0 whose range a promoted replica holds: no claim, MEETs the holder to join as replica",
-       [] { return formed_without(m0).master_of(r0, {0, 5460}, 7).fresh(m0); },
-       m0, Outcome::act, Role::replica,
+       [] {
+         return formed_without(m0).master_of(r0, {0, 5460}, 7).fresh(m0);
+       },
+       m0,
+       Outcome::act,
+       Role::replica,
        {"meet redis-shard0-1"}},
 
       {"range held only in other nodes' tables (its holder is down): no claim, wait",
-       [] { return formed_without(m0).master_of(r0, {0, 5460}, 7).down(r0).fresh(m0); },
-       m0, Outcome::wait, Role::replica, {},
+       [] {
+         return formed_without(m0).master_of(r0, {0, 5460}, 7).down(r0).fresh(m0);
+       },
+       m0,
+       Outcome::wait,
+       Role::replica,
+       {},
        {"shard 0 has no master serving slots among its pods that answer"}},
 
       // --- Replicas joining their shard's master.
@@ -187,47 +214,72 @@ const std::vector<Scenario>& scenarios() {
          c.claimed(m1).claimed(m2).replica_of(r1, m1).replica_of(r2, m2).fresh(r0).mesh({r0, m1, r1, m2, r2}).fresh(m0);
          return c;
        },
-       r0, Outcome::wait, Role::replica, {},
+       r0,
+       Outcome::wait,
+       Role::replica,
+       {},
        {"master-to-be is pod redis-shard0-0",
         "shard 0 (slots 0-5460) is held by no node; its ordinal-0 pod redis-shard0-0: answers but has not claimed"}},
 
       {"replica whose master claimed but is not in its table: MEET it (only it), no REPLICATE yet",
        [] { return formed_without(r0).fresh(r0); },
-       r0, Outcome::act, Role::replica,
+       r0,
+       Outcome::act,
+       Role::replica,
        {"meet redis-shard0-0"}},
 
       {"replica that knows its shard's master: REPLICATE it",
        [] { return formed_without(r0).fresh(r0).mesh(); },
-       r0, Outcome::act, Role::replica,
+       r0,
+       Outcome::act,
+       Role::replica,
        {"replicate redis-shard0-0"}},
 
       {"replica of another shard's master: REPLICATE its own shard's master",
        [] { return healthy_3x1().replica_of(r0, m1); },
-       r0, Outcome::act, Role::replica,
+       r0,
+       Outcome::act,
+       Role::replica,
        {"replicate redis-shard0-0"}},
 
       {"slot-less master holding keys is not made a replica: fail without actions",
        [] { return formed_without(r0).fresh(r0).mesh().keys(r0, 42); },
-       r0, Outcome::fail, Role::replica, {},
+       r0,
+       Outcome::fail,
+       Role::replica,
+       {},
        {"42 keys", "pod redis-shard0-0"}},
 
       {"old ordinal 0 without slots while ordinal 1 holds the range: REPLICATE ordinal 1",
-       [] { return formed_without(m0).master_of(r0, {0, 5460}, 7).fresh(m0).mesh(); },
-       m0, Outcome::act, Role::replica,
+       [] {
+         return formed_without(m0).master_of(r0, {0, 5460}, 7).fresh(m0).mesh();
+       },
+       m0,
+       Outcome::act,
+       Role::replica,
        {"replicate redis-shard0-1"}},
 
       // --- Converged, or waiting for the cluster to settle.
       {"converged master: slots served, cluster_state ok",
        [] { return healthy_3x1(); },
-       m1, Outcome::converged, Role::master, {}},
+       m1,
+       Outcome::converged,
+       Role::master,
+       {}},
 
       {"converged replica: right master, link up",
        [] { return healthy_3x1(); },
-       r2, Outcome::converged, Role::replica, {}},
+       r2,
+       Outcome::converged,
+       Role::replica,
+       {}},
 
       {"replica with its replication link down waits for the link",
        [] { return healthy_3x1().replica_of(r1, m1, Link::down); },
-       r1, Outcome::wait, Role::replica, {},
+       r1,
+       Outcome::wait,
+       Role::replica,
+       {},
        {"replication link to 00010000 (pod redis-shard1-0 at 10.0.0.3:6379) is not up yet"}},
 
       {"cluster_state fail with a shard unclaimed: wait, naming that shard's ordinal-0 pod",
@@ -236,46 +288,76 @@ const std::vector<Scenario>& scenarios() {
          c.claimed(m0).claimed(m1).replica_of(r0, m0).replica_of(r1, m1).fresh(r2).mesh({m0, r0, m1, r1, r2});
          return c;
        },
-       m0, Outcome::wait, Role::master, {},
+       m0,
+       Outcome::wait,
+       Role::master,
+       {},
        {"cluster_state is fail on this node (10923 of 16384 slots assigned, 5 nodes known)",
         "shard 2 (slots 10923-16383) is held by no node; its ordinal-0 pod redis-shard2-0: "
         "redis-shard2-0.redis-pods.default.svc.cluster.local: no such name (NXDOMAIN)"}},
 
       {"promoted replica holding its shard's slots stays master",
-       [] { return formed_without(m0).master_of(r0, {0, 5460}, 7).fresh(m0).mesh().down(m0); },
-       r0, Outcome::converged, Role::master, {}},
+       [] {
+         return formed_without(m0).master_of(r0, {0, 5460}, 7).fresh(m0).mesh().down(m0);
+       },
+       r0,
+       Outcome::converged,
+       Role::master,
+       {}},
 
       {"old master demoted by Redis on its return stays a replica of the promoted one",
-       [] { return healthy_3x1().master_of(r0, {0, 5460}, 7).replica_of(m0, r0); },
-       m0, Outcome::converged, Role::replica, {}},
+       [] {
+         return healthy_3x1().master_of(r0, {0, 5460}, 7).replica_of(m0, r0);
+       },
+       m0,
+       Outcome::converged,
+       Role::replica,
+       {}},
 
       // --- The local node.
       {"local redis-server does not answer: wait",
        [] { return healthy_3x1().down(m0); },
-       m0, Outcome::wait, Role::undecided, {},
+       m0,
+       Outcome::wait,
+       Role::undecided,
+       {},
        {"local redis-server: redis-shard0-0: 10.0.0.1:6379: connection refused"}},
 
       {"local redis-server without cluster support: fail",
        [] { return healthy_3x1().cluster_disabled(m0); },
-       m0, Outcome::fail, Role::undecided, {},
+       m0,
+       Outcome::fail,
+       Role::undecided,
+       {},
        {"cluster-enabled yes"}},
 
       // --- MEETs that must (not) happen.
       {"MEET to a peer still in handshake: no second MEET",
        [] { return healthy_3x1().forget(m0, m2).handshake(m0, m2).state(m0, State::ok); },
-       m0, Outcome::converged, Role::master, {}},
+       m0,
+       Outcome::converged,
+       Role::master,
+       {}},
 
       {"a peer name that resolves to this very node (duplicate DNS) is not met",
        [] { return healthy_3x1().same_node_as(m1, m0); },
-       m0, Outcome::converged, Role::master, {}},
+       m0,
+       Outcome::converged,
+       Role::master,
+       {}},
 
       {"a peer whose redis-server runs without cluster support is not met",
        [] { return healthy_3x1().cluster_disabled(m2); },
-       m0, Outcome::converged, Role::master, {}},
+       m0,
+       Outcome::converged,
+       Role::master,
+       {}},
 
       {"a known master whose slots this node has not learned yet is MET again",
        [] { return healthy_3x1().listed_with_slots(m0, m1, {}); },
-       m0, Outcome::act, Role::master,
+       m0,
+       Outcome::act,
+       Role::master,
        {"meet redis-shard1-0"}},
   };
   return all;
@@ -309,8 +391,10 @@ TEST_CASE("planner: MEET and REPLICATE actions carry the verified target", "[pla
   plan::Plan plan = cluster.plan_for(m0);
   REQUIRE(plan.actions.size() == 3);
   const auto& meet = plan.actions[2];
-  CHECK(meet == plan::Action{ActionKind::meet, meet.reason, 0, {}, "redis-shard1-0", cluster.id(m1), "10.0.0.3", 6379,
-                             16379, {}, false});
+  CHECK(
+      meet ==
+      plan::Action{
+          ActionKind::meet, meet.reason, 0, {}, "redis-shard1-0", cluster.id(m1), "10.0.0.3", 6379, 16379, {}, false});
   CHECK(plan::describe(meet) == "CLUSTER MEET 10.0.0.3 6379 16379");
   CHECK_THAT(meet.reason, Catch::Contains("redis-shard1-0") && Catch::Contains("10.0.0.3"));
   CHECK(plan::describe(plan.actions[0]) == "CLUSTER SET-CONFIG-EPOCH 1");
@@ -333,8 +417,7 @@ TEST_CASE("planner: the quorum counts every expected pod, whatever the shard", "
   five.fresh({0, 0}).fresh({0, 1}).fresh({1, 0}).fresh({2, 2}).fresh({1, 1});
   plan::Plan plan = five.plan_for({0, 0});
   CHECK(plan.outcome == Outcome::act);
-  CHECK(summaries(plan) ==
-        std::vector<std::string>{"set-config-epoch 1", "claim-slots 0-5460"});
+  CHECK(summaries(plan) == std::vector<std::string>{"set-config-epoch 1", "claim-slots 0-5460"});
 }
 
 TEST_CASE("planner: a long list of missing pods is capped", "[planner]") {
@@ -418,7 +501,8 @@ TEST_CASE("planner: a node of another cluster is reported, never MEETed", "[plan
   // m2's table gives shard 0's slots to m1: whoever answers at m2's address does not share this
   // cluster's slot map, so m0 must not MEET it (a MEET would merge the two).
   ClusterBuilder cluster;
-  cluster.fresh_all().claimed(m0).claimed(m1).claimed(m2).knows(m2, {m1}).listed_with_slots(m2, m1, {cluster.range(m0)});
+  cluster.fresh_all().claimed(m0).claimed(m1).claimed(m2).knows(m2, {m1}).listed_with_slots(m2, m1,
+                                                                                            {cluster.range(m0)});
   plan::Plan plan = cluster.plan_for(m0);
   INFO("situation: " << plan.situation);
   for (const auto& action : plan.actions) CHECK(action.pod != "redis-shard2-0");
@@ -443,9 +527,10 @@ TEST_CASE("planner: this pod's former identity is forgotten on every node", "[pl
   CHECK_FALSE(forget.reason.empty());
 }
 
-TEST_CASE("planner: an ordinal 0 that lost its volume after a failover replicates the promoted node and forgets "
-          "its former ID",
-          "[planner][heal]") {
+TEST_CASE(
+    "planner: an ordinal 0 that lost its volume after a failover replicates the promoted node and forgets "
+    "its former ID",
+    "[planner][heal]") {
   // m0 came back empty; r0 was promoted and serves shard 0. m0's former ID, a failed master
   // without slots now, is still in m1's table.
   ClusterBuilder cluster = formed_without(m0).master_of(r0, {0, 5460}, 7).fresh(m0).mesh();
@@ -484,12 +569,7 @@ namespace {
 // the dead owner of 0-5460.
 ClusterBuilder shard0_lost() {
   ClusterBuilder cluster;
-  cluster.fresh_all()
-      .claimed(m1)
-      .claimed(m2)
-      .replica_of(r1, m1)
-      .replica_of(r2, m2)
-      .mesh({m0, r0, m1, r1, m2, r2});
+  cluster.fresh_all().claimed(m1).claimed(m2).replica_of(r1, m1).replica_of(r2, m2).mesh({m0, r0, m1, r1, m2, r2});
   for (PodId viewer : {m0, r0, m1, r1, m2, r2}) cluster.dead_owner(viewer, {{0, 5460}});
   return cluster;
 }

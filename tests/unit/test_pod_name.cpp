@@ -19,7 +19,8 @@ TEST_CASE("pod names parse exactly into prefix, shard and ordinal", "[pod_name]"
       {"redis-shard10-0", {"redis", 10, 0}},  // not shard 1
       {"redis-shard0-10", {"redis", 0, 10}},  // ordinals >= 10 work
       {"redis-shard123-45", {"redis", 123, 45}},
-      {"a-statefulset-name-as-long-as-a-dns-label-allows-it-ab-shard1-0", {"a-statefulset-name-as-long-as-a-dns-label-allows-it-ab", 1, 0}},
+      {"a-statefulset-name-as-long-as-a-dns-label-allows-it-ab-shard1-0",
+       {"a-statefulset-name-as-long-as-a-dns-label-allows-it-ab", 1, 0}},
       {"my-shard-db-shard2-1", {"my-shard-db", 2, 1}},  // "-shard" inside the prefix
       {"db-shard3-shard4-2", {"db-shard3", 4, 2}},
       {"a-shard0-0", {"a", 0, 0}},
@@ -57,7 +58,7 @@ TEST_CASE("malformed pod names are refused saying what was expected", "[pod_name
       {"redis-shard1a-0", "shard number"},
       {"redis-SHARD1-0", "lowercase letters, digits and '-'"},
       {"Redis-shard1-0", "lowercase letters, digits and '-'"},
-      {"my_redis-shard1-0", "lowercase letters, digits and '-'"},  // Redis refuses it as a hostname
+      {"my_redis-shard1-0", "lowercase letters, digits and '-'"},    // Redis refuses it as a hostname
       {"redis.prod-shard1-0", "lowercase letters, digits and '-'"},  // peers' DNS names would break
       {"a b-shard1-0", "lowercase letters, digits and '-'"},
       {"a-very-long-statefulset-name-that-does-not-fit-in-a-label-shard1-0", "longer than 63 characters"},

@@ -112,7 +112,9 @@ class JsonChecker {
   size_t pos_ = 0;
 };
 
-bool valid_json(std::string_view text) { return JsonChecker(text).valid(); }
+bool valid_json(std::string_view text) {
+  return JsonChecker(text).valid();
+}
 
 }  // namespace
 
@@ -179,7 +181,9 @@ TEST_CASE("status_json is valid JSON listing every pod, answering or not", "[rep
   CHECK(valid_json(json));
   CHECK_THAT(json, Catch::StartsWith(R"({"shards":3,"replicas":1,"pods":[)"));
   for (const auto& pod : cluster.topology().pods) CHECK_THAT(json, Catch::Contains("\"pod\":\"" + pod.name + "\""));
-  CHECK_THAT(json, Catch::Contains(R"("pod":"redis-shard0-0","shard":0,"ordinal":0,"address":"10.0.0.1","port":6379,"answers":true)"));
+  CHECK_THAT(json,
+             Catch::Contains(
+                 R"("pod":"redis-shard0-0","shard":0,"ordinal":0,"address":"10.0.0.1","port":6379,"answers":true)"));
   CHECK_THAT(json, Catch::Contains(R"("role":"master","slots":["0-5460"])"));
   CHECK_THAT(json, Catch::Contains(R"("keys":12)"));
   CHECK_THAT(json, Catch::Contains(R"("pod":"redis-shard2-0","shard":2,"ordinal":0,"address":null)"));
@@ -216,7 +220,8 @@ TEST_CASE("discover_json and discover_text list every pod", "[report]") {
   Observation observation = cluster.build();
   std::string json = report::discover_json(observation);
   CHECK(valid_json(json));
-  CHECK_THAT(json, Catch::Contains(R"("pod":"redis-shard0-0","dns_name":"redis-shard0-0.redis-pods.default.svc.cluster.local")"));
+  CHECK_THAT(json, Catch::Contains(
+                       R"("pod":"redis-shard0-0","dns_name":"redis-shard0-0.redis-pods.default.svc.cluster.local")"));
   CHECK_THAT(json, Catch::Contains(R"("node_id":")" + cluster.id(m0) + "\""));
   CHECK_THAT(json, Catch::Contains(R"("address":null,"answers":false,"error":")"));
   std::string text = report::discover_text(observation);

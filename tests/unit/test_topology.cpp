@@ -28,7 +28,9 @@ SlotRange redis_cli_split(int shard, int shards) {
   return {};
 }
 
-Options options(int shards, int replicas) { return test::cluster_options(shards, replicas); }
+Options options(int shards, int replicas) {
+  return test::cluster_options(shards, replicas);
+}
 
 }  // namespace
 

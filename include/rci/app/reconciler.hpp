@@ -8,7 +8,7 @@ namespace rci {
 
 struct ReconcileResult {
   bool converged = false;
-  int rounds = 0;  // observation rounds it took
+  int rounds = 0;        // observation rounds it took
   plan::Plan last_plan;  // explains the final state (what was missing on failure)
 };
 

@@ -52,12 +52,12 @@ struct Options {
   std::chrono::milliseconds command_timeout{2000};
   log::Format log_format = log::Format::text;
   log::Level log_level = log::Level::info;
-  bool json_output = false;  // status/discover/plan: machine-readable output
-  std::string install_dir = "/scripts";                 // install
-  ProbeKind probe_kind = ProbeKind::readiness;          // probe
-  std::vector<std::string> server_command;              // run: redis-server and its arguments
+  bool json_output = false;                     // status/discover/plan: machine-readable output
+  std::string install_dir = "/scripts";         // install
+  ProbeKind probe_kind = ProbeKind::readiness;  // probe
+  std::vector<std::string> server_command;      // run: redis-server and its arguments
   OnBootstrapFailure on_bootstrap_failure = OnBootstrapFailure::keep_running;  // run
-  std::chrono::seconds reconcile_interval{30};          // run
+  std::chrono::seconds reconcile_interval{30};                                 // run
   // Redis' automatic replica migration moves replicas between shards; here shards are defined
   // by pod names, so it is turned off on each node unless allowed.
   bool allow_replica_migration = false;
@@ -77,8 +77,8 @@ struct ParsedCommandLine {
   int exit_code = 0;
 };
 
-// Parses the arguments after the program name and the environment into validated options. Throws ConfigError with a one-line
-// message naming the option on any invalid value; no network traffic happens before this.
+// Parses the arguments after the program name and the environment into validated options. Throws ConfigError with a
+// one-line message naming the option on any invalid value; no network traffic happens before this.
 ParsedCommandLine parse_command_line(const std::vector<std::string>& args, const EnvLookup& env);
 
 // Parses `host[:port]` (IPv6 literals in brackets). Throws ConfigError naming `what`.

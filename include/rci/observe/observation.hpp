@@ -15,7 +15,7 @@ namespace rci {
 
 // One redis-server's answers to the probe commands.
 struct NodeProbe {
-  bool cluster_enabled = true;                // false: redis-server runs without cluster-enabled
+  bool cluster_enabled = true;  // false: redis-server runs without cluster-enabled
   // True when this peer was not asked itself: this pod's own node knows it, connected, at the
   // address DNS gives, so its entry there stands in for it (`nodes` holds only that entry,
   // flagged myself). Saves a probe per peer per round once the cluster has formed.
@@ -23,13 +23,13 @@ struct NodeProbe {
   // True when only CLUSTER NODES was asked: `cluster`, `replication` (but is_master) and `keys`
   // are defaults, not answers.
   bool table_only = false;
-  std::string id;                             // its own node ID (the `myself` line)
-  std::vector<redis::ClusterNode> nodes;      // CLUSTER NODES as it sees it
-  redis::ClusterInfo cluster;                 // CLUSTER INFO
-  redis::ReplicationInfo replication;         // INFO replication
-  long long keys = 0;                         // DBSIZE
+  std::string id;                         // its own node ID (the `myself` line)
+  std::vector<redis::ClusterNode> nodes;  // CLUSTER NODES as it sees it
+  redis::ClusterInfo cluster;             // CLUSTER INFO
+  redis::ReplicationInfo replication;     // INFO replication
+  long long keys = 0;                     // DBSIZE
 
-  const redis::ClusterNode& myself() const;   // the `myself` entry (always present)
+  const redis::ClusterNode& myself() const;  // the `myself` entry (always present)
   bool knows_other_nodes() const { return nodes.size() > 1; }
 };
 
@@ -70,7 +70,5 @@ Result<NodeProbe> make_table_probe(const std::string& cluster_nodes);
 // unit-tested without a server.
 Result<NodeProbe> make_node_probe(const std::string& cluster_nodes, const std::string& cluster_info,
                                   const std::string& replication_info, long long keys);
-
-
 
 }  // namespace rci

@@ -26,14 +26,14 @@ enum class ActionKind {
 
 struct Action {
   ActionKind kind = ActionKind::meet;
-  std::string reason;  // the observation that led to it, in words
-  long long config_epoch = 0;  // set_config_epoch
-  SlotRange slots{};           // claim_slots
-  std::string pod;             // meet, replicate: the peer's pod name
-  std::string node_id;         // meet, replicate: the peer's node ID
-  std::string ip;              // meet
-  int port = 0;                // meet
-  int bus_port = 0;            // meet
+  std::string reason;                  // the observation that led to it, in words
+  long long config_epoch = 0;          // set_config_epoch
+  SlotRange slots{};                   // claim_slots
+  std::string pod;                     // meet, replicate: the peer's pod name
+  std::string node_id;                 // meet, replicate: the peer's node ID
+  std::string ip;                      // meet
+  int port = 0;                        // meet
+  int bus_port = 0;                    // meet
   std::vector<std::string> addresses;  // forget: every node to send it to (this pod's first)
   bool data_loss = false;              // part of --recover-lost-slots: logged as an error
 
@@ -51,9 +51,9 @@ enum class Role { master, replica, undecided };
 
 struct Plan {
   Outcome outcome = Outcome::wait;
-  Role role = Role::undecided;       // what this pod should end up as
-  std::string situation;             // one line: how the planner reads the observation
-  std::vector<Action> actions;       // in order; only with Outcome::act
+  Role role = Role::undecided;           // what this pod should end up as
+  std::string situation;                 // one line: how the planner reads the observation
+  std::vector<Action> actions;           // in order; only with Outcome::act
   std::vector<std::string> waiting_for;  // each names the pod, node or link and why
   std::vector<std::string> warnings;     // things seen that need a human (e.g. a foreign node)
 };

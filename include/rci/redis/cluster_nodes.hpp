@@ -13,7 +13,7 @@ namespace rci::redis {
 // One line of CLUSTER NODES.
 struct ClusterNode {
   std::string id;
-  std::string ip;    // empty when the node has no known address (noaddr)
+  std::string ip;  // empty when the node has no known address (noaddr)
   int port = 0;
   int bus_port = 0;
   std::string hostname;  // Redis >= 7 with cluster-announce-hostname

@@ -23,8 +23,7 @@ struct Timeouts {
 class Connection {
  public:
   // Connects and authenticates (AUTH is sent only when a password is set).
-  static Result<Connection> open(const net::Endpoint& endpoint, const Credentials& credentials,
-                                 Timeouts timeouts);
+  static Result<Connection> open(const net::Endpoint& endpoint, const Credentials& credentials, Timeouts timeouts);
 
   // Wraps a socket that has just connected; no AUTH is sent (pipeline it yourself).
   static Connection adopt(net::Socket socket, Timeouts timeouts);

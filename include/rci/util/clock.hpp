@@ -17,9 +17,7 @@ class Deadline {
 
   bool expired() const { return Clock::now() >= at_; }
   // Time left, never negative.
-  Millis remaining() const {
-    return std::max(Millis(0), std::chrono::duration_cast<Millis>(at_ - Clock::now()));
-  }
+  Millis remaining() const { return std::max(Millis(0), std::chrono::duration_cast<Millis>(at_ - Clock::now())); }
   // The tighter of this deadline and `budget` from now.
   Deadline capped(Millis budget) const { return Deadline(std::min(at_, Clock::now() + budget)); }
   Clock::time_point at() const { return at_; }

@@ -44,8 +44,8 @@ struct ConfigError {
 // Process exit codes, documented in the README.
 namespace exit_code {
 inline constexpr int ok = 0;
-inline constexpr int failed = 1;      // deadline passed or unrecoverable state
-inline constexpr int bad_config = 2;  // invalid flag, env or input; nothing was sent
+inline constexpr int failed = 1;            // deadline passed or unrecoverable state
+inline constexpr int bad_config = 2;        // invalid flag, env or input; nothing was sent
 inline constexpr int cannot_execute = 127;  // run: the server command cannot be executed (as a shell says)
 }  // namespace exit_code
 
