@@ -181,9 +181,11 @@ Observation Observer::observe(Deadline deadline, Scope scope) {
   log::debug("observe: dns {} ms, {} probes {} ms{}", std::chrono::duration_cast<Millis>(resolved - started).count(),
              targets.size(), std::chrono::duration_cast<Millis>(Clock::now() - resolved).count(),
              narrow ? "" : " (full round)");
-  std::set<std::string> current_addresses;
-  for (const auto& pod : observation.pods) {
-    if (pod.address) current_addresses.insert(*pod.address);
+  if (last_addresses_.size() != pod_count) last_addresses_.assign(pod_count, std::nullopt);
+  std::set<std::string> current_addresses = {options_.pod_ip};
+  for (size_t i = 0; i < pod_count; ++i) {
+    if (observation.pods[i].address) last_addresses_[i] = *observation.pods[i].address;
+    if (last_addresses_[i]) current_addresses.insert(*last_addresses_[i]);
   }
   prober_.keep_only(current_addresses);
   for (size_t i = 0; i < observation.pods.size(); ++i) {

@@ -46,6 +46,9 @@ class Observer {
   std::vector<dns::Resolution> resolve(const std::vector<bool>& wanted, Deadline deadline);
   std::vector<std::optional<std::string>> cached_addresses_;
   std::vector<std::optional<NodeProbe>> last_probes_;  // per pod: its last successful answer
+  // Per pod: the last address DNS gave it. A lookup that fails (dnsmasq drops queries under
+  // load) keeps it; only a new address replaces it, and only then is the old connection closed.
+  std::vector<std::optional<std::string>> last_addresses_;
   Clock::time_point last_full_round_{};
   Clock::time_point cache_time_{};
   Prober prober_;
