@@ -115,15 +115,7 @@ void plan_forget_former_self(const Situation& s, Plan& plan) {
     action.kind = ActionKind::forget;
     action.node_id = node.id;
     action.pod = pod_name;
-    for (const auto& pod : s.observation().pods) {
-      if (pod.answered() && !pod.reused && pod.address) {
-        if (&pod == &s.self()) {
-          action.addresses.insert(action.addresses.begin(), *pod.address);
-        } else {
-          action.addresses.push_back(*pod.address);
-        }
-      }
-    }
+    action.addresses = s.forget_targets();
     action.reason = fmt::format(
         "node {} announces this pod's name {} but this pod is now node {}: it is this pod "
         "before it lost its data, and it is unreachable ({})",
@@ -293,9 +285,7 @@ Plan make_plan(const Topology& topology, int self_index, const Observation& obse
     forget.node_id = dead->id;
     forget.pod = self.pod.name;
     forget.data_loss = true;
-    for (const auto& pod : observation.pods) {
-      if (pod.answered() && !pod.reused && pod.address) forget.addresses.push_back(*pod.address);
-    }
+    forget.addresses = s.forget_targets();
     forget.reason = fmt::format(
         "--recover-lost-slots: node {} held slots {} and failed with every pod of shard {}; "
         "forgetting it everywhere unassigns them (their data was already lost)",

@@ -153,6 +153,15 @@ std::string Situation::who_should_serve(SlotRange range) const {
                      creator.answered() ? "answers, has not claimed its slots yet" : creator.why_not());
 }
 
+std::vector<std::string> Situation::forget_targets() const {
+  std::vector<std::string> targets = {*self_.address};
+  for (const auto& pod : observation_.pods) {
+    if (&pod == &self_ || !pod.answered() || !pod.address) continue;
+    if (std::find(targets.begin(), targets.end(), *pod.address) == targets.end()) targets.push_back(*pod.address);
+  }
+  return targets;
+}
+
 std::vector<std::string> Situation::missing_pods() const {
   std::vector<std::string> lines;
   size_t missing = 0;

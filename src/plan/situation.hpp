@@ -68,6 +68,11 @@ class Situation {
   // the shard's ordinal-0 pod (its master at creation), with its state.
   std::string who_should_serve(SlotRange range) const;
 
+  // Where a FORGET must go: the address of every pod that answered, this round or (its answer
+  // reused) an earlier one, this pod's first. Redis bans a forgotten ID for 60 s only, so it
+  // must reach every node, also those a narrow round did not ask.
+  std::vector<std::string> forget_targets() const;
+
   // Lines naming the pods that did not answer and why, capped for readability.
   std::vector<std::string> missing_pods() const;
 

@@ -527,6 +527,20 @@ TEST_CASE("planner: this pod's former identity is forgotten on every node", "[pl
   CHECK_FALSE(forget.reason.empty());
 }
 
+TEST_CASE("planner: a FORGET also reaches the pods a narrow round did not ask again", "[planner][heal]") {
+  // Only r1's own shard was asked this round; the others' answers are from earlier rounds.
+  ClusterBuilder cluster = healthy_3x1();
+  cluster.former_identity(m1, r1);
+  Observation observation = cluster.build();
+  for (PodId p : {m0, r0, m2, r2}) observation.pods.at(cluster.index(p)).reused = true;
+  plan::Plan plan = plan::make_plan(cluster.topology(), cluster.index(r1), observation);
+  REQUIRE(plan.actions.size() == 1);
+  const auto& forget = plan.actions.front();
+  CHECK(forget.kind == ActionKind::forget);
+  CHECK(forget.addresses.size() == 6);
+  CHECK(forget.addresses.front() == cluster.ip(r1));
+}
+
 TEST_CASE(
     "planner: an ordinal 0 that lost its volume after a failover replicates the promoted node and forgets "
     "its former ID",
