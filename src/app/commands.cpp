@@ -16,10 +16,11 @@
 namespace rci {
 namespace {
 
-// One observation round with a short deadline, for the inspection subcommands.
+// One observation round for the inspection subcommands: up to 3 s for DNS, then the probes'
+// own timeouts.
 Observation observe_once(const Options& options, const Topology& topology) {
   Observer observer(options, topology);
-  return observer.observe(Deadline::after(options.connect_timeout + options.command_timeout + Millis(1000)));
+  return observer.observe(Deadline::after(Millis(3000) + options.connect_timeout + options.command_timeout));
 }
 
 void print(const std::string& text) {

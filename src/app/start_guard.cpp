@@ -17,7 +17,8 @@ namespace {
 // down, since each round asks every pod.
 constexpr Millis first_recheck{200};
 constexpr Millis slowest_recheck{2000};
-constexpr Millis round_budget{2000};
+// What one round may wait for DNS; the probes get their own timeouts on top.
+constexpr Millis dns_budget{2000};
 // A long wait says again what it waits for, so the log shows it is still waiting.
 constexpr auto repeat_interval = std::chrono::seconds(30);
 
@@ -57,8 +58,10 @@ StartVerdict wait_until_safe_to_start(const Options& options, const std::vector<
   auto last_said = Clock::now();
   while (true) {
     // Each round is bounded, so a stop request waits for at most one round.
+    const Millis round_budget = dns_budget + options.connect_timeout + options.command_timeout;
     Observation observation = observer.observe(deadline.capped(round_budget), Scope::every_pod);
-    std::optional<std::string> hazard = plan::empty_start_hazard(observation, options.pod_ip, options.port);
+    std::optional<std::string> hazard =
+        plan::empty_start_hazard(observation, options.pod_ip, options.port, options.pod.shard);
     if (!hazard) {
       if (!last_hazard.empty()) log::info("no replica replicates this pod's address any more: starting redis-server");
       return StartVerdict::start;

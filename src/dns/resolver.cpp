@@ -56,7 +56,9 @@ void on_result(void* arg, int status, int /*timeouts*/, ares_addrinfo* result) {
   --*query->in_flight;
   Resolution& resolution = *query->out;
   if (status != ARES_SUCCESS || result == nullptr) {
-    resolution.address = fail(ErrorKind::dns, fmt::format("{}: {}", resolution.name, describe_status(status)));
+    // No answer in time says nothing about the name; the caller may need to tell it apart.
+    const ErrorKind kind = status == ARES_ETIMEOUT || status == ARES_ECANCELLED ? ErrorKind::timeout : ErrorKind::dns;
+    resolution.address = fail(kind, fmt::format("{}: {}", resolution.name, describe_status(status)));
     if (result) ares_freeaddrinfo(result);
     return;
   }
@@ -125,7 +127,7 @@ std::vector<Resolution> Resolver::resolve_all(const std::vector<std::string>& na
   std::vector<Resolution> results;
   results.reserve(names.size());
   for (const auto& name : names)
-    results.push_back(Resolution{name, fail(ErrorKind::dns, name + ": not asked before the deadline")});
+    results.push_back(Resolution{name, fail(ErrorKind::timeout, name + ": not asked before the deadline")});
   if (!impl_->setup_error.empty() || impl_->channel == nullptr) {
     for (auto& r : results) r.address = fail(ErrorKind::dns, fmt::format("{}: {}", r.name, impl_->setup_error));
     return results;

@@ -47,6 +47,11 @@ std::vector<dns::Resolution> Observer::resolve(const std::vector<bool>& wanted, 
   return results;
 }
 
+Millis dns_wait(Millis budget, Millis remaining, Millis probe_time) {
+  constexpr Millis least{100};
+  return std::min(budget, std::max(least, remaining - probe_time));
+}
+
 std::vector<bool> select_probes(const Topology& topology, int self_index, const NodeProbe* self) {
   const int pod_count = topology.pod_count();
   std::vector<bool> wanted(pod_count, true);
@@ -122,7 +127,8 @@ Observation Observer::observe(Deadline deadline, Scope scope) {
   // a decision by a round, not by its retries. Other scopes wait up to 3 s for a full picture.
   const Millis dns_budget =
       bootstrap_scope ? Millis(750) : std::clamp(deadline.remaining(), Millis(1000), Millis(3000));
-  const Deadline dns_deadline = deadline.capped(dns_budget);
+  const Deadline dns_deadline =
+      Deadline::after(dns_wait(dns_budget, deadline.remaining(), options_.connect_timeout + options_.command_timeout));
   auto resolutions = resolve(wanted, dns_deadline);
   const auto resolved = Clock::now();
 

@@ -10,7 +10,24 @@
 
 namespace rci::plan {
 
-std::optional<std::string> empty_start_hazard(const Observation& observation, const std::string& address, int port) {
+std::optional<std::string> empty_start_hazard(const Observation& observation, const std::string& address, int port,
+                                              int shard) {
+  // Pods of this shard (its replicas) that could not be asked in time and that no answering
+  // table shows (by the pod name each node announces): a timeout is no evidence that they do
+  // not replicate this address. A pod some table shows is judged by that table, below.
+  std::set<std::string> shown;
+  for (const auto& pod : observation.pods) {
+    if (!pod.answered()) continue;
+    for (const auto& node : pod.probe->nodes) {
+      if (!node.hostname.empty()) shown.insert(node.hostname);
+    }
+  }
+  std::vector<std::string> unknown;
+  for (const auto& pod : observation.pods) {
+    if (pod.pod.shard != shard || pod.answered() || shown.contains(pod.pod.name)) continue;
+    const Error& why = pod.address ? pod.probe.error() : pod.address.error();
+    if (why.kind == ErrorKind::timeout) unknown.push_back(pod.pod.name);
+  }
   // The node IDs of the pods that answered, to name a replica by its pod where possible.
   std::map<std::string, std::string> pod_of_node;
   for (const auto& pod : observation.pods) {
@@ -50,7 +67,13 @@ std::optional<std::string> empty_start_hazard(const Observation& observation, co
           fmt::format("node {} at {}:{}{}", node.id.substr(0, 8), node.ip, node.port, down ? " (down now)" : ""));
     }
   }
-  if (replicas.empty()) return std::nullopt;
+  if (replicas.empty() && unknown.empty()) return std::nullopt;
+  if (replicas.empty()) {
+    return fmt::format(
+        "{} of this pod's shard could not be asked in time (timeout), so whether {} this pod's address {}:{} "
+        "is unknown; an empty redis-server there would be copied by a replica that does",
+        text::join(unknown, ", "), unknown.size() == 1 ? "it replicates" : "they replicate", address, port);
+  }
   std::string text = fmt::format(
       "{} still replicate{} this pod's address {}:{}; an empty redis-server there now would make them drop their "
       "data and copy its empty dataset, so redis-server starts once Redis has failed the old master over (a replica "

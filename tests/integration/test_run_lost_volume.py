@@ -13,6 +13,9 @@ B. A replica's pod comes back empty at the same address: nobody replicates a rep
 C. As A for shard 0, but SIGTERM reaches `run` while it holds redis-server back (the pod is
    deleted meanwhile): it exits at once with 143 and never starts redis-server; started again,
    it waits for the promotion as in A.
+D. As A for shard 1, with the pod's DNS going through a server that never answers about one
+   unrelated pod (shard 0's replica): a lookup that never answers must not use up the round
+   and leave its probes no time, or no replica would answer and the empty server would start.
 """
 
 import os
@@ -26,6 +29,7 @@ import itest  # noqa: E402
 from heal import (check_replicates, form, healed, healed_but_ghost, keys_intact, role,
                   wait_for, wait_forgotten)  # noqa: E402
 from itest import check  # noqa: E402
+from dnsmasq import SilencingProxy  # noqa: E402
 from resp import ProtocolError, RespError  # noqa: E402
 from testbed import TestBed  # noqa: E402
 
@@ -53,40 +57,50 @@ def check_rejoined_empty(cluster, pod, master, old_id, what) -> None:
     keys_intact(cluster, what)
 
 
+def held_back_until_promoted(cluster, master, replica, while_held=None, **run_changes) -> None:
+    """`master`'s pod returns empty at its own address before the failover: redis-server must
+    not answer there until `replica` is promoted, the replica keeps every key, `run` says why
+    it waits, and the pod then rejoins as a replica of the promoted node. `while_held` is
+    called once `run` has said it holds redis-server back."""
+    old_id, replica_keys = master.node_id(), replica.command("DBSIZE")
+    check(replica_keys > 0, f"{replica.name}: holds no keys before the fault")
+    master.restart(crash=True, keep_data=False, wait=False, **run_changes)
+    started = time.monotonic()
+    while True:
+        elapsed = time.monotonic() - started
+        if while_held and HELD_BACK in master.supervisor.stderr:
+            while_held()
+            while_held = None
+        # Whether a server answers is read before the replica's role: a server that starts
+        # right after the promotion must not count as one started before it.
+        server_up = answers(master)
+        if role(replica)["role"] == "master":
+            break
+        check(elapsed < 20, f"{replica.name} not promoted 20s after {master.name} crashed\n"
+                            f"{master.supervisor.describe(40)}\n{cluster.nodes_report()}")
+        check(not server_up, f"{master.name}: an empty redis-server answers at {master.ip} "
+                             f"{elapsed:.1f}s after the crash, while {replica.name} still "
+                             f"replicates that address\n{master.supervisor.describe(40)}")
+        kept = replica.command("DBSIZE")
+        check(kept == replica_keys, f"{replica.name}: holds {kept} keys, had {replica_keys}")
+        time.sleep(0.05)
+    print(f"[run_lost_volume] {replica.name} promoted {time.monotonic() - started:.1f}s "
+          f"after {master.name} crashed; redis-server held back until then", flush=True)
+    master.wait_ready(timeout=15)
+    said = [line for line in master.supervisor.stderr.splitlines() if HELD_BACK in line]
+    check(said, f"{master.name}: `run` never said why it waited\n"
+                f"{master.supervisor.describe(40)}")
+    print(f"[run_lost_volume] {master.name} said: {said[0]}", flush=True)
+    check_rejoined_empty(cluster, master, replica, old_id,
+                         f"{master.name} returned empty at its own address")
+
+
 def main() -> None:
     with TestBed("run_lost_volume") as bed:
         cluster = form(bed, supervised=True)
 
         # A. A master's pod returns empty at its own address before the failover.
-        master, replica = cluster.pod(2, 0), cluster.pod(2, 1)
-        old_id, replica_keys = master.node_id(), replica.command("DBSIZE")
-        check(replica_keys > 0, f"{replica.name}: holds no keys before the fault")
-        master.restart(crash=True, keep_data=False, wait=False)
-        started = time.monotonic()
-        while True:
-            elapsed = time.monotonic() - started
-            # Whether a server answers is read before the replica's role: a server that starts
-            # right after the promotion must not count as one started before it.
-            server_up = answers(master)
-            if role(replica)["role"] == "master":
-                break
-            check(elapsed < 20, f"{replica.name} not promoted 20s after {master.name} crashed\n"
-                                f"{master.supervisor.describe(40)}\n{cluster.nodes_report()}")
-            check(not server_up, f"{master.name}: an empty redis-server answers at {master.ip} "
-                                 f"{elapsed:.1f}s after the crash, while {replica.name} still "
-                                 f"replicates that address\n{master.supervisor.describe(40)}")
-            kept = replica.command("DBSIZE")
-            check(kept == replica_keys, f"{replica.name}: holds {kept} keys, had {replica_keys}")
-            time.sleep(0.05)
-        print(f"[run_lost_volume] {replica.name} promoted {time.monotonic() - started:.1f}s "
-              f"after {master.name} crashed; redis-server held back until then", flush=True)
-        master.wait_ready(timeout=15)
-        said = [line for line in master.supervisor.stderr.splitlines() if HELD_BACK in line]
-        check(said, f"{master.name}: `run` never said why it waited\n"
-                    f"{master.supervisor.describe(40)}")
-        print(f"[run_lost_volume] {master.name} said: {said[0]}", flush=True)
-        check_rejoined_empty(cluster, master, replica, old_id,
-                             f"{master.name} returned empty at its own address")
+        held_back_until_promoted(cluster, cluster.pod(2, 0), cluster.pod(2, 1))
 
         # B. A replica's pod returns empty at its own address: nothing to wait for.
         replica, master = cluster.pod(1, 1), cluster.pod(1, 0)
@@ -124,6 +138,17 @@ def main() -> None:
               f"{master.name}: redis-server answers before {replica.name} was promoted")
         check_rejoined_empty(cluster, master, replica, old_id,
                              f"{master.name} returned empty again after its `run` was stopped")
+
+        # D. As A, while one unrelated name's lookups never get an answer (until `run` has
+        #    decided to hold redis-server back: the pod must then reach that pod to forget its
+        #    former ID there).
+        proxy = SilencingProxy(bed.dns.address, cluster.pod(0, 1).name)
+        try:
+            held_back_until_promoted(cluster, cluster.pod(1, 0), cluster.pod(1, 1),
+                                     while_held=proxy.stop_silencing, options_via="env",
+                                     extra_env={"DNS_SERVER": proxy.server_arg})
+        finally:
+            proxy.close()
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ import random
 import socket
 import struct
 import subprocess
+import threading
 import time
 
 from procs import ProcessRegistry, stop
@@ -252,3 +253,59 @@ class Dnsmasq:
                 if not name.startswith("log-flush-"):
                     found.append((qtype, name))
         return found
+
+
+def _query_name(packet: bytes) -> str:
+    """The name asked in a DNS query packet (the first question), or "" if it cannot be read."""
+    labels, i = [], 12
+    try:
+        while packet[i]:
+            length = packet[i]
+            labels.append(packet[i + 1:i + 1 + length].decode(errors="replace"))
+            i += length + 1
+    except IndexError:
+        return ""
+    return ".".join(labels)
+
+
+class SilencingProxy:
+    """A DNS server in front of `upstream` (host, port) that never answers a question about
+    `silenced` (any name holding it) and forwards every other one: a name whose lookups time
+    out, as on a DNS server that drops queries under load. A thread per query; stop with
+    close()."""
+
+    def __init__(self, upstream: tuple, silenced: str):
+        self.upstream = upstream
+        self.silenced = silenced
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    @property
+    def server_arg(self) -> str:
+        return f"127.0.0.1:{self.sock.getsockname()[1]}"
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                packet, client = self.sock.recvfrom(4096)
+            except OSError:
+                return
+            if not self.silenced or self.silenced not in _query_name(packet):
+                threading.Thread(target=self._forward, args=(packet, client), daemon=True).start()
+
+    def _forward(self, packet: bytes, client) -> None:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as upstream:
+            upstream.settimeout(2.0)
+            try:
+                upstream.sendto(packet, self.upstream)
+                self.sock.sendto(upstream.recvfrom(4096)[0], client)
+            except OSError:
+                pass
+
+    def stop_silencing(self) -> None:
+        """From now on every question is forwarded."""
+        self.silenced = ""
+
+    def close(self) -> None:
+        self.sock.close()

@@ -318,11 +318,16 @@ class Pod:
             procs.kill(self.proc)
 
     def restart(self, *, crash=False, new_ip=False, keep_nodes_conf=True, keep_data=True,
-                publish=True, wait=True) -> None:
+                publish=True, wait=True, **run_changes) -> None:
         """Stops (or kills) the pod and starts it again, optionally as Kubernetes may bring it
         back: at a new address (its DNS record rewritten when `publish`), without nodes.conf, or
-        with an empty volume (which takes nodes.conf too). `wait`: as start()'s.
+        with an empty volume (which takes nodes.conf too). `wait`: as start()'s. For a pod under
+        `run`, `run_changes` change how start_supervised() was called, from now on.
         """
+        if run_changes:
+            if not self.supervised:
+                raise ValueError(f"{self.label}: run options for a pod not under `run`")
+            self._run_options.update(run_changes)
         if crash:
             self.kill()
         else:

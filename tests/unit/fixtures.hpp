@@ -281,6 +281,7 @@ class ClusterBuilder {
     const Pod& pod = at(p);
     redis::ClusterNode node;
     node.id = id(p);
+    node.hostname = name(p);  // every node announces its pod name (the reconciler sets it)
     node.port = topology_.port;
     node.bus_port = topology_.bus_port;
     node.myself = viewer == p;

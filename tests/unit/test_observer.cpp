@@ -115,3 +115,14 @@ TEST_CASE("select_probes: with no answer from its own node a pod asks everyone",
   cluster.fresh_all().down(test::r0);
   CHECK(probed_pods(cluster, test::r0).size() == 5);  // all but itself
 }
+
+TEST_CASE("dns_wait leaves the probes their time within the round", "[observer]") {
+  using std::chrono::milliseconds;
+  // A bootstrap round far from its deadline: the DNS budget.
+  CHECK(dns_wait(milliseconds(750), milliseconds(300000), milliseconds(3000)) == milliseconds(750));
+  // The start guard's round (2 s of DNS + 3 s of probes): DNS gets its 2 s, not the probes' 3.
+  CHECK(dns_wait(milliseconds(2000), milliseconds(5000), milliseconds(3000)) == milliseconds(2000));
+  CHECK(dns_wait(milliseconds(2000), milliseconds(4000), milliseconds(3000)) == milliseconds(1000));
+  // Near the deadline DNS still gets a moment; the probes are cut by the deadline itself.
+  CHECK(dns_wait(milliseconds(750), milliseconds(500), milliseconds(3000)) == milliseconds(100));
+}

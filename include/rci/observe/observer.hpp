@@ -54,6 +54,12 @@ class Observer {
   Prober prober_;
 };
 
+// How long a round waits for DNS: its budget, but never so long that the probes after it lose
+// the `probe_time` they need (connect and command timeouts) before the round's deadline: a name
+// that never answers must not leave every probe no time, or the round would show nobody
+// answering (to `run`'s start guard: no replica in the way). At least 100 ms.
+Millis dns_wait(Millis budget, Millis remaining, Millis probe_time);
+
 // Which pods a narrow bootstrap round asks, given this pod's own node's answer (nullptr when it
 // did not answer): every pod while this pod may still have to create its shard; its own shard's
 // pods; and, once it has its role, the ordinal-0 pods of shards whose slots its node has not

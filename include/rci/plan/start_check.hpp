@@ -15,11 +15,14 @@
 
 namespace rci::plan {
 
-// What an empty node at `address`:`port` must wait for: the replicas that replicate a master
-// at that address, by their own answer (INFO replication, their table) or by any answering
-// node's table when they did not answer; a replica that is down counts while that master
-// still holds slots (it has the shard's data and would copy the empty node on its return).
-// nullopt when there is none.
-std::optional<std::string> empty_start_hazard(const Observation& observation, const std::string& address, int port);
+// What an empty node at `address`:`port`, of shard `shard`, must wait for: the replicas that
+// replicate a master at that address, by their own answer (INFO replication, their table) or
+// by any answering node's table when they did not answer; a replica that is down counts while
+// that master still holds slots (it has the shard's data and would copy the empty node on its
+// return); and a pod of the same shard that could not be asked because its lookup or probe
+// timed out (whether it replicates this address is unknown; a pod that does not exist yet or
+// refuses connections is no replica). nullopt when there is nothing to wait for.
+std::optional<std::string> empty_start_hazard(const Observation& observation, const std::string& address, int port,
+                                              int shard);
 
 }  // namespace rci::plan
