@@ -25,10 +25,6 @@
 namespace rci {
 namespace {
 
-// How long redis-server gets to stop after `run` asked it to (bootstrap failed under
-// --on-bootstrap-failure exit) before it is killed: as long as the kubelet's default grace.
-constexpr Millis stop_grace{30000};
-
 // redis.conf string syntax: double quotes, with backslash escapes for quotes and backslashes.
 std::string quote_config_value(const std::string& value) {
   std::string out = "\"";
@@ -144,11 +140,10 @@ bool pause_unless_stopped(const sigset_t& handled, Millis time, int& stop_signal
 
 // Once redis-server accepts connections it has read its configuration, the credentials
 // include among it: the file is removed then, so it lives for a moment instead of as long as
-// the pod (and is not left behind if this process is killed). Runs on the reconciling thread
-// before the bootstrap; gives up quietly after `budget` (the file goes when `run` exits).
+// the pod (and is not left behind if this process is killed). Runs on a thread of its own,
+// beside the bootstrap; after `budget` it says it gives up (the file goes when `run` exits).
 void remove_credentials_once_read(const Options& options, const std::string& dir, const std::string& file,
                                   Millis budget) {
-  if (file.empty()) return;
   const Deadline deadline = Deadline::after(budget);
   Backoff backoff(Millis(20), Millis(500));
   while (!deadline.expired()) {
@@ -160,26 +155,33 @@ void remove_credentials_once_read(const Options& options, const std::string& dir
     }
     std::this_thread::sleep_for(std::min(backoff.next(), deadline.remaining()));
   }
+  log::warn("redis-server does not accept connections at {}:{} after {} s: {} stays until run exits", options.pod_ip,
+            options.port, std::chrono::duration_cast<std::chrono::seconds>(budget).count(), file);
 }
 
-// Starts `argv` as a child with the signal mask `child_mask`. A failed exec (a missing or
-// non-executable server command) is an error of kind `config`, logged by the caller like any
-// other, rather than a child exiting 127: the child writes its errno to a close-on-exec pipe,
-// which a successful exec closes empty.
-Result<pid_t> start_child(const std::vector<std::string>& argv, const sigset_t& child_mask) {
+// Why the child could not be started.
+struct StartFailure {
+  bool cannot_execute = false;  // the server command is missing or not executable (exit 127)
+  std::string message;
+};
+
+// Starts `argv` as a child with the signal mask `child_mask`. A failed exec is reported here,
+// with its reason, rather than seen later as a child exiting 127: the child writes its errno
+// to a close-on-exec pipe, which a successful exec closes empty.
+std::expected<pid_t, StartFailure> start_child(const std::vector<std::string>& argv, const sigset_t& child_mask) {
   std::vector<char*> c_argv;
   for (const auto& arg : argv) c_argv.push_back(const_cast<char*>(arg.c_str()));
   c_argv.push_back(nullptr);
   int exec_status[2];
   if (::pipe2(exec_status, O_CLOEXEC) != 0) {
-    return fail(ErrorKind::io, fmt::format("pipe: {}", std::strerror(errno)));
+    return std::unexpected(StartFailure{false, fmt::format("pipe: {}", std::strerror(errno))});
   }
   pid_t child = ::fork();
   if (child < 0) {
     const int error = errno;
     ::close(exec_status[0]);
     ::close(exec_status[1]);
-    return fail(ErrorKind::io, fmt::format("fork: {}", std::strerror(error)));
+    return std::unexpected(StartFailure{false, fmt::format("fork: {}", std::strerror(error))});
   }
   if (child == 0) {
     ::close(exec_status[0]);
@@ -201,7 +203,8 @@ Result<pid_t> start_child(const std::vector<std::string>& argv, const sigset_t& 
   ::close(exec_status[0]);
   if (got == sizeof error) {
     ::waitpid(child, nullptr, 0);
-    return fail(ErrorKind::config, fmt::format("{}: cannot execute: {}", argv.front(), std::strerror(error)));
+    return std::unexpected(
+        StartFailure{true, fmt::format("{}: cannot execute: {}", argv.front(), std::strerror(error))});
   }
   return child;
 }
@@ -274,16 +277,18 @@ int run_supervised(const Options& options) {
   auto started = start_child(argv, previous);
   if (!started) {
     log::error("{}", started.error().message);
-    return started.error().kind == ErrorKind::config ? exit_code::cannot_execute : exit_code::failed;
+    return started.error().cannot_execute ? exit_code::cannot_execute : exit_code::failed;
   }
   const pid_t child = *started;
   log::info("started {} as pid {}; bootstrapping it into the cluster", argv.front(), child);
 
   std::atomic<bool> give_up{false};
-  std::thread([options, &give_up, dir = include.dir, file = include.file] {
-    remove_credentials_once_read(options, dir, file, std::chrono::duration_cast<Millis>(options.timeout));
-    reconcile_forever(options, give_up);
-  }).detach();
+  if (!include.file.empty()) {
+    std::thread(remove_credentials_once_read, options, include.dir, include.file,
+                std::chrono::duration_cast<Millis>(options.timeout))
+        .detach();
+  }
+  std::thread(reconcile_forever, options, std::ref(give_up)).detach();
 
   int status_code = exit_code::failed;
   // Once bootstrap failed under --on-bootstrap-failure exit, redis-server is asked to stop; if
@@ -297,8 +302,8 @@ int run_supervised(const Options& options) {
       const timespec wait = to_timespec(kill_after.remaining());
       sig = ::sigtimedwait(&handled, nullptr, &wait);
       if (sig < 0 && errno == EAGAIN) {
-        log::error("redis-server did not stop within {} s of SIGTERM: killing it",
-                   std::chrono::duration_cast<std::chrono::seconds>(stop_grace).count());
+        log::error("redis-server did not stop within {} s of SIGTERM (--stop-grace): killing it",
+                   options.stop_grace.count());
         ::kill(child, SIGKILL);
         killed = true;
         continue;
@@ -322,7 +327,7 @@ int run_supervised(const Options& options) {
     } else if (sig == SIGUSR1) {
       if (give_up && !stopping_after_failure) {
         stopping_after_failure = true;
-        kill_after = Deadline::after(stop_grace);
+        kill_after = Deadline::after(std::chrono::duration_cast<Millis>(options.stop_grace));
         ::kill(child, SIGTERM);
       }
     } else {

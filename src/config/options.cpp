@@ -4,7 +4,6 @@
 // (the downward API), people debugging pass flags: flags win.
 #include "rci/config/options.hpp"
 
-#include <arpa/inet.h>
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
@@ -18,6 +17,7 @@
 #include <optional>
 #include <sstream>
 
+#include "rci/net/address.hpp"
 #include "rci/util/error.hpp"
 #include "rci/util/text.hpp"
 
@@ -99,6 +99,10 @@ const std::vector<OptionSpec>& option_specs() {
        "when bootstrap misses its deadline: keep-running (default: serve, keep reconciling) or exit",
        run},
       {"--reconcile-interval", {"RECONCILE_INTERVAL"}, "seconds between reconciling passes (default 30)", run},
+      {"--stop-grace",
+       {"STOP_GRACE"},
+       "seconds redis-server gets to stop after a failed bootstrap (exit policy) before SIGKILL (default 30)",
+       run},
       {"--replica-migration",
        {"REPLICA_MIGRATION"},
        "deny (default: replicas stay in the shard their pod name says) or allow (Redis' automatic migration)"},
@@ -150,40 +154,6 @@ bool is_dns_name(std::string_view s) {
     if (!is_dns_label(label)) return false;
   }
   return true;
-}
-
-// The address in the form inet_ntop gives (IPv6 lower-case and compressed, an IPv4-mapped
-// IPv6 address as plain IPv4, as DNS and Redis give it); nullopt when the text is not a numeric
-// IPv4 or IPv6 address.
-std::optional<std::string> canonical_ip(const std::string& text) {
-  unsigned char bytes[sizeof(in6_addr)];
-  char out[INET6_ADDRSTRLEN];
-  if (::inet_pton(AF_INET, text.c_str(), bytes) == 1) {
-    if (::inet_ntop(AF_INET, bytes, out, sizeof out) != nullptr) return std::string(out);
-  } else if (::inet_pton(AF_INET6, text.c_str(), bytes) == 1) {
-    in6_addr address;
-    std::memcpy(&address, bytes, sizeof address);
-    if (IN6_IS_ADDR_V4MAPPED(&address)) {
-      if (::inet_ntop(AF_INET, bytes + 12, out, sizeof out) != nullptr) return std::string(out);
-    } else if (::inet_ntop(AF_INET6, bytes, out, sizeof out) != nullptr) {
-      return std::string(out);
-    }
-  }
-  return std::nullopt;
-}
-
-// Why `ip` (canonical) cannot be a node's address, or nullopt: the unspecified address and
-// multicast groups parse as addresses, but no peer can reach a node there.
-std::optional<std::string> unusable_address(const std::string& ip) {
-  unsigned char bytes[sizeof(in6_addr)];
-  if (::inet_pton(AF_INET, ip.c_str(), bytes) == 1) {
-    if (ip == "0.0.0.0") return "is the unspecified address";
-    if (bytes[0] >= 224 && bytes[0] <= 239) return "is a multicast address";
-    return std::nullopt;
-  }
-  if (ip == "::") return "is the unspecified address";
-  if (ip.starts_with("ff")) return "is a multicast address";
-  return std::nullopt;
 }
 
 // A password file is a mounted Secret: a small regular file. Anything else is refused before
@@ -327,9 +297,9 @@ class OptionSource {
 void parse_connection_options(const OptionSource& get, Options& options) {
   if (auto v = get("--pod-ip"); v.present) {
     RawValue ip{std::string(text::trim(v.text)), v.source, true};
-    auto canonical = canonical_ip(ip.text);
+    auto canonical = net::canonical_ip(ip.text);
     if (!canonical) bad(ip, "is not a numeric IP address (the cluster bus takes addresses, not names)");
-    if (auto why = unusable_address(*canonical)) bad(ip, *why + "; expected the address of this pod");
+    if (auto why = net::unusable_reason(*canonical)) bad(ip, *why + "; expected the address of this pod");
     // Canonical, as Redis and the resolver print addresses, so comparisons with them hold.
     options.pod_ip = *canonical;
   }
@@ -470,6 +440,9 @@ void parse_run_options(const OptionSource& get, const std::vector<std::string>& 
   if (auto v = get("--reconcile-interval"); v.present) {
     options.reconcile_interval = std::chrono::seconds(parse_int_in(v, 1, 86400, "seconds from 1 to 86400"));
   }
+  if (auto v = get("--stop-grace"); v.present) {
+    options.stop_grace = std::chrono::seconds(parse_int_in(v, 1, 3600, "seconds from 1 to 3600"));
+  }
   if (server_command.empty()) throw ConfigError{"run: no server command; expected: run [options] -- redis-server ..."};
   options.server_command = server_command;
 }
@@ -508,7 +481,7 @@ DnsServer parse_dns_server(const std::string& given, const std::string& what) {
     server.host = value;  // a bare IPv4 address, or an IPv6 literal without a port
   }
   if (server.host.empty()) bad(raw, "has no host; expected ip[:port]");
-  auto canonical = canonical_ip(server.host);
+  auto canonical = net::canonical_ip(server.host);
   // c-ares takes server addresses only; a name here would make every lookup fail.
   if (!canonical) bad(raw, "does not start with a numeric IP address; expected ip[:port] or [ipv6]:port");
   server.host = *canonical;

@@ -8,6 +8,8 @@
 
 #include <mutex>
 
+#include "rci/net/address.hpp"
+
 namespace rci::dns {
 namespace {
 
@@ -32,18 +34,6 @@ std::string describe_status(int status) {
     case ARES_ECANCELLED: return "no answer before the deadline";
     default: return ares_strerror(status);
   }
-}
-
-// An address we can MEET and connect to; an unspecified, broadcast or multicast answer is a
-// broken record. `ip` is as inet_ntop writes it.
-bool usable(const std::string& ip) {
-  if (ip == "0.0.0.0" || ip == "255.255.255.255" || ip == "::" || ip.starts_with("ff")) return false;
-  in_addr v4{};
-  if (inet_pton(AF_INET, ip.c_str(), &v4) == 1) {
-    const unsigned first_octet = ntohl(v4.s_addr) >> 24;
-    return first_octet < 224 || first_octet > 239;
-  }
-  return true;
 }
 
 struct Query {
@@ -79,9 +69,10 @@ void on_result(void* arg, int status, int /*timeouts*/, ares_addrinfo* result) {
   std::string chosen = !ipv4.empty() ? ipv4 : ipv6;
   if (chosen.empty()) {
     resolution.address = fail(ErrorKind::dns, fmt::format("{}: the answer holds no address", resolution.name));
-  } else if (!usable(chosen)) {
-    resolution.address =
-        fail(ErrorKind::dns, fmt::format("{}: the answer {} is not a usable address", resolution.name, chosen));
+  } else if (auto why = net::unusable_reason(chosen)) {
+    // A record of an address no node can have (a broken record): never connected to.
+    resolution.address = fail(
+        ErrorKind::dns, fmt::format("{}: the answer {} is not a usable address: it {}", resolution.name, chosen, *why));
   } else {
     resolution.address = chosen;
   }
@@ -217,11 +208,6 @@ void Resolver::run_queries(const std::vector<std::string>& names, std::vector<Re
     }
     submit_more();
   }
-}
-
-bool is_ip_literal(const std::string& s) {
-  unsigned char buffer[sizeof(in6_addr)];
-  return inet_pton(AF_INET, s.c_str(), buffer) == 1 || inet_pton(AF_INET6, s.c_str(), buffer) == 1;
 }
 
 }  // namespace rci::dns

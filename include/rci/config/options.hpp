@@ -58,6 +58,9 @@ struct Options {
   std::vector<std::string> server_command;      // run: redis-server and its arguments
   OnBootstrapFailure on_bootstrap_failure = OnBootstrapFailure::keep_running;  // run
   std::chrono::seconds reconcile_interval{30};                                 // run
+  // run: how long redis-server gets to stop once `run` asked it to (bootstrap failed under
+  // --on-bootstrap-failure exit) before it is killed.
+  std::chrono::seconds stop_grace{30};
   // Redis' automatic replica migration moves replicas between shards; here shards are defined
   // by pod names, so it is turned off on each node unless allowed.
   bool allow_replica_migration = false;

@@ -37,7 +37,4 @@ class Resolver {
   Impl* impl_;
 };
 
-// True for a numeric IPv4 or IPv6 address.
-bool is_ip_literal(const std::string& s);
-
 }  // namespace rci::dns

@@ -1,0 +1,20 @@
+#pragma once
+// Numeric IP addresses as the cluster bus takes them: one canonical text form, and which
+// addresses can never be a node's.
+
+#include <optional>
+#include <string>
+
+namespace rci::net {
+
+// The address in the form inet_ntop gives (IPv6 lower-case and compressed, an IPv4-mapped IPv6
+// address as plain IPv4, as DNS and Redis give them); nullopt when `text` is not a numeric IPv4
+// or IPv6 address.
+std::optional<std::string> canonical_ip(const std::string& text);
+
+// Why `ip` (a numeric address) can be no node's address, e.g. "is a multicast address";
+// nullopt for an address a node may have. Refused: the unspecified addresses, the IPv4
+// broadcast address and multicast groups (224.0.0.0/4, ff00::/8).
+std::optional<std::string> unusable_reason(const std::string& ip);
+
+}  // namespace rci::net
