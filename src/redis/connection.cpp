@@ -36,38 +36,72 @@ Result<std::string> format_command(const std::vector<std::string>& argv) {
   return out;
 }
 
-// No reply we ask for comes near these sizes (CLUSTER NODES of a thousand nodes is a few
-// hundred KiB; no array we read has more than 16384 entries). A peer that sends more is not
-// answering what we asked, and must not make us allocate without bound: hiredis 0.14 allocates
-// an array's element table as soon as it reads the header, 16 GiB for "*2147483647".
-constexpr int max_array_elements = 1 << 20;
-constexpr size_t max_reply_bytes = 16 << 20;
+// No reply we ask for comes near these sizes: CLUSTER NODES of a thousand nodes is a few hundred
+// KiB and one string; a pipeline of probe commands is a handful of objects. A peer that sends
+// more is not answering what we asked, and must not make us allocate without bound: hiredis 0.14
+// allocates an array's element table as soon as it reads the header (16 GiB for "*2147483647"),
+// and every reply object costs about 70 bytes whatever its size on the wire.
+constexpr size_t max_reply_bytes = 4 << 20;
+constexpr size_t max_reply_objects = 100'000;
 
-// hiredis' own reply builders, but for arrays longer than max_array_elements, which are refused
-// (hiredis reports that as out of memory).
-void* (*hiredis_create_array)(const redisReadTask*, int) = nullptr;
+}  // namespace
 
-void* create_bounded_array(const redisReadTask* task, int elements) {
-  if (elements > max_array_elements) return nullptr;
-  return hiredis_create_array(task, elements);
+// What the replies to one batch of commands have made the reader build so far; the reader's
+// builders refuse to go past max_reply_objects.
+struct Connection::ReplyBudget {
+  size_t objects = 0;
+};
+
+namespace {
+
+// hiredis' own reply builders, each first charged to the budget of the reader that asks (its
+// privdata); past the budget, or for an array longer than it, they refuse, which hiredis
+// reports as out of memory.
+redisReplyObjectFunctions hiredis_builders;
+
+bool within_budget(const redisReadTask* task, size_t objects) {
+  auto* budget = static_cast<Connection::ReplyBudget*>(task->privdata);
+  budget->objects += objects;
+  return budget->objects <= max_reply_objects;
 }
 
-redisReader* create_bounded_reader() {
+void* create_string(const redisReadTask* task, char* text, size_t length) {
+  return within_budget(task, 1) ? hiredis_builders.createString(task, text, length) : nullptr;
+}
+void* create_array(const redisReadTask* task, int elements) {
+  // The element table is allocated now: charge for it now.
+  return elements >= 0 && within_budget(task, 1 + static_cast<size_t>(elements))
+             ? hiredis_builders.createArray(task, elements)
+             : nullptr;
+}
+void* create_integer(const redisReadTask* task, long long value) {
+  return within_budget(task, 1) ? hiredis_builders.createInteger(task, value) : nullptr;
+}
+void* create_nil(const redisReadTask* task) {
+  return within_budget(task, 1) ? hiredis_builders.createNil(task) : nullptr;
+}
+
+redisReader* create_bounded_reader(Connection::ReplyBudget* budget) {
   static redisReplyObjectFunctions bounded = [] {
     redisReader* sample = redisReaderCreate();
-    redisReplyObjectFunctions functions = *sample->fn;
+    hiredis_builders = *sample->fn;
     redisReaderFree(sample);
-    hiredis_create_array = functions.createArray;
-    functions.createArray = create_bounded_array;
+    redisReplyObjectFunctions functions = hiredis_builders;
+    functions.createString = create_string;
+    functions.createArray = create_array;
+    functions.createInteger = create_integer;
+    functions.createNil = create_nil;
     return functions;
   }();
-  return redisReaderCreateWithFunctions(&bounded);
+  redisReader* reader = redisReaderCreateWithFunctions(&bounded);
+  reader->privdata = budget;
+  return reader;
 }
 
 // hiredis' reason for refusing the bytes fed to `reader`.
 std::string reader_error(const redisReader* reader) {
   if (reader->err == REDIS_ERR_OOM) {
-    return fmt::format("an array of more than {} elements, or out of memory", max_array_elements);
+    return fmt::format("more than {} reply objects, or out of memory", max_reply_objects);
   }
   return reader->errstr;
 }
@@ -100,7 +134,8 @@ Connection::Connection(net::Socket socket, net::Endpoint endpoint, Timeouts time
     : socket_(std::move(socket)),
       endpoint_(std::move(endpoint)),
       timeouts_(timeouts),
-      reader_(create_bounded_reader()) {}
+      budget_(std::make_unique<ReplyBudget>()),
+      reader_(create_bounded_reader(budget_.get())) {}
 
 Connection Connection::adopt(net::Socket socket, Timeouts timeouts) {
   net::Endpoint endpoint = socket.endpoint();
@@ -120,6 +155,7 @@ Result<void> Connection::send_commands(const std::vector<std::vector<std::string
   }
   collected_.clear();
   received_ = 0;
+  budget_->objects = 0;
   auto sent = socket_.send_all(wire, Deadline::after(timeouts_.command));
   if (!sent) socket_.close();
   return sent;

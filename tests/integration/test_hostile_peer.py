@@ -5,6 +5,8 @@ small server of this test's own that, to every connection:
 
 - huge-array:  answers "*2147483647" (an array header; hiredis 0.14 would allocate its whole
                element table, 16 GiB, at once) and then nothing;
+- many-small:  answers an array of 90,000 one-element arrays (180,000 reply objects in under
+               a megabyte: bytes alone are no bound on memory);
 - endless-bulk: announces a 100 GB string and streams bytes until the client leaves;
 - refuse:      says "-ERR max number of clients reached" and closes, as a full redis-server does;
 - silent:      accepts and never answers.
@@ -44,6 +46,10 @@ def serve(kind, conn):
     try:
         if kind == "huge-array":
             conn.sendall(b"*2147483647\r\n")
+            drain(conn)
+        elif kind == "many-small":
+            # Each object is a few bytes on the wire but a reply object in memory.
+            conn.sendall(b"*90000\r\n" + b"*1\r\n:1\r\n" * 90000)
             drain(conn)
         elif kind == "endless-bulk":
             conn.sendall(b"$100000000000\r\n")
@@ -107,8 +113,9 @@ def check_bounded(what, status, elapsed, output, rss, says):
 
 
 EXPECTED = {
-    "huge-array": "more than 1048576 elements",
-    "endless-bulk": "more than 16777216 bytes",
+    "huge-array": "more than 100000 reply objects",
+    "many-small": "more than 100000 reply objects",
+    "endless-bulk": "more than 4194304 bytes",
     "refuse": "max number of clients reached",
     "silent": "timed out",
 }
@@ -123,10 +130,12 @@ def main() -> None:
             for pod, kind in zip(cluster.pods, kinds):
                 pod.publish()
                 peers.append(HostilePeer(pod.ip, kind))
-            silent_ip = bed.allocate_ip()
+            silent_ip, many_ip = bed.allocate_ip(), bed.allocate_ip()
             peers.append(HostilePeer(silent_ip, "silent"))
+            peers.append(HostilePeer(many_ip, "many-small"))
 
-            for ip, kind in [(p.ip, k) for p, k in zip(cluster.pods, kinds)] + [(silent_ip, "silent")]:
+            for ip, kind in ([(p.ip, k) for p, k in zip(cluster.pods, kinds)]
+                             + [(silent_ip, "silent"), (many_ip, "many-small")]):
                 argv = [bed.binary, "probe", "readiness", "--pod-ip", ip, "--timeout", str(DEADLINE)]
                 check_bounded(f"probe readiness against {kind}", *run_bounded(argv, DEADLINE),
                               EXPECTED[kind])
