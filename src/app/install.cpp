@@ -58,7 +58,7 @@ Result<std::string> install_self(const std::string& dir) {
       written += w;
     }
   }
-  // The umask may have narrowed the mode given to open(); the kubelet needs 0755.
+  // mkostemp creates the file 0600; the kubelet (and any user the container runs as) needs 0755.
   if (::fchmod(out, 0755) != 0) return give_up(fmt::format("{}: chmod: {}", temp, errno_text()));
   if (::fsync(out) != 0) return give_up(fmt::format("{}: fsync: {}", temp, errno_text()));
   if (::rename(temp.c_str(), target.c_str()) != 0) {

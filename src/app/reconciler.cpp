@@ -86,9 +86,7 @@ ReconcileResult reconcile(const Options& options, ReconcileMode mode) {
   while (true) {
     const auto round_start = Clock::now();
     Observation observation = observer.observe(deadline, Scope::changing_peers);
-    // A round the deadline cut short may show timeouts where the real reasons were (a name
-    // that does not exist, a refused connection): the last full round's plan says why.
-    if (deadline.expired() && result.rounds > 0) return result;
+    const bool cut_short = deadline.expired();
     ++result.rounds;
     log::debug("observation round {} took {} ms", result.rounds,
                std::chrono::duration_cast<Millis>(Clock::now() - round_start).count());
@@ -96,7 +94,12 @@ ReconcileResult reconcile(const Options& options, ReconcileMode mode) {
       if (auto self = observer.connection(options.pod_ip)) configure_local_node(**self, options);
       node_configured = true;
     }
-    result.last_plan = plan::make_plan(topology, self_index, observation, {options.recover_lost_slots});
+    plan::Plan next = plan::make_plan(topology, self_index, observation, {options.recover_lost_slots});
+    // A round the deadline cut short may show timeouts where the real reasons were (a name
+    // that does not exist, a refused connection): unless it shows this pod converged, the
+    // previous round's plan is the one that says why.
+    if (cut_short && next.outcome != plan::Outcome::converged && result.rounds > 1) return result;
+    result.last_plan = std::move(next);
     const plan::Plan& plan = result.last_plan;
     if (!quiet || plan.outcome == plan::Outcome::act)
       log_plan_change(plan, last_situation, last_waiting, last_warnings);

@@ -237,7 +237,10 @@ Result<std::vector<Directive>> from_arguments(const std::vector<std::string>& ar
       if (!words) return fail(ErrorKind::config, fmt::format("command line: {}: {}", arg, words.error().message));
       if (words->empty()) continue;
       Directive directive{lower(words->front()), {words->begin() + 1, words->end()}, "command line"};
-      last_option_complete = words->size() > 1;
+      // Whether a value follows is judged, as Redis does, on the whole argument (a newline is
+      // just a blank there): "--a b\nc" has its value.
+      auto whole = split_arguments(std::string_view(arg).substr(2));
+      last_option_complete = whole && whole->size() > 1;
       // `--save` alone, last or followed by another option, means save "".
       if (!last_option_complete && directive.name == "save" &&
           (i + 1 == args.size() || args[i + 1].starts_with("--"))) {

@@ -11,6 +11,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 namespace rci::net {
 namespace {
@@ -46,16 +47,17 @@ Socket::~Socket() {
   close();
 }
 
-Socket::Socket(Socket&& other) noexcept : fd_(other.fd_), endpoint_(std::move(other.endpoint_)) {
-  other.fd_ = -1;
-}
+Socket::Socket(Socket&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)),
+      held_errno_(std::exchange(other.held_errno_, 0)),
+      endpoint_(std::move(other.endpoint_)) {}
 
 Socket& Socket::operator=(Socket&& other) noexcept {
   if (this != &other) {
     close();
-    fd_ = other.fd_;
+    fd_ = std::exchange(other.fd_, -1);
+    held_errno_ = std::exchange(other.held_errno_, 0);
     endpoint_ = std::move(other.endpoint_);
-    other.fd_ = -1;
   }
   return *this;
 }
@@ -145,7 +147,9 @@ Result<bool> Socket::receive_available(std::string& buffer) {
   char chunk[16384];
   bool got = false;
   while (buffer.size() < max_per_call) {
-    ssize_t n = ::recv(fd_, chunk, sizeof(chunk), MSG_DONTWAIT);
+    // An error the previous call met after data (recv reports it only once) comes now.
+    const int held = std::exchange(held_errno_, 0);
+    ssize_t n = held != 0 ? (errno = held, -1) : ::recv(fd_, chunk, sizeof(chunk), MSG_DONTWAIT);
     if (n > 0) {
       buffer.append(chunk, static_cast<size_t>(n));
       got = true;
@@ -155,7 +159,10 @@ Result<bool> Socket::receive_available(std::string& buffer) {
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return got;
     // What came before a close or a reset first (a server that refuses a client says why,
     // then closes); the next call reports the end.
-    if (got) return true;
+    if (got) {
+      if (n < 0) held_errno_ = errno;
+      return true;
+    }
     if (n == 0) {
       close();
       return fail(ErrorKind::closed, fmt::format("{}: connection closed by the server", endpoint_.to_string()));

@@ -47,6 +47,17 @@ std::vector<dns::Resolution> Observer::resolve(const std::vector<bool>& wanted, 
   return results;
 }
 
+std::set<std::string> remember_addresses(std::vector<std::optional<std::string>>& last, const Observation& observation,
+                                         const std::string& own) {
+  if (last.size() != observation.pods.size()) last.assign(observation.pods.size(), std::nullopt);
+  std::set<std::string> kept = {own};
+  for (size_t i = 0; i < observation.pods.size(); ++i) {
+    if (observation.pods[i].address) last[i] = *observation.pods[i].address;
+    if (last[i]) kept.insert(*last[i]);
+  }
+  return kept;
+}
+
 Millis dns_wait(Millis budget, Millis remaining, Millis probe_time) {
   constexpr Millis least{100};
   return std::min(budget, std::max(least, remaining - probe_time));
@@ -187,13 +198,7 @@ Observation Observer::observe(Deadline deadline, Scope scope) {
   log::debug("observe: dns {} ms, {} probes {} ms{}", std::chrono::duration_cast<Millis>(resolved - started).count(),
              targets.size(), std::chrono::duration_cast<Millis>(Clock::now() - resolved).count(),
              narrow ? "" : " (full round)");
-  if (last_addresses_.size() != pod_count) last_addresses_.assign(pod_count, std::nullopt);
-  std::set<std::string> current_addresses = {options_.pod_ip};
-  for (size_t i = 0; i < pod_count; ++i) {
-    if (observation.pods[i].address) last_addresses_[i] = *observation.pods[i].address;
-    if (last_addresses_[i]) current_addresses.insert(*last_addresses_[i]);
-  }
-  prober_.keep_only(current_addresses);
+  prober_.keep_only(remember_addresses(last_addresses_, observation, options_.pod_ip));
   for (size_t i = 0; i < observation.pods.size(); ++i) {
     auto& pod = observation.pods[i];
     if (pod.probe && !pod.probe->from_local_table && !pod.reused) last_probes_[i] = *pod.probe;

@@ -6,9 +6,9 @@ private 0600 file) without the password ever being on a command line. Checked: t
 with requirepass and masterauth in force; the password never appears in /proc/<pid>/cmdline of a
 supervisor or of anything under it (sampled every 20 ms from launch until the cluster is
 correct), nor in the supervisors' output; the credentials file is gone once redis-server has
-read it. Then one pod restarts with a server command that waits a second before it execs
-redis-server, which keeps the file there long enough to check it: private (0600 in a 0700
-directory), holding the password, removed once the server listens."""
+read it. Then one pod restarts with a server command that waits for the test's word before it
+execs redis-server, which keeps the file there until it has been checked: private (0600 in a
+0700 directory), holding the password, removed once the server listens."""
 
 import os
 import secrets
@@ -145,10 +145,14 @@ def main() -> None:
         pod.stop()
         check(pod.supervisor.returncode == 0,
               f"{pod.name}: supervisor exited {pod.supervisor.returncode} on SIGTERM, expected 0")
-        slow = ["sh", "-c", 'sleep 1; exec redis-server "$@"', "sh", pod.config_path]
-        runs.append(pod.start_supervised(wait=False, server_command=slow, password_via="file"))
+        gate = os.path.join(pod.dir, "gate")
+        held = ["sh", "-c", 'while [ ! -e "$GATE" ]; do sleep 0.02; done; exec redis-server "$@"', "sh",
+                pod.config_path]
+        runs.append(pod.start_supervised(wait=False, server_command=held, password_via="file",
+                                         extra_env={"GATE": gate}))
         path = include_of_child(pod)
         check_include_private(pod, path, password)
+        open(gate, "w").close()
         pod.wait_ready()
         check_include_removed(pod, path)
         check_cluster(cluster, timeout=30)

@@ -24,6 +24,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "testbed"))
 
 import itest  # noqa: E402
+from heal import wait_for  # noqa: E402
 from itest import check  # noqa: E402
 from procs import read_cmdline  # noqa: E402
 from testbed import TestBed, check_cluster, proc_stat  # noqa: E402
@@ -93,7 +94,10 @@ def main() -> None:
             stopped.publish()
             run = stopped.start_supervised(wait=False, options_via="env",
                                            extra_env={"DNS_SERVER": f"127.0.0.1:{dns.getsockname()[1]}"})
-            time.sleep(0.3)  # inside the first observation round: DNS gets up to 2 s
+            # Once it says it checks, it is inside its first observation round, where DNS waits
+            # up to 2 s for the silent server.
+            wait_for(lambda: "is missing or empty" in run.stderr, 10,
+                     f"{stopped.label}: `run` checking whether redis-server may start")
             check(run.poll() is None, f"{stopped.label}: exited before the signal\n{run.describe()}")
             os.kill(stopped.supervisor_pid(), signal.SIGTERM)
             status = run.wait(10)

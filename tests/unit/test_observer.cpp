@@ -6,6 +6,7 @@
 #include "samples.hpp"
 
 using namespace rci;
+using namespace rci::test;
 namespace samples = rci::test::samples;
 
 TEST_CASE("make_node_probe assembles a probe from real replies", "[observer]") {
@@ -125,4 +126,26 @@ TEST_CASE("dns_wait leaves the probes their time within the round", "[observer]"
   CHECK(dns_wait(milliseconds(2000), milliseconds(4000), milliseconds(3000)) == milliseconds(1000));
   // Near the deadline DNS still gets a moment; the probes are cut by the deadline itself.
   CHECK(dns_wait(milliseconds(750), milliseconds(500), milliseconds(3000)) == milliseconds(100));
+}
+
+TEST_CASE("remember_addresses keeps a pod's connection through failed lookups, not through a move", "[observer]") {
+  ClusterBuilder cluster = healthy_3x1();
+  std::vector<std::optional<std::string>> last;
+  const std::string own = cluster.ip(m0);
+  Observation first = cluster.build();
+  CHECK(remember_addresses(last, first, own).size() == 6);
+
+  // r2's lookup fails this round: its address is still kept.
+  Observation failed = cluster.build();
+  failed.pods.at(cluster.index(r2)).address = fail(ErrorKind::timeout, "no answer before the deadline");
+  auto kept = remember_addresses(last, failed, own);
+  CHECK(kept.contains(cluster.ip(r2)));
+
+  // r2 moved: its old address goes, the new one is kept.
+  Observation moved = cluster.build();
+  moved.pods.at(cluster.index(r2)).address = std::string("10.0.9.9");
+  kept = remember_addresses(last, moved, own);
+  CHECK_FALSE(kept.contains(cluster.ip(r2)));
+  CHECK(kept.contains("10.0.9.9"));
+  CHECK(kept.contains(own));
 }

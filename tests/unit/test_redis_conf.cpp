@@ -110,6 +110,12 @@ TEST_CASE("from_arguments reads options as Redis 7 does", "[redis_conf]") {
   CHECK(two_lines[1].name == "dir");
   CHECK(two_lines[1].args == Words{"/d2"});
   CHECK(two_lines[2].args == Words{"yes"});
+  // Whether the option has its value is judged on the whole argument, newline and all: here it
+  // has, so the next --word is an option of its own.
+  auto judged_whole = arguments({"--dir /a\nappendonly", "--port", "7000"});
+  REQUIRE(judged_whole.size() == 3);
+  CHECK(judged_whole[1].name == "appendonly");
+  CHECK(judged_whole[2].name == "port");
 }
 
 TEST_CASE("locate_nodes_conf: defaults, the config file, then the command line", "[redis_conf]") {

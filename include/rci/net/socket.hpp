@@ -51,6 +51,7 @@ class Socket {
  private:
   explicit Socket(int fd, Endpoint endpoint) : fd_(fd), endpoint_(std::move(endpoint)) {}
   int fd_ = -1;
+  int held_errno_ = 0;  // receive_available: an error met after data, reported on the next call
   Endpoint endpoint_;
 };
 

@@ -5,6 +5,9 @@
 
 #include <memory>
 #include <optional>
+#include <set>
+#include <string>
+#include <vector>
 
 #include "rci/dns/resolver.hpp"
 #include "rci/observe/observation.hpp"
@@ -53,6 +56,13 @@ class Observer {
   Clock::time_point cache_time_{};
   Prober prober_;
 };
+
+// Records in `last` each pod's address from this round, keeping the previous one where the
+// lookup failed (a DNS server dropping queries under load must not cost kept connections), and
+// returns the addresses whose connections are kept: every pod's last address and `own`. Only a
+// pod that moved leaves an address behind.
+std::set<std::string> remember_addresses(std::vector<std::optional<std::string>>& last, const Observation& observation,
+                                         const std::string& own);
 
 // How long a round waits for DNS: its budget, but never so long that the probes after it lose
 // the `probe_time` they need (connect and command timeouts) before the round's deadline: a name
