@@ -48,12 +48,7 @@ ProbeVerdict probe_local_node(const Options& options) {
 
   // Readiness: everything in one round trip.
   std::vector<std::vector<std::string>> commands;
-  if (!options.credentials.password.empty()) {
-    std::vector<std::string> auth = {"AUTH"};
-    if (!options.credentials.user.empty()) auth.push_back(options.credentials.user);
-    auth.push_back(options.credentials.password);
-    commands.push_back(std::move(auth));
-  }
+  if (!options.credentials.password.empty()) commands.push_back(redis::auth_command(options.credentials));
   const size_t cluster_at = commands.size();
   commands.push_back({"CLUSTER", "INFO"});
   commands.push_back({"INFO", "replication"});

@@ -101,13 +101,9 @@ std::vector<Result<NodeProbe>> Prober::probe_all(const std::vector<std::string>&
   };
   auto send = [&](size_t i) {
     auto& task = tasks[i];
-    auto batch = commands;
-    if (task.sent_auth) {
-      std::vector<std::string> auth = {"AUTH"};
-      if (!options_.credentials.user.empty()) auth.push_back(options_.credentials.user);
-      auth.push_back(options_.credentials.password);
-      batch.insert(batch.begin(), auth);
-    }
+    std::vector<std::vector<std::string>> batch;
+    if (task.sent_auth) batch.push_back(redis::auth_command(options_.credentials));
+    batch.insert(batch.end(), commands.begin(), commands.end());
     if (auto sent = task.connection->send_commands(batch); !sent) return finish(i, std::unexpected(sent.error()));
     task.phase = Phase::awaiting_replies;
     task.deadline = deadline.capped(options_.command_timeout).at();

@@ -203,10 +203,7 @@ Result<Connection> Connection::open(const net::Endpoint& endpoint, const Credent
   if (!socket) return std::unexpected(socket.error());
   Connection connection(std::move(*socket), endpoint, timeouts);
   if (!credentials.password.empty()) {
-    std::vector<std::string> auth = {"AUTH"};
-    if (!credentials.user.empty()) auth.push_back(credentials.user);
-    auth.push_back(credentials.password);
-    auto reply = connection.command(auth);
+    auto reply = connection.command(auth_command(credentials));
     if (!reply) {
       Error error = reply.error();
       if (error.kind == ErrorKind::reply) error.kind = ErrorKind::auth;
@@ -270,6 +267,13 @@ Result<Reply> Connection::command(const std::vector<std::string>& argv) {
     return fail(kind, fmt::format("{}: {}: {}", endpoint_.to_string(), describe_command(argv), reply.str));
   }
   return reply;
+}
+
+std::vector<std::string> auth_command(const Credentials& credentials) {
+  std::vector<std::string> auth = {"AUTH"};
+  if (!credentials.user.empty()) auth.push_back(credentials.user);
+  auth.push_back(credentials.password);
+  return auth;
 }
 
 std::string describe_command(const std::vector<std::string>& argv) {

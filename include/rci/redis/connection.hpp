@@ -70,6 +70,10 @@ class Connection {
   size_t received_ = 0;                          // bytes received since the commands were sent
 };
 
+// AUTH [user] password for `credentials` (which must hold a password); the one place the
+// command is spelt, for every connection that authenticates, opened here or pipelined by hand.
+std::vector<std::string> auth_command(const Credentials& credentials);
+
 // The command as it may appear in a log line: AUTH arguments are replaced by "(redacted)".
 std::string describe_command(const std::vector<std::string>& argv);
 
