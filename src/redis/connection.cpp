@@ -46,9 +46,11 @@ constexpr size_t max_reply_objects = 100'000;
 
 }  // namespace
 
-// What the replies to one batch of commands have made the reader build so far; the reader's
-// builders refuse to go past max_reply_objects.
+// What the replies to one batch of commands have cost so far: the bytes fed to the reader
+// (feed() refuses past max_reply_bytes) and the objects it built (its builders refuse past
+// max_reply_objects). Reset when the commands are sent.
 struct Connection::ReplyBudget {
+  size_t bytes = 0;
   size_t objects = 0;
 };
 
@@ -154,16 +156,15 @@ Result<void> Connection::send_commands(const std::vector<std::vector<std::string
     wire += *formatted;
   }
   collected_.clear();
-  received_ = 0;
-  budget_->objects = 0;
+  *budget_ = {};
   auto sent = socket_.send_all(wire, Deadline::after(timeouts_.command));
   if (!sent) socket_.close();
   return sent;
 }
 
 Result<void> Connection::feed(const std::string& data) {
-  received_ += data.size();
-  if (received_ > max_reply_bytes) {
+  budget_->bytes += data.size();
+  if (budget_->bytes > max_reply_bytes) {
     socket_.close();
     return fail(ErrorKind::protocol, fmt::format("{}: bad reply: more than {} bytes, far more than any reply asked for",
                                                  endpoint_.to_string(), max_reply_bytes));
@@ -172,8 +173,20 @@ Result<void> Connection::feed(const std::string& data) {
   return {};
 }
 
-Result<std::optional<std::vector<Reply>>> Connection::collect(size_t count) {
+Result<std::optional<Reply>> Connection::next_reply() {
   auto* reader = static_cast<redisReader*>(reader_.get());
+  void* raw = nullptr;
+  if (redisReaderGetReply(reader, &raw) != REDIS_OK) {
+    std::string reason = reader_error(reader);
+    socket_.close();
+    return fail(ErrorKind::protocol, fmt::format("{}: bad reply: {}", endpoint_.to_string(), reason));
+  }
+  if (raw == nullptr) return std::optional<Reply>{};
+  ReplyPtr owned(static_cast<redisReply*>(raw));
+  return convert_reply(owned.get());
+}
+
+Result<std::optional<std::vector<Reply>>> Connection::collect(size_t count) {
   std::string buffer;
   auto received = socket_.receive_available(buffer);
   if (!received) return std::unexpected(with_earlier_error_reply(received.error(), collected_));
@@ -181,15 +194,10 @@ Result<std::optional<std::vector<Reply>>> Connection::collect(size_t count) {
     if (auto fed = feed(buffer); !fed) return std::unexpected(fed.error());
   }
   while (collected_.size() < count) {
-    void* raw = nullptr;
-    if (redisReaderGetReply(reader, &raw) != REDIS_OK) {
-      std::string reason = reader_error(reader);
-      socket_.close();
-      return fail(ErrorKind::protocol, fmt::format("{}: bad reply: {}", endpoint_.to_string(), reason));
-    }
-    if (raw == nullptr) return std::optional<std::vector<Reply>>{};
-    ReplyPtr owned(static_cast<redisReply*>(raw));
-    collected_.push_back(convert_reply(owned.get()));
+    auto reply = next_reply();
+    if (!reply) return std::unexpected(reply.error());
+    if (!*reply) return std::optional<std::vector<Reply>>{};
+    collected_.push_back(std::move(**reply));
   }
   return std::optional<std::vector<Reply>>(std::move(collected_));
 }
@@ -214,19 +222,11 @@ Result<Connection> Connection::open(const net::Endpoint& endpoint, const Credent
 }
 
 Result<Reply> Connection::read_reply(Deadline deadline) {
-  auto* reader = static_cast<redisReader*>(reader_.get());
   std::string buffer;
   while (true) {
-    void* raw = nullptr;
-    if (redisReaderGetReply(reader, &raw) != REDIS_OK) {
-      std::string reason = reader_error(reader);
-      socket_.close();
-      return fail(ErrorKind::protocol, fmt::format("{}: bad reply: {}", endpoint_.to_string(), reason));
-    }
-    if (raw != nullptr) {
-      ReplyPtr owned(static_cast<redisReply*>(raw));
-      return convert_reply(owned.get());
-    }
+    auto reply = next_reply();
+    if (!reply) return std::unexpected(reply.error());
+    if (*reply) return std::move(**reply);
     // A peer that keeps sending never makes the socket wait, where the deadline is checked.
     if (deadline.expired()) {
       socket_.close();

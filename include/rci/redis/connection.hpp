@@ -48,13 +48,16 @@ class Connection {
   const net::Endpoint& endpoint() const { return endpoint_; }
   bool is_open() const { return socket_.is_open(); }
 
-  // How many reply objects the replies to the current commands have made the reader build
-  // (defined in connection.cpp, whose reply builders charge it).
+  // What the replies to the current commands have cost: bytes received and reply objects
+  // built (defined in connection.cpp, whose reply builders charge it).
   struct ReplyBudget;
 
  private:
   Connection(net::Socket socket, net::Endpoint endpoint, Timeouts timeouts);
   Result<Reply> read_reply(Deadline deadline);
+  // The next whole reply the reader holds, or nothing until more bytes come; a reply it cannot
+  // read closes the connection.
+  Result<std::optional<Reply>> next_reply();
   // Hands received bytes to the reply reader; fails (and closes) once the replies to the
   // current commands pass a size no reply we ask for comes near.
   Result<void> feed(const std::string& data);
@@ -67,7 +70,6 @@ class Connection {
   std::unique_ptr<ReplyBudget> budget_;          // the reader's, so at a stable address
   std::unique_ptr<void, ReaderDeleter> reader_;  // hiredis redisReader
   std::vector<Reply> collected_;                 // replies collect() has taken so far
-  size_t received_ = 0;                          // bytes received since the commands were sent
 };
 
 // AUTH [user] password for `credentials` (which must hold a password); the one place the
