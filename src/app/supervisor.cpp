@@ -262,14 +262,10 @@ int run_supervised(const Options& options) {
   int stop_signal = 0;
   const StartVerdict verdict = wait_until_safe_to_start(
       options, argv, [&](Millis time) { return pause_unless_stopped(handled, time, stop_signal); });
-  if (verdict == StartVerdict::interrupted) {
-    log::info("{} before redis-server started: exiting", strsignal(stop_signal));
-    return 128 + stop_signal;
-  }
   if (verdict == StartVerdict::timed_out) return exit_code::failed;
   // A stop requested during the last observation round is still pending: honour it rather
   // than start a server only to stop it before it can shut down cleanly.
-  if (!pause_unless_stopped(handled, Millis(0), stop_signal)) {
+  if (verdict == StartVerdict::interrupted || !pause_unless_stopped(handled, Millis(0), stop_signal)) {
     log::info("{} before redis-server started: exiting", strsignal(stop_signal));
     return 128 + stop_signal;
   }
