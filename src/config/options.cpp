@@ -142,10 +142,7 @@ int parse_int_in(const RawValue& raw, long long min, long long max, const std::s
 // A DNS label: what Kubernetes allows in service and namespace names (RFC 1123).
 bool is_dns_label(std::string_view s) {
   if (s.empty() || s.size() > 63 || s.front() == '-' || s.back() == '-') return false;
-  for (char c : s) {
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
-  }
-  return true;
+  return std::all_of(s.begin(), s.end(), text::is_dns_label_char);
 }
 
 bool is_dns_name(std::string_view s) {

@@ -3,22 +3,19 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cctype>
 #include <expected>
 #include <string>
 
+#include "rci/util/text.hpp"
+
 namespace rci {
 namespace {
-
-bool all_digits(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); });
-}
 
 // A non-negative decimal without leading zeros (so "01" is not ordinal 1) and small enough for
 // an int; StatefulSet ordinals and our shard numbers never have leading zeros. On failure, what
 // is wrong with it.
 std::expected<int, std::string> parse_index(std::string_view s) {
-  if (!all_digits(s)) return std::unexpected("is not a number");
+  if (!text::all_digits(s)) return std::unexpected("is not a number");
   if (s.size() > 1 && s.front() == '0') return std::unexpected("has a leading zero");
   if (s.size() > 6) return std::unexpected("is too large");
   int value = 0;
@@ -28,8 +25,7 @@ std::expected<int, std::string> parse_index(std::string_view s) {
 
 // Pod names are DNS labels (RFC 1123), and Redis takes the name as cluster-announce-hostname.
 bool is_label_text(std::string_view s) {
-  return std::all_of(s.begin(), s.end(),
-                     [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; });
+  return std::all_of(s.begin(), s.end(), text::is_dns_label_char);
 }
 
 constexpr size_t max_label_length = 63;

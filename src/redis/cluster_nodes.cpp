@@ -11,10 +11,7 @@ namespace {
 
 // A port or slot number as Redis prints it: digits only (no sign), at most `max`.
 std::optional<int> parse_number(std::string_view text, int max) {
-  if (text.empty() || text.size() > 9 ||
-      !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    return std::nullopt;
-  }
+  if (!text::all_digits(text) || text.size() > 9) return std::nullopt;
   auto value = text::to_int(text);
   if (!value || *value > max) return std::nullopt;
   return static_cast<int>(*value);

@@ -80,3 +80,14 @@ TEST_CASE("text::join", "[text]") {
   CHECK(text::join({"a", "b", "c"}, ", ") == "a, b, c");
   CHECK(text::join({"", ""}, ",") == ",");
 }
+
+TEST_CASE("all_digits and is_dns_label_char", "[text]") {
+  CHECK(rci::text::all_digits("0"));
+  CHECK(rci::text::all_digits("16383"));
+  for (const char* not_digits : {"", "+5", "-5", "5 ", "1e3", "٣"}) {
+    INFO(not_digits);
+    CHECK_FALSE(rci::text::all_digits(not_digits));
+  }
+  for (char c : std::string("az09-")) CHECK(rci::text::is_dns_label_char(c));
+  for (char c : std::string("AZ_. /")) CHECK_FALSE(rci::text::is_dns_label_char(c));
+}

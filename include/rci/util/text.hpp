@@ -17,6 +17,11 @@ std::string_view trim(std::string_view s);
 // Parses a whole decimal integer; nullopt on anything else (sign allowed), or when it does not
 // fit a long long.
 std::optional<long long> to_int(std::string_view s);
+// Whether `s` is one or more ASCII digits and nothing else.
+bool all_digits(std::string_view s);
+// Whether `c` may stand in a DNS label (RFC 1123, as Kubernetes names are): a lowercase letter,
+// a digit or '-'.
+bool is_dns_label_char(char c);
 // Whether `s` is written as a decimal integer (an optional sign, then digits), whatever its size.
 bool is_integer_syntax(std::string_view s);
 // Joins with a separator.
