@@ -3,25 +3,31 @@
 `redis-cli --cluster create`, side by side on the test bed (tests/testbed).
 
 For every size SxR and every run, in alternation (ours, redis-cli, ours, redis-cli, ...):
-  1. a fresh bed: scratch directory, loopback /24, dnsmasq holding every pod's A record;
+  1. a fresh bed: scratch directory, loopback /24 (more past 241 pods), dnsmasq serving the
+     service's SRV records (restarted for them) and every pod's A record;
   2. all S*(1+R) redis-servers spawned at once (fresh dirs, no nodes.conf, the bed's redis.conf:
      default cluster-node-timeout 15000, repl-diskless-sync-delay 0), then polled every 10 ms
      until every one answers PING;
   3. clock starts; the tool is released: every pod's bootstrap (or the one redis-cli, given the
      masters first, ordinal 0 of each shard in shard order, then the replicas) was spawned
-     before the servers as a shell blocked on a pipe, and all exec at once when it closes;
+     before the servers as a shell blocked on a pipe, and all exec at once when it closes
+     (--stagger: one pipe per pod, closed one by one evenly over the given seconds in a seeded
+     random order; then the time counts from the last release, and redis-cli is not run);
   4. one checker loop polls every node over persistent connections (CLUSTER INFO and INFO
      replication, pipelined, all nodes written before any is read) every 25 ms; the clock stops
      at the end of the first round in which every node says cluster_state:ok (and
      cluster_size:S), S nodes are masters and the other S*R are replicas with
-     master_link_status:up;
+     master_link_status:up (and, staggered, every bootstrap has been released);
   5. checks after the clock: the tool exited 0 (every bootstrap, or redis-cli); all 16384
      slots served by S masters, each with R connected replicas; for ours also the bed's
-     check_cluster with the creation layout (replicas follow their pod names);
+     check_cluster with the creation layout (replicas follow their pod names); the DNS queries
+     dnsmasq answered since just before the release, by type, and the peak RSS (wait4) of each
+     tool process are recorded;
   6. everything stopped, scratch directory removed (kept, with every pod's logs, on failure).
 
     python3 bench/bootstrap_time.py [--sizes 3x1,10x1,30x2] [--runs 5] [--binary PATH]
-                                    [--json FILE] [--keep-going]
+                                    [--json FILE] [--keep-going] [--stagger SECONDS]
+                                    [--stagger-seed SEED] [--discovery auto|srv|names]
 
 See bench/README.md for the method and the caveat.
 
@@ -30,11 +36,13 @@ Python 3 standard library only; needs redis-server, redis-cli and dnsmasq on PAT
 
 import argparse
 import contextlib
+import ctypes
 import hashlib
 import io
 import json
 import os
 import platform
+import random
 import resource
 import shutil
 import signal
@@ -51,6 +59,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "tests", "testbed"))
 
 import procs  # noqa: E402
+from dnsmasq import QUERY_TYPES  # noqa: E402
 from testbed import BinaryRun, TestBed, binary_env, check_cluster  # noqa: E402
 from resp import ProtocolError, RespError, encode_command  # noqa: E402
 from slots import CLUSTER_SLOTS  # noqa: E402
@@ -61,6 +70,7 @@ READY_POLL = 0.010      # seconds between readiness rounds (PING)
 CHECK_INTERVAL = 0.025  # seconds between checker rounds
 CHECK_COMMANDS = (encode_command(("CLUSTER", "INFO"))
                   + encode_command(("INFO", "replication")))
+PR_SET_CHILD_SUBREAPER = 36  # <linux/prctl.h>
 
 
 class BenchError(Exception):
@@ -177,9 +187,10 @@ def wait_servers_ready(pods, timeout=30.0) -> dict:
     return conns
 
 
-def poll_until_converged(cluster, conns, t0, timeout) -> dict:
+def poll_until_converged(cluster, conns, t0, timeout, hold=None) -> dict:
     """The checker loop (same for both tools). Returns the times (seconds after t0) at which
-    every node first said cluster_state:ok, and at which the full condition held."""
+    every node first said cluster_state:ok, and at which the full condition held (and, with
+    `hold`, hold() too: the staggered mode's "every bootstrap released")."""
     pods = cluster.pods
     total = len(pods)
     want_replicas = cluster.shards * cluster.replicas
@@ -242,7 +253,8 @@ def poll_until_converged(cluster, conns, t0, timeout) -> dict:
                              f"/{i.get('cluster_size')}/{r.get('role')}/"
                              f"{r.get('master_link_status', '-')}"
                              for n, (i, r) in sorted(last.items())), file=sys.stderr)
-        if all_ok and size_ok and linked == want_replicas and masters == cluster.shards:
+        if (all_ok and size_ok and linked == want_replicas and masters == cluster.shards
+                and (hold is None or hold())):
             # known_ok (every node already knows all others) is not required: gossip completes
             # the mesh seconds later for both tools; recorded for the JSON only.
             return {"seconds": now - t0, "all_ok_seconds": first_all_ok, "check_rounds": rounds,
@@ -312,52 +324,169 @@ def quiet_bed(name, binary):
 
 
 class Gate:
-    """Processes spawned ahead of time, each a shell blocked reading a pipe, that all exec their
-    real command the moment release() closes the pipe's write end: every pod's bootstrap then
-    starts at the same instant, as in Kubernetes where each pod runs its own, instead of one
-    after another from this script (spawning 90 processes on 2 loaded cores takes seconds, and
-    the first ones started would steal the CPU from the loop spawning the rest).
+    """Processes spawned ahead of time, each a shell blocked reading a pipe (its stdin), that exec
+    their real command the moment the pipe's write end is closed: with release() every pod's
+    bootstrap starts at the same instant, as in Kubernetes where each pod runs its own, instead
+    of one after another from this script (spawning 90 processes on 2 loaded cores takes
+    seconds, and the first ones started would steal the CPU from the loop spawning the rest).
+    With separate=True every process waits on a pipe of its own and release_one() lets them go
+    one at a time (the staggered mode).
+
+    The gated shell is not this script's child but a launcher shell's, adopted by this script (a
+    child subreaper, see become_subreaper()) when the launcher exits: a process's ru_maxrss
+    survives exec, and every child of this script starts out as big as this script (fork copies
+    its resident pages), so a command exec'd in a child of this script would report at least
+    this script's size (20 to 40 MB) as its peak RSS. Forked from the launcher, the gated shell
+    starts at a shell's size (about 1.4 MB) and wait4 gives the command's own peak above that
+    (see Gated). Started in the background, the gated shell and its command have SIGINT and
+    SIGQUIT ignored, which nothing here sends.
     """
 
-    SHELL = 'read _ <&3; exec 3<&-; exec "$0" "$@"'
+    GATE = 'read _; exec </dev/null; exec "$0" "$@"'
+    LAUNCH = ('pidfile=$0; exec 3<&0 </dev/null; /bin/sh -c \'' + GATE + '\' "$@" 0<&3 3<&- & '
+              'echo $! > "$pidfile"')
 
-    def __init__(self):
-        self._read, self._write = os.pipe()
+    def __init__(self, separate=False):
+        self.separate = separate
         self.procs = []
+        self._pipes = []  # (read fd, write fd) per process (the same pair unless separate)
+        self._shared = None if separate else list(os.pipe())
+        self._lock = threading.Lock()  # the staggered releaser closes pipes from its thread
 
-    def spawn(self, argv, env, stdout, stderr, cwd=None) -> subprocess.Popen:
-        proc = subprocess.Popen(["/bin/sh", "-c", self.SHELL] + list(argv), env=env,
-                                stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr, cwd=cwd,
-                                pass_fds=(self._read,), start_new_session=True)
+    def spawn(self, argv, env, stdout, stderr, pid_path, cwd=None) -> "Gated":
+        """Spawns the gated shell of `argv` (its pid goes through the file pid_path)."""
+        pipe = list(os.pipe()) if self.separate else self._shared
+        launcher = subprocess.Popen(["/bin/sh", "-c", self.LAUNCH, pid_path] + list(argv),
+                                    env=env, stdin=pipe[0], stdout=stdout, stderr=stderr,
+                                    cwd=cwd, start_new_session=True)
+        proc = Gated(launcher, pid_path)
         self.procs.append(proc)
+        self._pipes.append(pipe)
         return proc
 
     def wait_blocked(self, timeout=30.0) -> None:
-        """Returns once every shell sits in its read: their start-up cost stays off the clock."""
+        """Returns once every gated shell sits in its read: their start-up cost stays off the
+        clock."""
         deadline = time.monotonic() + timeout
+        for proc in self.procs:
+            if proc.gated_pid(max(0.1, deadline - time.monotonic())) is None:
+                raise BenchError(f"gate launcher {proc.pid} did not hand over its shell "
+                                 f"(exit status {proc.launcher.returncode})")
         pending = list(self.procs)
         while pending:
-            pending = [p for p in pending if not _blocked_on_pipe(p.pid)]
+            pending = [p for p in pending if not _blocked_on_pipe(p.command_pid)]
             if not pending:
                 break
             if time.monotonic() > deadline:
                 raise BenchError(f"{len(pending)} gated process(es) not waiting after {timeout}s")
             time.sleep(0.005)
-        os.close(self._read)
-        self._read = None
+        for pipe in self._pipes:
+            self._close(pipe, 0)
 
     def release(self) -> None:
-        os.close(self._write)
-        self._write = None
+        """Lets every process go (one close of the shared pipe, else back to back)."""
+        for pipe in self._pipes:
+            self._close(pipe, 1)
+
+    def release_one(self, index: int) -> None:
+        self._close(self._pipes[index], 1)
+
+    def _close(self, pipe, end) -> None:
+        with self._lock:  # never twice: the number may belong to another file by then
+            if pipe[end] is not None:
+                os.close(pipe[end])
+                pipe[end] = None
 
     def close(self) -> None:
-        """Stops whatever is still running (the bed stops the rest) and closes the pipe."""
-        for fd in (self._read, self._write):
-            if fd is not None:
-                os.close(fd)
-        self._read = self._write = None
+        """Stops whatever is still running (the bed stops the rest), closes the pipes and waits
+        until every command is reaped."""
+        for pipe in self._pipes:
+            self._close(pipe, 0)
+            self._close(pipe, 1)
         for proc in self.procs:
             procs.kill(proc)
+        for proc in self.procs:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=10)
+
+
+class Gated:
+    """A gated shell and the command it becomes, looked after like a subprocess.Popen (pid,
+    poll(), wait(), returncode: what BinaryRun and procs.stop()/kill() use), plus what wait4
+    says of it (`rusage`: see Gate) and when it exited (`exited_at`, stamped by the reaping
+    thread as it happens). `pid` is the launcher's: the process group the command stays in,
+    which procs.stop() signals; `command_pid` is the gated shell's (then the command's), once
+    the launcher has exited.
+    """
+
+    def __init__(self, launcher: subprocess.Popen, pid_path: str):
+        self.launcher = launcher
+        self.pid = launcher.pid
+        self.pid_path = pid_path
+        self.command_pid = None
+        self.returncode = None
+        self.rusage = None
+        self.exited_at = None
+        self._adopted = threading.Event()  # the launcher has exited: command_pid is known
+        self._done = threading.Event()
+        threading.Thread(target=self._reap, daemon=True).start()
+
+    def _reap(self) -> None:
+        self.launcher.wait()
+        try:
+            with open(self.pid_path) as f:
+                self.command_pid = int(f.read())
+        except (OSError, ValueError):  # stopped before it could start the gated shell
+            self.returncode = self.launcher.returncode
+        self._adopted.set()
+        if self.command_pid is not None:
+            try:
+                _, status, self.rusage = os.wait4(self.command_pid, 0)
+                self.returncode = os.waitstatus_to_exitcode(status)
+            except ChildProcessError:  # not adopted: become_subreaper() was not called
+                self.returncode = -1
+        self.exited_at = time.monotonic()
+        self._done.set()
+
+    def gated_pid(self, timeout):
+        """The gated shell's pid once the launcher has exited (None if it started none)."""
+        self._adopted.wait(timeout)
+        return self.command_pid
+
+    def poll(self):
+        return self.returncode if self._done.is_set() else None
+
+    def wait(self, timeout=None) -> int:
+        if not self._done.wait(timeout):
+            raise subprocess.TimeoutExpired(self.launcher.args, timeout)
+        return self.returncode
+
+
+def become_subreaper() -> None:
+    """Makes this script adopt its orphaned descendants (prctl PR_SET_CHILD_SUBREAPER): a gated
+    shell becomes this script's child when its launcher exits, so that wait4 can give the
+    rusage of the command it execs."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER) failed")
+
+
+def reap_orphans() -> None:
+    """Reaps the adopted descendants that outlived their parent and have exited since (dnsmasq's
+    TCP helper processes when dnsmasq stops first, a redis-server's fork child): called between
+    runs, when every process a run started has been waited for."""
+    me = os.getpid()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                state, ppid = f.read().rsplit(")", 1)[1].split()[:2]
+        except OSError:
+            continue
+        if state == "Z" and int(ppid) == me:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(int(entry), os.WNOHANG)
 
 
 def _blocked_on_pipe(pid) -> bool:
@@ -397,93 +526,133 @@ def wait_idle(threshold, patience) -> tuple:
             return busy, waited
 
 
-def _children_cpu_since(before) -> float:
-    """CPU seconds of the children reaped since `before`: once the tool's processes have been
-    waited for (the redis-servers and dnsmasq are reaped only at teardown), the tool's own."""
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+def stagger_offsets(count, seconds, rng) -> list:
+    """Release offsets (seconds after the first) for `count` processes: evenly spread over
+    `seconds`, the order of the pods shuffled by `rng` (seeded, so a run can be replayed)."""
+    steps = [seconds * i / max(1, count - 1) for i in range(count)]
+    rng.shuffle(steps)
+    return steps
 
 
-def run_once(tool, shards, replicas, binary, timeout, idle_below, idle_wait) -> dict:
+def release_staggered(gate, offsets, start, released) -> None:
+    """Lets each gated process go at start + its offset, appending each release's time to
+    `released` (run in a thread while the checker polls)."""
+    for index in sorted(range(len(offsets)), key=offsets.__getitem__):
+        time.sleep(max(0.0, start + offsets[index] - time.monotonic()))
+        gate.release_one(index)
+        released.append(time.monotonic())
+
+
+def run_once(tool, shards, replicas, binary, opts, number) -> dict:
     with quiet_bed(f"bench-{shards}x{replicas}-{tool}", binary) as bed:
-        gate = Gate()
+        gate = Gate(separate=bool(opts.stagger))
         try:
-            return _run_in_bed(bed, gate, tool, shards, replicas, timeout, idle_below,
-                               idle_wait)
+            return _run_in_bed(bed, gate, tool, shards, replicas, opts, number)
         finally:
             gate.close()
 
 
-def _run_in_bed(bed, gate, tool, shards, replicas, timeout, idle_below, idle_wait) -> dict:
+def _spawn_tool(gate, tool, cluster, opts) -> list:
+    """The tool's gated process(es): a bootstrap per pod (as BinaryRuns, which the bed's
+    diagnostics show on failure), or the one redis-cli."""
+    if tool == "redis-cli":
+        with open(os.path.join(cluster.dir, "redis-cli.out"), "wb") as out:
+            return [gate.spawn(redis_cli_argv(cluster), None, out, subprocess.STDOUT,
+                               os.path.join(cluster.dir, "redis-cli.pid"), cwd=cluster.dir)]
+    runs = []
+    extra = ["--discovery", opts.discovery] if opts.discovery else []
+    for pod in cluster.pods:
+        argv, env = pod.invocation("bootstrap", timeout=int(opts.timeout), log_level="warn",
+                                   extra_args=extra)
+        stem = os.path.join(pod.dir, f"bootstrap-{len(pod.runs) + 1}")
+        with open(stem + ".stdout", "wb") as out, open(stem + ".stderr", "wb") as err:
+            proc = gate.spawn(argv, binary_env(env), out, err, stem + ".pid")
+        run = BinaryRun(pod, argv, env, proc, stem + ".stdout", stem + ".stderr")
+        pod.runs.append(run)
+        runs.append(run)
+    return runs
+
+
+def _run_in_bed(bed, gate, tool, shards, replicas, opts, number) -> dict:
+    # Identical preparation for both tools, all before any redis-server starts: the cluster
+    # (its SRV records make the bed restart dnsmasq here), DNS records, then the tool's
+    # process(es), gated.
     cluster = bed.cluster(shards, replicas)
-    # Identical preparation for both tools, all before any redis-server starts: DNS records,
-    # then the tool's process(es), gated.
     for pod in cluster.pods:
         pod.publish()
-    if tool == "ours":
-        runs = []
-        for pod in cluster.pods:
-            argv, env = pod.invocation("bootstrap", timeout=int(timeout), log_level="warn")
-            stem = os.path.join(pod.dir, f"bootstrap-{len(pod.runs) + 1}")
-            with open(stem + ".stdout", "wb") as out, open(stem + ".stderr", "wb") as err:
-                proc = gate.spawn(argv, binary_env(env), out, err)
-            run = BinaryRun(pod, argv, env, proc, stem + ".stdout", stem + ".stderr")
-            pod.runs.append(run)  # the bed's diagnostics show it on failure
-            runs.append(run)
-    else:
-        cli_out = os.path.join(cluster.dir, "redis-cli.out")
-        with open(cli_out, "wb") as out:
-            cli = gate.spawn(redis_cli_argv(cluster), None, out, subprocess.STDOUT,
-                             cwd=cluster.dir)
-        cli_exit = []  # stamped when it happens, not when we get round to looking
-        threading.Thread(target=lambda: (cli.wait(), cli_exit.append(time.monotonic())),
-                         daemon=True).start()
+    runs = _spawn_tool(gate, tool, cluster, opts)
     gate.wait_blocked()
-    busy, idle_waited = wait_idle(idle_below, idle_wait)
+    busy, idle_waited = wait_idle(opts.idle_below, opts.idle_wait)
 
     spawn_started = time.monotonic()
     for pod in cluster.pods:
         pod.start(wait=False)
     conns = wait_servers_ready(cluster.pods)
+    dns_mark = bed.dns.log_mark()  # what dnsmasq answers from here on is the tool's
+    stagger = None
     t0 = time.monotonic()  # --- clock starts: every redis-server accepts connections ---
-    children0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    gate.release()
+    if opts.stagger:
+        seed = f"{opts.stagger_seed}:{shards}x{replicas}:{number}"
+        released = []
+        releaser = threading.Thread(target=release_staggered, daemon=True, args=(
+            gate, stagger_offsets(len(gate.procs), opts.stagger, random.Random(seed)), t0,
+            released))
+        releaser.start()
+        stagger = {"seconds": opts.stagger, "seed": seed}
+    else:
+        gate.release()
     cpu0 = time.process_time()
     try:
-        result = poll_until_converged(cluster, conns, t0, timeout)
+        result = poll_until_converged(cluster, conns, t0, opts.timeout + opts.stagger,
+                                      hold=(lambda: not releaser.is_alive()) if stagger
+                                      else None)
     finally:
         for conn in conns.values():
             conn.close()
     result["checker_cpu_seconds"] = time.process_time() - cpu0
     # --- clock stopped; everything below is verification ---
+    if stagger:
+        # Measured from the last release: the time the last pod's bootstrap took to be in a
+        # converged cluster (the checker does not stop before it is released).
+        last = max(released) - t0
+        stagger.update(first_release_seconds=min(released) - t0, last_release_seconds=last,
+                       converged_after_first_seconds=result["seconds"])
+        result["seconds"] -= last
+        result["all_ok_seconds"] = (None if result["all_ok_seconds"] is None
+                                    else result["all_ok_seconds"] - last)
     result.update(tool=tool, size=f"{shards}x{replicas}", nodes=len(cluster.pods),
                   servers_ready_seconds=t0 - spawn_started, cpu_busy_before=busy,
-                  idle_waited_seconds=idle_waited)
+                  idle_waited_seconds=idle_waited, stagger=stagger, discovery=opts.discovery)
     if tool == "ours":
         cluster.wait_bootstraps(runs, timeout=60)
-        for run in runs:
-            run.poll()
-        result["tool_exit_seconds"] = max(run.finished for run in runs) - t0
-        result["tool_cpu_seconds"] = _children_cpu_since(children0)
-        verify_shape(cluster)
+        status = 0
+    else:
+        try:
+            status = runs[0].wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            status = None
+    processes = gate.procs
+    exits = [p.exited_at for p in processes if p.exited_at is not None]
+    result["tool_exit_seconds"] = (max(exits) - t0 - (stagger["last_release_seconds"]
+                                                      if stagger else 0.0)
+                                   if len(exits) == len(processes) else None)
+    usages = [p.rusage for p in processes if p.rusage is not None]
+    result["tool_cpu_seconds"] = sum(u.ru_utime + u.ru_stime for u in usages)
+    result["peak_rss_kib"] = max((u.ru_maxrss for u in usages), default=None)
+    result["rss_kib_median"] = (statistics.median(u.ru_maxrss for u in usages)
+                                if usages else None)
+    counts = bed.dns.query_counts(since=dns_mark)
+    result["dns_queries"] = counts
+    result["dns_queries_per_pod"] = counts["total"] / len(cluster.pods)
+    if status != 0:
+        with open(os.path.join(cluster.dir, "redis-cli.out"), errors="replace") as f:
+            tail = "".join(f.readlines()[-30:])
+        raise BenchError(f"redis-cli --cluster create: exit {status}\n{tail}")
+    verify_shape(cluster)
+    if tool == "ours":
         # The bed's full verdict: shard S served by its ordinal 0 with S's range, every other pod
         # of S its replica, every node knowing all the others (gossip may still be completing).
         check_cluster(cluster, timeout=60, creation_layout=True)
-    else:
-        try:
-            status = cli.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            status = None
-        deadline = time.monotonic() + 1.0
-        while not cli_exit and time.monotonic() < deadline:
-            time.sleep(0.001)
-        result["tool_exit_seconds"] = cli_exit[0] - t0 if cli_exit else None
-        result["tool_cpu_seconds"] = _children_cpu_since(children0)
-        if status != 0:
-            with open(cli_out, errors="replace") as f:
-                tail = "".join(f.readlines()[-30:])
-            raise BenchError(f"redis-cli --cluster create: exit {status}\n{tail}")
-        verify_shape(cluster)
     return result
 
 
@@ -528,72 +697,146 @@ def machine() -> dict:
             platform.python_version(), "redis": version, "loadavg_at_start": load}
 
 
+def _tool_stats(runs, failed) -> dict:
+    """One tool's figures for one size: times (min/median/max), DNS queries per pod (median
+    over runs, in all and by type) and the peak RSS of one of its processes (max over runs)."""
+    if not runs:
+        return {"runs": 0, "failed": failed} if failed else None
+    times = [r["seconds"] for r in runs]
+    rss = [r["peak_rss_kib"] for r in runs if r.get("peak_rss_kib") is not None]
+    return {"runs": len(runs), "failed": failed, "min": min(times),
+            "median": statistics.median(times), "max": max(times),
+            "dns_per_pod": statistics.median(r["dns_queries_per_pod"] for r in runs),
+            "dns_per_pod_by_type": {
+                qtype: statistics.median(r["dns_queries"].get(qtype, 0) / r["nodes"]
+                                         for r in runs) for qtype in QUERY_TYPES},
+            "peak_rss_kib": max(rss) if rss else None}
+
+
 def summarize(results, failures, sizes) -> list:
     rows = []
     for shards, replicas in sizes:
         size = f"{shards}x{replicas}"
         row = {"size": size, "nodes": shards * (replicas + 1)}
         for tool in TOOLS:
-            times = [r["seconds"] for r in results if r["size"] == size and r["tool"] == tool]
+            runs = [r for r in results if r["size"] == size and r["tool"] == tool]
             failed = sum(1 for f in failures if f["size"] == size and f["tool"] == tool)
-            row[tool] = ({"runs": len(times), "failed": failed, "min": min(times),
-                          "median": statistics.median(times), "max": max(times)}
-                         if times else {"runs": 0, "failed": failed} if failed else None)
+            row[tool] = _tool_stats(runs, failed)
         if row["ours"] and row["ours"]["runs"] and row["redis-cli"] and row["redis-cli"]["runs"]:
             row["median_ratio"] = row["ours"]["median"] / row["redis-cli"]["median"]
         rows.append(row)
     return rows
 
 
-def print_table(rows, results, info, runs):
+def _mib(kib) -> str:
+    return "-" if kib is None else f"{kib / 1024:.1f}"
+
+
+def print_table(rows, results, info, runs, stagger):
     print()
-    print("Time from 'every redis-server answers PING' to 'every node cluster_state:ok, "
-          "every replica master_link_status:up' (seconds)")
+    start = (f"the release of the last bootstrap (released over {stagger:g} s)" if stagger
+             else "'every redis-server answers PING'")
+    print(f"Time from {start} to 'every node cluster_state:ok, every replica "
+          f"master_link_status:up' (seconds); DNS queries per pod (median of runs; A/AAAA/SRV "
+          f"by type); peak RSS of one tool process (MiB, max of runs)")
     header = (f"{'size':>5} {'nodes':>5} | {'ours: runs':>13} {'min':>6} {'median':>6} "
-              f"{'max':>6} | {'redis-cli: runs':>15} {'min':>6} {'median':>6} {'max':>6} | "
-              f"{'median ratio ours/cli':>21}")
+              f"{'max':>6} {'dns/pod':>7} {'A/AAAA/SRV':>16} {'RSS':>5} | "
+              f"{'redis-cli: runs':>15} {'min':>6} {'median':>6} {'max':>6} {'dns/pod':>7} "
+              f"{'RSS':>5} | {'median ratio ours/cli':>21}")
     print(header)
     print("-" * len(header))
 
-    def cells(stats, width):
-        if not stats:
-            return f"{'-':>{width}} {'-':>6} {'-':>6} {'-':>6}"
-        count = str(stats["runs"]) + (f" +{stats['failed']} failed" if stats["failed"] else "")
-        if not stats["runs"]:
-            return f"{count:>{width}} {'-':>6} {'-':>6} {'-':>6}"
-        return (f"{count:>{width}} {stats['min']:>6.2f} {stats['median']:>6.2f} "
-                f"{stats['max']:>6.2f}")
+    def cells(stats, width, by_type):
+        blank = ["-", "-", "-", "-", "-"] + (["-"] if by_type else []) + ["-"]
+        if stats and stats["runs"]:
+            count = str(stats["runs"]) + (f" +{stats['failed']} failed" if stats["failed"]
+                                          else "")
+            kinds = stats["dns_per_pod_by_type"]
+            blank = ([count, f"{stats['min']:.2f}", f"{stats['median']:.2f}",
+                      f"{stats['max']:.2f}", f"{stats['dns_per_pod']:.1f}"]
+                     + (["/".join(f"{kinds[k]:.1f}" for k in QUERY_TYPES)] if by_type else [])
+                     + [_mib(stats["peak_rss_kib"])])
+        elif stats:
+            blank[0] = f"0 +{stats['failed']} failed"
+        elif stagger and not by_type:
+            blank = ["n/a"] * len(blank)  # one process: the stagger does not apply
+        widths = [width, 6, 6, 6, 7] + ([16] if by_type else []) + [5]
+        return " ".join(f"{text:>{w}}" for text, w in zip(blank, widths))
 
     for row in rows:
         ratio = f"{row['median_ratio']:>21.2f}" if "median_ratio" in row else f"{'-':>21}"
-        print(f"{row['size']:>5} {row['nodes']:>5} | {cells(row['ours'], 13)} | "
-              f"{cells(row['redis-cli'], 15)} | {ratio}")
+        print(f"{row['size']:>5} {row['nodes']:>5} | {cells(row['ours'], 13, True)} | "
+              f"{cells(row['redis-cli'], 15, False)} | {ratio}")
     busy = [r["cpu_busy_before"] for r in results]
     noisy = sum(1 for b in busy if b >= info.get("idle_below", 1.0))
     with open("/proc/loadavg") as f:
         load_end = " ".join(f.read().split()[:3])
+    staggered = (f"Staggered: the pods' bootstraps were released evenly over {stagger:g} s in a "
+                 f"seeded random order (seed {info['stagger_seed']}, mixed with each run's size "
+                 f"and number); redis-cli, one process, was not run (n/a). " if stagger else "")
     caveat = (
-        f"Caveat: one machine with {info['cpus']} CPU cores runs everything: every "
+        f"{staggered}Caveat: one machine with {info['cpus']} CPU cores runs everything: every "
         f"redis-server, every bootstrap process (one per pod: {max(r['nodes'] for r in results)} "
-        f"at once for the largest size, where Kubernetes would give each pod its own CPU), "
-        f"redis-cli, dnsmasq and this checker, all over loopback. Other work on the machine: "
-        f"load average {' '.join(info['loadavg_at_start'])} at start, {load_end} at the end; "
-        f"CPU use just before each run median {statistics.median(busy):.0%}, max "
-        f"{max(busy):.0%}" + (f" ({noisy} run(s) started above {info['idle_below']:.0%} after "
-                              f"waiting)" if noisy else "") + ". "
-        f"{info['redis']}; cluster-node-timeout 15000 and repl-diskless-sync-delay 0 for both; "
-        f"{runs} alternating run(s) per size, fresh servers each. redis-cli gets the masters "
-        f"first in shard order (same slot split as ours) but picks which master each replica "
-        f"follows itself; ours follows pod names. Checker resolution ~"
-        f"{CHECK_INTERVAL * 1000:.0f} ms.")
+        f"{'for' if stagger else 'at once for'} the largest size, where Kubernetes would give "
+        f"each pod its own CPU), {'' if stagger else 'redis-cli, '}dnsmasq and this checker, "
+        f"all over loopback. Other work on the machine: load average "
+        f"{' '.join(info['loadavg_at_start'])} at start, {load_end} at the end; CPU use just "
+        f"before each run median {statistics.median(busy):.0%}, max {max(busy):.0%}"
+        + (f" ({noisy} run(s) started above {info['idle_below']:.0%} after waiting)" if noisy
+           else "") + ". "
+        f"{info['redis']}; cluster-node-timeout 15000 and repl-diskless-sync-delay 0"
+        f"{'' if stagger else ' for both'}; {runs} {'' if stagger else 'alternating '}run(s) per "
+        f"size, fresh servers each. "
+        + ("" if stagger else "redis-cli gets the masters first in shard order (same slot split "
+           "as ours) but picks which master each replica follows itself; ")
+        + "ours follows pod names"
+        + (f" and was given --discovery {info['discovery']}" if info.get("discovery") else "")
+        + f". Checker resolution ~{CHECK_INTERVAL * 1000:.0f} ms. DNS: every query dnsmasq "
+        f"logged from just before the release until the tool exited, over the pods (the "
+        f"service's SRV records and every pod's A record are served). RSS: wait4's ru_maxrss "
+        f"of each tool process, which a launcher shell started so that it is the process's own "
+        f"(exact above a shell's ~1.5 MB).")
     print()
     print(textwrap.fill(caveat, width=100))
+
+
+def raise_fd_limit(wanted=4096) -> None:
+    """The checker holds a connection per pod and the staggered gate a pipe per pod: 300 pods
+    need more than a 1024-descriptor default can spare."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+
+
+def run_line(label, result) -> str:
+    """The one-line report of a finished run."""
+    exit_text = (f", tool exited at {result['tool_exit_seconds']:.2f}s"
+                 if result.get("tool_exit_seconds") is not None else "")
+    stagger = result.get("stagger")
+    counts = result["dns_queries"]
+    kinds = ", ".join(f"{k} {counts.get(k, 0)}" for k in QUERY_TYPES)
+    return (f"[bench] {label}: {result['seconds']:6.2f}s"
+            + (f" after the last release ({stagger['last_release_seconds']:.2f}s after the "
+               f"first)" if stagger else "")
+            + f" (all cluster_state:ok at {result['all_ok_seconds']:.2f}s{exit_text}; servers "
+            f"ready {result['servers_ready_seconds']:.2f}s after spawn; machine "
+            f"{result['cpu_busy_before']:.0%} busy before"
+            + (f", waited {result['idle_waited_seconds']:.0f}s for it"
+               if result["idle_waited_seconds"] >= 1 else "")
+            + f"; CPU: {result['tool']} {result['tool_cpu_seconds']:.2f}s, checker "
+            f"{result['checker_cpu_seconds']:.2f}s; DNS {counts['total']} queries, "
+            f"{result['dns_queries_per_pod']:.1f}/pod ({kinds}"
+            + (f"; {counts['log_lines_lost']} log lines LOST" if "log_lines_lost" in counts
+               else "")
+            + f"); peak RSS {_mib(result['peak_rss_kib'])} MiB)")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=parse_sizes, default=parse_sizes("3x1,10x1,30x2"),
-                        help="comma-separated SHARDSxREPLICAS (default 3x1,10x1,30x2)")
+                        help="comma-separated SHARDSxREPLICAS (default 3x1,10x1,30x2; 100x2 "
+                             "is 300 pods)")
     parser.add_argument("--runs", type=int, default=5,
                         help="runs per tool and size, alternating (default 5)")
     parser.add_argument("--binary", default=os.environ.get("RCI_BINARY")
@@ -608,6 +851,16 @@ def main():
                         help="... but no longer than this (default 20); 0 disables waiting")
     parser.add_argument("--tools", default=",".join(TOOLS),
                         help="which to run, comma-separated (default ours,redis-cli)")
+    parser.add_argument("--stagger", type=float, default=0.0, metavar="SECONDS",
+                        help="release the pods' bootstraps evenly over this many seconds, in a "
+                             "seeded random order, and time from the last release (e.g. 10; "
+                             "default 0: all at once). Ours only: redis-cli is one process")
+    parser.add_argument("--stagger-seed", default="1", metavar="SEED",
+                        help="seed of the staggered release order (default 1; each run mixes "
+                             "in its size and number)")
+    parser.add_argument("--discovery", metavar="MODE",
+                        help="pass --discovery MODE (auto, srv or names) to every bootstrap; "
+                             "default: pass nothing")
     parser.add_argument("--keep-going", action="store_true",
                         help="record a failed run and go on (it is left out of the statistics "
                              "and the exit status is 1) instead of stopping at the first")
@@ -618,6 +871,12 @@ def main():
         parser.error(f"--tools: choose from {', '.join(TOOLS)}")
     if args.runs < 1:
         parser.error("--runs must be at least 1")
+    if args.stagger < 0:
+        parser.error("--stagger must not be negative")
+    if args.stagger:
+        if "ours" not in tools:
+            parser.error("--stagger applies to ours only (redis-cli is one process)")
+        tools = ["ours"]
     missing = [t for t in ("redis-server", "redis-cli", "dnsmasq") if shutil.which(t) is None]
     if missing:
         parser.error(f"not installed: {', '.join(missing)}")
@@ -626,23 +885,30 @@ def main():
         raise SystemExit(128 + signum)  # unwinds through the bed: every process is stopped
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGHUP, on_signal)
+    become_subreaper()
+    raise_fd_limit()
 
     workdir = tempfile.mkdtemp(prefix="rci-bench-")
     results, failures = [], []
     info = machine()
-    info["idle_below"] = args.idle_below
+    info.update(idle_below=args.idle_below, stagger_seconds=args.stagger,
+                stagger_seed=args.stagger_seed if args.stagger else None,
+                discovery=args.discovery)
     try:
         binary, digest = snapshot_binary(os.path.abspath(args.binary), workdir)
         info.update(binary=os.path.abspath(args.binary), binary_sha256=digest)
         print(f"[bench] binary {args.binary} (sha256 {digest[:12]}), {info['redis']}, "
               f"{info['cpus']} CPUs, load {' '.join(info['loadavg_at_start'])}", flush=True)
+        if args.stagger:
+            print(f"[bench] staggered: bootstraps released over {args.stagger:g} s (seed "
+                  f"{args.stagger_seed}); redis-cli is one process, the stagger does not apply "
+                  f"to it: not run (n/a)", flush=True)
         for shards, replicas in args.sizes:
             for number in range(1, args.runs + 1):
                 for tool in tools:
                     label = f"{shards}x{replicas} run {number}/{args.runs} {tool:>9}"
                     try:
-                        result = run_once(tool, shards, replicas, binary, args.timeout,
-                                          args.idle_below, args.idle_wait)
+                        result = run_once(tool, shards, replicas, binary, args, number)
                     except RUN_FAILURES as error:
                         failures.append({"size": f"{shards}x{replicas}", "tool": tool,
                                          "run": number, "error": f"{type(error).__name__}: "
@@ -654,20 +920,10 @@ def main():
                         continue
                     finally:
                         time.sleep(0.5)  # let the teardown's last exits settle
+                        reap_orphans()
                     result["run"] = number
                     results.append(result)
-                    exit_text = (f", tool exited at {result['tool_exit_seconds']:.2f}s"
-                                 if result.get("tool_exit_seconds") is not None else "")
-                    print(f"[bench] {label}: "
-                          f"{result['seconds']:6.2f}s (all cluster_state:ok at "
-                          f"{result['all_ok_seconds']:.2f}s{exit_text}; servers ready "
-                          f"{result['servers_ready_seconds']:.2f}s after spawn; machine "
-                          f"{result['cpu_busy_before']:.0%} busy before"
-                          + (f", waited {result['idle_waited_seconds']:.0f}s for it"
-                             if result["idle_waited_seconds"] >= 1 else "")
-                          + f"; CPU: {tool} {result['tool_cpu_seconds']:.2f}s, checker "
-                            f"{result['checker_cpu_seconds']:.2f}s)",
-                          flush=True)
+                    print(run_line(label, result), flush=True)
     except StopBenchmark:
         pass
     finally:
@@ -675,7 +931,7 @@ def main():
 
     rows = summarize(results, failures, args.sizes)
     if results:
-        print_table(rows, results, info, args.runs)
+        print_table(rows, results, info, args.runs, args.stagger)
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"machine": info, "runs_per_size": args.runs,

@@ -29,6 +29,11 @@ std::string pod_dns_name(const std::string& pod, const Options& options) {
   return fmt::format("{}.{}.{}.svc.{}", pod, options.service, options.namespace_name, options.cluster_domain);
 }
 
+std::string service_srv_name(const Options& options) {
+  return fmt::format("_{}._tcp.{}.{}.svc.{}", options.port_name, options.service, options.namespace_name,
+                     options.cluster_domain);
+}
+
 Topology make_topology(const Options& options) {
   Topology topology;
   topology.prefix = options.pod.prefix;
@@ -36,6 +41,7 @@ Topology make_topology(const Options& options) {
   topology.replicas = options.replicas;
   topology.port = options.port;
   topology.bus_port = options.bus_port;
+  topology.srv_name = service_srv_name(options);
   for (int shard = 0; shard < options.shards; ++shard) {
     for (int ordinal = 0; ordinal <= options.replicas; ++ordinal) {
       std::string name = format_pod_name(options.pod.prefix, shard, ordinal);

@@ -39,6 +39,7 @@ struct Topology {
   int port = 6379;
   int bus_port = 16379;
   std::vector<ExpectedPod> pods;  // shard-major: shard 0 ordinals 0..R, then shard 1, ...
+  std::string srv_name;           // _redis._tcp.redis-pods.default.svc.cluster.local: every pod in one query
 
   int pod_count() const { return static_cast<int>(pods.size()); }
   // Smallest number of pods that is more than half of all expected pods.
@@ -49,6 +50,9 @@ struct Topology {
 
 // The DNS name of a pod behind the governing service.
 std::string pod_dns_name(const std::string& pod, const Options& options);
+
+// The SRV name of the service's named port: _<port-name>._tcp.<service>.<namespace>.svc.<domain>.
+std::string service_srv_name(const Options& options);
 
 // Builds the expected topology from validated options.
 Topology make_topology(const Options& options);

@@ -45,7 +45,8 @@ int run_bootstrap(const Options& options) {
 int run_discover(const Options& options) {
   const Topology topology = make_topology(options);
   Observation observation = observe_once(options, topology);
-  print(options.json_output ? report::discover_json(observation) : report::discover_text(observation));
+  print(options.json_output ? report::discover_json(topology, observation)
+                            : report::discover_text(topology, observation));
   return exit_code::ok;
 }
 

@@ -72,6 +72,7 @@ ReconcileResult reconcile(const Options& options, ReconcileMode mode) {
   const int self_index = topology.index_of(options.pod.shard, options.pod.ordinal);
   const Deadline deadline = Deadline::after(options.timeout);
   Observer observer(options, topology);
+  Actor actor([&observer](const std::string& address, Deadline until) { return observer.connection(address, until); });
   Backoff backoff(options.pod.ordinal == 0 ? first_poll : first_poll_follower, slowest_poll);
   std::string last_situation, last_waiting, last_warnings;
 
@@ -91,7 +92,7 @@ ReconcileResult reconcile(const Options& options, ReconcileMode mode) {
     log::debug("observation round {} took {} ms", result.rounds,
                std::chrono::duration_cast<Millis>(Clock::now() - round_start).count());
     if (!node_configured && observation.pods.at(self_index).answered()) {
-      if (auto self = observer.connection(options.pod_ip)) configure_local_node(**self, options);
+      if (auto self = observer.connection(options.pod_ip, deadline)) configure_local_node(**self, options);
       node_configured = true;
     }
     plan::Plan next = plan::make_plan(topology, self_index, observation, {options.recover_lost_slots});
@@ -120,14 +121,15 @@ ReconcileResult reconcile(const Options& options, ReconcileMode mode) {
           log::debug("maintenance pass: a node is failing, leaving the next step to Redis' failover");
           break;
         }
-        auto self = observer.connection(options.pod_ip);
+        auto self = observer.connection(options.pod_ip, deadline);
         if (!self) {
           log::warn("cannot reach the local redis-server to act: {}", self.error().message);
-        } else {
-          apply_actions(**self, plan.actions,
-                        [&observer](const std::string& address) { return observer.connection(address); });
+          break;
         }
-        backoff.reset();
+        // Something sent changes what the next round sees: look again soon. Steps that Redis
+        // keeps refusing back off inside the actor and leave the polling pace alone.
+        const ActResult acted = actor.apply(**self, plan.actions, deadline);
+        if (acted.applied + acted.failed > 0) backoff.reset();
         break;
       }
       case plan::Outcome::wait: break;

@@ -54,8 +54,14 @@ std::vector<std::string> seen_failing_by(const Observation& observation, const s
 
 }  // namespace
 
-std::string discover_text(const Observation& observation) {
-  std::string out = fmt::format("{:<24} {:<16} {}\n", "POD", "ADDRESS", "ANSWERS");
+std::string discover_text(const Topology& topology, const Observation& observation) {
+  const auto& discovery = observation.discovery;
+  std::string out = discovery.method == DiscoveryMethod::srv
+                        ? fmt::format("discovery: SRV records of {}\n", topology.srv_name)
+                        : "discovery: each pod's own name\n";
+  if (!discovery.note.empty()) out += fmt::format("  because {}\n", discovery.note);
+  for (const auto& name : discovery.unexpected) out += fmt::format("  also listed, no expected pod: {}\n", name);
+  out += fmt::format("{:<24} {:<16} {}\n", "POD", "ADDRESS", "ANSWERS");
   for (const auto& pod : observation.pods) {
     std::string address = pod.address ? *pod.address : "-";
     std::string answers;
@@ -73,7 +79,7 @@ std::string discover_text(const Observation& observation) {
   return out;
 }
 
-std::string discover_json(const Observation& observation) {
+std::string discover_json(const Topology& topology, const Observation& observation) {
   std::vector<std::string> items;
   for (const auto& pod : observation.pods) {
     std::string item = fmt::format(R"({{"pod":{},"dns_name":{},"shard":{},"ordinal":{},"address":{},"answers":{})",
@@ -86,7 +92,11 @@ std::string discover_json(const Observation& observation) {
     }
     items.push_back(item + "}");
   }
-  return "{\"pods\":[" + text::join(items, ",") + "]}\n";
+  const auto& discovery = observation.discovery;
+  const std::string method =
+      fmt::format(R"({{"method":{},"srv_name":{},"note":{},"unexpected":{}}})", quoted(to_string(discovery.method)),
+                  quoted(topology.srv_name), quoted(discovery.note), json_list(discovery.unexpected));
+  return "{\"discovery\":" + method + ",\"pods\":[" + text::join(items, ",") + "]}\n";
 }
 
 std::string status_text(const Topology& topology, const Observation& observation) {

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "rci/app/reconciler.hpp"
+#include "rci/app/server_version.hpp"
 #include "rci/app/start_guard.hpp"
 #include "rci/net/socket.hpp"
 #include "rci/util/clock.hpp"
@@ -107,6 +108,29 @@ void reconcile_forever(Options options, std::atomic<bool>& give_up) {
       for (const auto& line : result.last_plan.waiting_for) log::warn("  missing: {}", line);
     }
   }
+}
+
+// Runs `body` on a detached thread that never ends the process: `run` is PID 1, and an
+// exception escaping a thread would terminate it, killing redis-server without a save. A
+// failed pass is logged and, for the reconciling thread, tried again after `retry_after`.
+template <typename Body>
+void start_guarded_thread(const char* what, Millis retry_after, Body body) {
+  std::thread([what, retry_after, body = std::move(body)]() mutable {
+    while (true) {
+      try {
+        body();
+        return;
+      } catch (const std::exception& e) {
+        log::error("{}: unexpected failure: {}; {}", what, e.what(),
+                   retry_after.count() > 0 ? "trying again later" : "giving up on it, redis-server keeps running");
+      } catch (...) {
+        log::error("{}: unexpected failure; {}", what,
+                   retry_after.count() > 0 ? "trying again later" : "giving up on it, redis-server keeps running");
+      }
+      if (retry_after.count() == 0) return;
+      std::this_thread::sleep_for(retry_after);
+    }
+  }).detach();
 }
 
 bool is_stop_signal(int sig) {
@@ -219,7 +243,8 @@ std::string auth_include_text(const Credentials& credentials) {
   return text;
 }
 
-std::vector<std::string> redis_server_argv(const Options& options, const std::string& include_file) {
+std::vector<std::string> redis_server_argv(const Options& options, const std::string& include_file,
+                                           HostnameSetting hostname) {
   std::vector<std::string> argv = options.server_command;
   // redis-server reads its configuration from stdin only when '-' is its last argument (or its
   // first), so ours go in front of a trailing '-'.
@@ -238,9 +263,28 @@ std::vector<std::string> redis_server_argv(const Options& options, const std::st
   // Announcing the pod IP keeps the node's own address right in nodes.conf and in every peer's
   // table after a restart with a new IP.
   add("cluster-announce-ip", options.pod_ip);
+  if (hostname == HostnameSetting::on_command_line) add("cluster-announce-hostname", options.pod_name);
   if (!include_file.empty()) add("include", include_file);
   if (config_from_stdin) argv.push_back("-");
   return argv;
+}
+
+HostnameSetting hostname_setting_for(const std::vector<std::string>& server_command) {
+  if (server_command.empty()) return HostnameSetting::left_to_bootstrap;
+  // Only a server is asked its version: a wrapper script given --version might do anything.
+  const std::string program = server_command.front();
+  const std::string name = program.substr(program.rfind('/') + 1);
+  if (name != "redis-server" && name != "valkey-server") return HostnameSetting::left_to_bootstrap;
+  const auto version = ask_server_version(program, Millis(2000));
+  if (!version) {
+    log::warn("{} --version printed no version: leaving cluster-announce-hostname to the bootstrap", program);
+    return HostnameSetting::left_to_bootstrap;
+  }
+  if (version->major < 7) {
+    log::info("{} is version {}.{}, which has no cluster-announce-hostname", program, version->major, version->minor);
+    return HostnameSetting::left_to_bootstrap;
+  }
+  return HostnameSetting::on_command_line;
 }
 
 int run_supervised(const Options& options) {
@@ -258,7 +302,8 @@ int run_supervised(const Options& options) {
       return exit_code::failed;
     }
   }
-  const std::vector<std::string> argv = redis_server_argv(options, include.file);
+  const std::vector<std::string> argv =
+      redis_server_argv(options, include.file, hostname_setting_for(options.server_command));
   int stop_signal = 0;
   const StartVerdict verdict = wait_until_safe_to_start(
       options, argv, [&](Millis time) { return pause_unless_stopped(handled, time, stop_signal); });
@@ -280,11 +325,13 @@ int run_supervised(const Options& options) {
 
   std::atomic<bool> give_up{false};
   if (!include.file.empty()) {
-    std::thread(remove_credentials_once_read, options, include.dir, include.file,
-                std::chrono::duration_cast<Millis>(options.timeout))
-        .detach();
+    start_guarded_thread(
+        "removing the credentials file", Millis(0), [&options, dir = include.dir, file = include.file] {
+          remove_credentials_once_read(options, dir, file, std::chrono::duration_cast<Millis>(options.timeout));
+        });
   }
-  std::thread(reconcile_forever, options, std::ref(give_up)).detach();
+  start_guarded_thread("reconciling", std::chrono::duration_cast<Millis>(options.reconcile_interval),
+                       [&options, &give_up] { reconcile_forever(options, give_up); });
 
   int status_code = exit_code::failed;
   // Once bootstrap failed under --on-bootstrap-failure exit, redis-server is asked to stop; if

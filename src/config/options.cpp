@@ -85,6 +85,10 @@ const std::vector<OptionSpec>& option_specs() {
       {"--port", {"REDIS_PORT"}, "redis-server port (default 6379)", cluster | probe},
       {"--bus-port", {"REDIS_BUS_PORT"}, "cluster bus port (default port+10000)"},
       {"--dns-server", {"DNS_SERVER"}, "ask this DNS server (host[:port]) instead of /etc/resolv.conf"},
+      {"--discovery",
+       {"DISCOVERY"},
+       "auto (default: the service's SRV records if they answer, else each pod's name), srv or names"},
+      {"--port-name", {"REDIS_PORT_NAME"}, "the service's port name, for SRV discovery (default redis)"},
       {"--password-file",
        {"REDIS_PASSWORD_FILE"},
        "file holding the redis password (else env REDIS_PASSWORD or REDISCLI_AUTH)",
@@ -364,6 +368,41 @@ void parse_logging(const OptionSource& get, Options& options) {
   }
 }
 
+// Kubernetes' rule for a port name (IANA_SVC_NAME): at most 15 lowercase letters, digits and
+// '-', at least one letter, no '-' at either end or twice in a row.
+bool is_port_name(const std::string& name) {
+  if (name.empty() || name.size() > 15 || name.front() == '-' || name.back() == '-') return false;
+  if (name.find("--") != std::string::npos) return false;
+  bool letter = false;
+  for (char c : name) {
+    if (c >= 'a' && c <= 'z') {
+      letter = true;
+    } else if (!(c >= '0' && c <= '9') && c != '-') {
+      return false;
+    }
+  }
+  return letter;
+}
+
+void parse_discovery(const OptionSource& get, Options& options) {
+  if (auto v = get("--discovery"); v.present) {
+    if (v.text == "auto")
+      options.discovery = DiscoveryMode::automatic;
+    else if (v.text == "srv")
+      options.discovery = DiscoveryMode::srv;
+    else if (v.text == "names")
+      options.discovery = DiscoveryMode::names;
+    else
+      bad(v, "is not a discovery method; expected auto, srv or names");
+  }
+  if (auto v = get("--port-name"); v.present) {
+    if (!is_port_name(v.text)) {
+      bad(v, "is not a port name (at most 15 lowercase letters, digits and '-', with at least one letter)");
+    }
+    options.port_name = v.text;
+  }
+}
+
 // This pod's identity and the cluster's layout: what every subcommand but probe and install
 // needs.
 void parse_cluster_options(const OptionSource& get, const EnvLookup& env, Options& options) {
@@ -423,6 +462,7 @@ void parse_cluster_options(const OptionSource& get, const EnvLookup& env, Option
       bad(v, "is not a choice; expected allow or deny");
   }
   if (auto v = get("--dns-server"); v.present) options.dns_server = parse_dns_server(v.text, v.source);
+  parse_discovery(get, options);
 }
 
 void parse_run_options(const OptionSource& get, const std::vector<std::string>& server_command, Options& options) {

@@ -6,14 +6,13 @@
 #include <netdb.h>
 #include <poll.h>
 
+#include <algorithm>
 #include <mutex>
 
 #include "rci/net/address.hpp"
 
 namespace rci::dns {
 namespace {
-
-constexpr const char* no_address_record = "the name exists but has no address record";
 
 // c-ares' global state is initialised once per process.
 void init_library() {
@@ -24,7 +23,7 @@ void init_library() {
 std::string describe_status(int status) {
   switch (status) {
     case ARES_ENOTFOUND: return "NXDOMAIN: the name does not exist";
-    case ARES_ENODATA: return no_address_record;
+    case ARES_ENODATA: return "the name exists but has no address record";
     case ARES_ETIMEOUT: return "no answer from the DNS server (timeout)";
     // c-ares 1.18 also reports an answer of SERVFAIL or REFUSED (and a broken TCP retry) so.
     case ARES_ECONNREFUSED:
@@ -36,19 +35,64 @@ std::string describe_status(int status) {
   }
 }
 
+Status status_of(int ares_status) {
+  switch (ares_status) {
+    case ARES_SUCCESS: return Status::found;
+    case ARES_ENOTFOUND: return Status::no_such_name;
+    case ARES_ENODATA: return Status::no_record;
+    case ARES_ETIMEOUT: return Status::timeout;
+    case ARES_ECANCELLED: return Status::not_asked;
+    case ARES_ECONNREFUSED:
+    case ARES_ESERVFAIL:
+    case ARES_EREFUSED: return Status::server_failure;
+    default: return Status::bad_answer;
+  }
+}
+
+// No answer in time says nothing about the name; the caller may need to tell it apart.
+ErrorKind kind_of(Status status) {
+  return status == Status::timeout || status == Status::not_asked ? ErrorKind::timeout : ErrorKind::dns;
+}
+
 struct Query {
   Resolution* out;
   int* in_flight;
 };
 
+struct SrvQuery {
+  SrvResolution* out;
+  int* in_flight;
+};
+
+void on_srv_result(void* arg, int status, int /*timeouts*/, unsigned char* answer, int length) {
+  auto* query = static_cast<SrvQuery*>(arg);
+  --*query->in_flight;
+  SrvResolution& resolution = *query->out;
+  resolution.status = status_of(status);
+  if (status != ARES_SUCCESS || answer == nullptr || length <= 0) {
+    resolution.answer =
+        fail(kind_of(resolution.status),
+             fmt::format("SRV {}: {}", resolution.name,
+                         status == ARES_ENODATA ? "the name has no SRV record" : describe_status(status)));
+    return;
+  }
+  auto parsed = parse_srv_response(std::span<const std::uint8_t>(answer, static_cast<size_t>(length)));
+  if (!parsed) {
+    resolution.status = Status::bad_answer;
+    resolution.answer = fail(ErrorKind::dns, fmt::format("SRV {}: {}", resolution.name, parsed.error().message));
+    return;
+  }
+  resolution.answer = std::move(*parsed);
+}
+
 void on_result(void* arg, int status, int /*timeouts*/, ares_addrinfo* result) {
   auto* query = static_cast<Query*>(arg);
   --*query->in_flight;
   Resolution& resolution = *query->out;
+  resolution.status = status_of(status);
   if (status != ARES_SUCCESS || result == nullptr) {
-    // No answer in time says nothing about the name; the caller may need to tell it apart.
-    const ErrorKind kind = status == ARES_ETIMEOUT || status == ARES_ECANCELLED ? ErrorKind::timeout : ErrorKind::dns;
-    resolution.address = fail(kind, fmt::format("{}: {}", resolution.name, describe_status(status)));
+    resolution.address =
+        fail(kind_of(resolution.status), fmt::format("{}: {}", resolution.name, describe_status(status)));
     if (result) ares_freeaddrinfo(result);
     return;
   }
@@ -68,8 +112,10 @@ void on_result(void* arg, int status, int /*timeouts*/, ares_addrinfo* result) {
   ares_freeaddrinfo(result);
   std::string chosen = !ipv4.empty() ? ipv4 : ipv6;
   if (chosen.empty()) {
+    resolution.status = Status::no_record;
     resolution.address = fail(ErrorKind::dns, fmt::format("{}: the answer holds no address", resolution.name));
   } else if (auto why = net::unusable_reason(chosen)) {
+    resolution.status = Status::bad_answer;
     // A record of an address no node can have (a broken record): never connected to.
     resolution.address = fail(
         ErrorKind::dns, fmt::format("{}: the answer {} is not a usable address: it {}", resolution.name, chosen, *why));
@@ -93,8 +139,12 @@ Resolver::Resolver(std::optional<DnsServer> server) : impl_(new Impl) {
   options.timeout = 200;
   options.tries = 4;
   // Names are fully qualified: no search list, so a query never wanders off the cluster.
-  options.flags = ARES_FLAG_NOSEARCH;
-  int mask = ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_FLAGS;
+  // EDNS lets an SRV answer of a dozen pods, with their addresses, fit one UDP datagram (dnsmasq
+  // truncates a plain 512-byte answer at 7 targets); 1232 bytes is the size that is never
+  // fragmented. Larger answers are truncated and asked again over TCP.
+  options.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_EDNS;
+  options.ednspsz = 1232;
+  int mask = ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_FLAGS | ARES_OPT_EDNSPSZ;
   if (int rc = ares_init_options(&impl_->channel, &options, mask); rc != ARES_SUCCESS) {
     impl_->setup_error = fmt::format("DNS resolver: {}", ares_strerror(rc));
     impl_->channel = nullptr;
@@ -120,7 +170,10 @@ std::vector<Resolution> Resolver::resolve_all(const std::vector<std::string>& na
   for (const auto& name : names)
     results.push_back(Resolution{name, fail(ErrorKind::timeout, name + ": not asked before the deadline")});
   if (!impl_->setup_error.empty() || impl_->channel == nullptr) {
-    for (auto& r : results) r.address = fail(ErrorKind::dns, fmt::format("{}: {}", r.name, impl_->setup_error));
+    for (auto& r : results) {
+      r.address = fail(ErrorKind::dns, fmt::format("{}: {}", r.name, impl_->setup_error));
+      r.status = Status::not_asked;
+    }
     return results;
   }
 
@@ -130,7 +183,7 @@ std::vector<Resolution> Resolver::resolve_all(const std::vector<std::string>& na
   std::vector<std::string> v6_names;
   std::vector<size_t> v6_index;
   for (size_t i = 0; i < results.size(); ++i) {
-    if (!results[i].address && results[i].address.error().message.ends_with(no_address_record)) {
+    if (results[i].status == Status::no_record) {
       v6_names.push_back(names[i]);
       v6_index.push_back(i);
     }
@@ -169,9 +222,32 @@ void Resolver::run_queries(const std::vector<std::string>& names, std::vector<Re
     }
   };
   submit_more();
+  drive(in_flight, deadline, submit_more);
+}
 
-  // Drive every query to completion with poll; c-ares tells which sockets and how long.
-  while (true) {
+SrvResolution Resolver::query_srv(const std::string& name, Deadline deadline) {
+  SrvResolution result{name, fail(ErrorKind::timeout, "SRV " + name + ": not asked before the deadline")};
+  if (!impl_->setup_error.empty() || impl_->channel == nullptr) {
+    result.answer = fail(ErrorKind::dns, fmt::format("SRV {}: {}", name, impl_->setup_error));
+    return result;
+  }
+  int in_flight = 1;
+  SrvQuery query{&result, &in_flight};
+  const std::string absolute = name.ends_with('.') ? name : name + ".";
+  ares_query(impl_->channel, absolute.c_str(), 1 /* class IN */, 33 /* type SRV */, on_srv_result, &query);
+  drive(in_flight, deadline, [] {});
+  return result;
+}
+
+void Resolver::drive(const int& in_flight, Deadline deadline, const std::function<void()>& submit_more) {
+  // Until every query has called back: c-ares may hold a query with no socket open (between
+  // a refused UDP send and its retry, or while a TCP retry connects), so "no sockets" is not
+  // "done". At the deadline, ares_cancel completes the rest (ARES_ECANCELLED) synchronously.
+  while (in_flight > 0) {
+    if (deadline.expired()) {
+      ares_cancel(impl_->channel);
+      break;
+    }
     ares_socket_t sockets[ARES_GETSOCK_MAXNUM];
     int bits = ares_getsock(impl_->channel, sockets, ARES_GETSOCK_MAXNUM);
     std::vector<pollfd> fds;
@@ -181,18 +257,13 @@ void Resolver::run_queries(const std::vector<std::string>& names, std::vector<Re
       if (ARES_GETSOCK_WRITABLE(bits, i)) events |= POLLOUT;
       if (events) fds.push_back(pollfd{sockets[i], events, 0});
     }
-    if (fds.empty()) break;  // every query has completed
-    if (deadline.expired()) {
-      ares_cancel(impl_->channel);  // completes the rest with ARES_ECANCELLED
-      break;
-    }
     timeval max_wait{};
     auto remaining = deadline.remaining().count();
     max_wait.tv_sec = remaining / 1000;
     max_wait.tv_usec = static_cast<long>((remaining % 1000) * 1000);
     timeval wait{};
     ares_timeout(impl_->channel, &max_wait, &wait);
-    int timeout_ms = static_cast<int>(wait.tv_sec * 1000 + wait.tv_usec / 1000);
+    int timeout_ms = std::max(1, static_cast<int>(wait.tv_sec * 1000 + wait.tv_usec / 1000));
     int ready = ::poll(fds.data(), fds.size(), timeout_ms);
     if (ready <= 0) {
       ares_process_fd(impl_->channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);  // timeouts and retries

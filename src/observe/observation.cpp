@@ -12,6 +12,14 @@ const redis::ClusterNode& NodeProbe::myself() const {
   return none;
 }
 
+const char* to_string(DiscoveryMethod method) {
+  switch (method) {
+    case DiscoveryMethod::srv: return "srv";
+    case DiscoveryMethod::names: return "names";
+  }
+  return "unknown";
+}
+
 std::string PodObservation::why_not() const {
   if (!address) return address.error().message;
   if (!probe) return probe.error().message;

@@ -10,42 +10,11 @@
 namespace rci {
 
 Observer::Observer(const Options& options, const Topology& topology)
-    : options_(options), topology_(topology), resolver_(options.dns_server), prober_(options) {}
-
-std::vector<dns::Resolution> Observer::resolve(const std::vector<bool>& wanted, Deadline deadline) {
-  constexpr auto reuse_for = std::chrono::seconds(5);
-  const size_t pod_count = topology_.pods.size();
-  if (cached_addresses_.size() != pod_count) cached_addresses_.assign(pod_count, std::nullopt);
-  const bool cache_fresh = Clock::now() - cache_time_ < reuse_for;
-  if (!cache_fresh) cache_time_ = Clock::now();
-
-  std::vector<std::string> names;
-  std::vector<size_t> asked;
-  for (size_t i = 0; i < pod_count; ++i) {
-    if (!wanted[i] || (cache_fresh && cached_addresses_[i])) continue;
-    names.push_back(topology_.pods[i].dns_name);
-    asked.push_back(i);
-  }
-  auto answers = resolver_.resolve_all(names, deadline);
-
-  std::vector<dns::Resolution> results;
-  results.reserve(pod_count);
-  for (size_t i = 0; i < pod_count; ++i) {
-    results.push_back(dns::Resolution{topology_.pods[i].dns_name,
-                                      fail(ErrorKind::dns, topology_.pods[i].dns_name + ": not resolved this round")});
-    if (cached_addresses_[i]) results[i].address = *cached_addresses_[i];
-  }
-  for (size_t k = 0; k < asked.size(); ++k) {
-    size_t i = asked[k];
-    results[i] = std::move(answers[k]);
-    if (results[i].address) {
-      cached_addresses_[i] = *results[i].address;
-    } else {
-      cached_addresses_[i].reset();
-    }
-  }
-  return results;
-}
+    : options_(options),
+      topology_(topology),
+      resolver_(options.dns_server),
+      discovery_(make_discovery(options, topology, resolver_)),
+      prober_(options) {}
 
 std::set<std::string> remember_addresses(std::vector<std::optional<std::string>>& last, const Observation& observation,
                                          const std::string& own) {
@@ -104,6 +73,15 @@ std::vector<bool> select_probes(const Topology& topology, int self_index, const 
   return wanted;
 }
 
+void Observer::report_discovery_change(const DiscoveryReport& report) {
+  std::string how = report.method == DiscoveryMethod::srv ? fmt::format("SRV records of {}", topology_.srv_name)
+                                                          : "each pod's own name";
+  if (!report.note.empty()) how += fmt::format(" ({})", report.note);
+  if (how == last_discovery_) return;
+  log::info("discovery: the pods' addresses come from {}", how);
+  last_discovery_ = std::move(how);
+}
+
 Observation Observer::observe(Deadline deadline, Scope scope) {
   const size_t pod_count = topology_.pods.size();
   const auto self_name = format_pod_name(options_.pod.prefix, options_.pod.shard, options_.pod.ordinal);
@@ -140,15 +118,17 @@ Observation Observer::observe(Deadline deadline, Scope scope) {
       bootstrap_scope ? Millis(750) : std::clamp(deadline.remaining(), Millis(1000), Millis(3000));
   const Deadline dns_deadline =
       Deadline::after(dns_wait(dns_budget, deadline.remaining(), options_.connect_timeout + options_.command_timeout));
-  auto resolutions = resolve(wanted, dns_deadline);
+  Located located = discovery_->locate(wanted, dns_deadline);
   const auto resolved = Clock::now();
 
+  report_discovery_change(located.report);
   Observation observation;
+  observation.discovery = std::move(located.report);
   for (size_t i = 0; i < pod_count; ++i) {
     PodObservation pod;
     pod.pod = topology_.pods[i];
     // This pod's own address is known without DNS; its record may not be published yet.
-    pod.address = self_index == i ? Result<std::string>(options_.pod_ip) : std::move(resolutions[i].address);
+    pod.address = self_index == i ? Result<std::string>(options_.pod_ip) : std::move(located.addresses[i]);
     if (self_index == i && self_probe) pod.probe = std::move(*self_probe);
     observation.pods.push_back(std::move(pod));
   }

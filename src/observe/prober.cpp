@@ -9,7 +9,7 @@ namespace rci {
 
 Prober::Prober(const Options& options) : options_(options) {}
 
-Result<std::shared_ptr<redis::Connection>> Prober::connection(const std::string& address) {
+Result<std::shared_ptr<redis::Connection>> Prober::connection(const std::string& address, Deadline deadline) {
   {
     std::lock_guard lock(mutex_);
     if (auto it = connections_.find(address); it != connections_.end() && it->second->is_open()) {
@@ -17,7 +17,8 @@ Result<std::shared_ptr<redis::Connection>> Prober::connection(const std::string&
     }
   }
   redis::Timeouts timeouts{options_.connect_timeout, options_.command_timeout};
-  auto opened = redis::Connection::open(net::Endpoint{address, options_.port}, options_.credentials, timeouts);
+  auto opened =
+      redis::Connection::open(net::Endpoint{address, options_.port}, options_.credentials, timeouts, deadline);
   if (!opened) return std::unexpected(opened.error());
   auto shared = std::make_shared<redis::Connection>(std::move(*opened));
   std::lock_guard lock(mutex_);
@@ -47,16 +48,16 @@ std::vector<std::vector<std::string>> probe_commands(ProbeDepth depth) {
 
 // Turns the replies to probe_commands() into a NodeProbe; `where` names the node.
 Result<NodeProbe> interpret_probe(const std::vector<redis::Reply>& r, ProbeDepth depth, const std::string& where) {
+  // A generic refusal of CLUSTER NODES (not NOAUTH, LOADING, ...) is a server without cluster
+  // support: cluster-enabled no, or the command renamed away.
+  if (r[0].code() == ReplyCode::err) {
+    NodeProbe disabled;
+    disabled.cluster_enabled = false;
+    disabled.cluster_refusal = r[0].str;
+    return disabled;
+  }
   for (const auto& reply : r) {
-    if (!reply.is_error()) continue;
-    if (reply.str.find("cluster support disabled") != std::string::npos) {
-      NodeProbe disabled;
-      disabled.cluster_enabled = false;
-      return disabled;
-    }
-    ErrorKind kind =
-        reply.str.starts_with("NOAUTH") || reply.str.starts_with("WRONGPASS") ? ErrorKind::auth : ErrorKind::reply;
-    return fail(kind, fmt::format("{}: {}", where, reply.str));
+    if (reply.is_error()) return fail_reply(reply.str, fmt::format("{}: {}", where, reply.str));
   }
   auto is_text = [&](size_t i) { return r[i].type == redis::Reply::Type::string; };
   if (!is_text(0) ||
@@ -183,7 +184,9 @@ std::vector<Result<NodeProbe>> Prober::probe_all(const std::vector<std::string>&
       if (task.sent_auth) {
         if (list.front().is_error()) {
           drop_connection(addresses[i]);
-          finish(i, fail(ErrorKind::auth, fmt::format("{}: AUTH (redacted): {}", where(i), list.front().str)));
+          Error refused{ErrorKind::auth, fmt::format("{}: AUTH (redacted): {}", where(i), list.front().str),
+                        list.front().code()};
+          finish(i, std::unexpected(std::move(refused)));
           continue;
         }
         list.erase(list.begin());

@@ -219,8 +219,9 @@ Plan make_plan(const Topology& topology, int self_index, const Observation& obse
   if (!self.probe->cluster_enabled) {
     plan.outcome = Outcome::fail;
     plan.situation = "this pod's redis-server runs without cluster support";
-    plan.waiting_for.push_back(fmt::format(
-        "local redis-server at {}: cluster support is disabled; start it with 'cluster-enabled yes'", *self.address));
+    plan.waiting_for.push_back(
+        fmt::format("local redis-server at {}: cluster support is disabled ({}); start it with 'cluster-enabled yes'",
+                    *self.address, self.probe->cluster_refusal));
     return plan;
   }
 

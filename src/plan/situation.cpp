@@ -124,6 +124,13 @@ const ClusterNode* Situation::lost_owner_of_my_range() const {
   return failed_somewhere ? holder : nullptr;
 }
 
+int Situation::shard_of(SlotRange range) const {
+  for (int shard = 0; shard < topology_.shards; ++shard) {
+    if (range_of(shard) == range) return shard;
+  }
+  return self_.pod.shard;
+}
+
 std::string Situation::who_should_serve(SlotRange range) const {
   if (const auto* holder = holder_of(range)) {
     for (const auto& pod : observation_.pods) {
@@ -139,16 +146,18 @@ std::string Situation::who_should_serve(SlotRange range) const {
       }
     }
 
-    return fmt::format("its slots are held by node {} at {}:{}, which is no pod that answers", short_id(holder->id),
-                       holder->ip, holder->port);
+    // Say why the pods of the shard whose range it is cannot be asked: that is what to fix.
+    std::string unreachable;
+    for (const auto& pod : observation_.pods) {
+      if (pod.pod.shard == shard_of(range) && !pod.answered()) {
+        unreachable += fmt::format("; pod {}: {}", pod.pod.name, pod.why_not());
+      }
+    }
+    return fmt::format("its slots are held by node {} at {}:{}, which is no pod that answers{}", short_id(holder->id),
+                       holder->ip, holder->port, unreachable);
   }
 
-  int shard = self_.pod.shard;
-  for (int s = 0; s < topology_.shards; ++s) {
-    if (range_of(s) == range) shard = s;
-  }
-
-  const auto& creator = observation_.pods.at(topology_.index_of(shard, 0));
+  const auto& creator = observation_.pods.at(topology_.index_of(shard_of(range), 0));
   return fmt::format("the master-to-be is pod {} ({})", creator.pod.name,
                      creator.answered() ? "answers, has not claimed its slots yet" : creator.why_not());
 }

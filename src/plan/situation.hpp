@@ -33,6 +33,8 @@ class Situation {
   const redis::ClusterNode& myself() const { return me().myself(); }
   SlotRange range_of(int shard) const { return shard_slot_range(shard, topology_.shards); }
   SlotRange my_range() const { return range_of(self_.pod.shard); }
+  // The shard whose creation range `range` is (this pod's shard if none is).
+  int shard_of(SlotRange range) const;
 
   int answered_count() const;
 

@@ -120,12 +120,6 @@ Error with_earlier_error_reply(Error error, const std::vector<Reply>& replies) {
   return error;
 }
 
-bool is_auth_error(const std::string& message) {
-  return message.starts_with("WRONGPASS") || message.starts_with("NOAUTH") ||
-         message.find("invalid password") != std::string::npos ||
-         message.find("invalid username-password") != std::string::npos;
-}
-
 }  // namespace
 
 void Connection::ReaderDeleter::operator()(void* reader) const {
@@ -206,12 +200,13 @@ Connection::Connection(Connection&&) noexcept = default;
 Connection& Connection::operator=(Connection&&) noexcept = default;
 Connection::~Connection() = default;
 
-Result<Connection> Connection::open(const net::Endpoint& endpoint, const Credentials& credentials, Timeouts timeouts) {
-  auto socket = net::Socket::connect(endpoint, Deadline::after(timeouts.connect));
+Result<Connection> Connection::open(const net::Endpoint& endpoint, const Credentials& credentials, Timeouts timeouts,
+                                    std::optional<Deadline> cap) {
+  auto socket = net::Socket::connect(endpoint, cap ? cap->capped(timeouts.connect) : Deadline::after(timeouts.connect));
   if (!socket) return std::unexpected(socket.error());
   Connection connection(std::move(*socket), endpoint, timeouts);
   if (!credentials.password.empty()) {
-    auto reply = connection.command(auth_command(credentials));
+    auto reply = connection.command(auth_command(credentials), cap);
     if (!reply) {
       Error error = reply.error();
       if (error.kind == ErrorKind::reply) error.kind = ErrorKind::auth;
@@ -241,8 +236,9 @@ Result<Reply> Connection::read_reply(Deadline deadline) {
   }
 }
 
-Result<std::vector<Reply>> Connection::pipeline(const std::vector<std::vector<std::string>>& commands) {
-  const Deadline deadline = Deadline::after(timeouts_.command);
+Result<std::vector<Reply>> Connection::pipeline(const std::vector<std::vector<std::string>>& commands,
+                                                std::optional<Deadline> cap) {
+  const Deadline deadline = cap ? cap->capped(timeouts_.command) : Deadline::after(timeouts_.command);
   if (auto sent = send_commands(commands); !sent) return std::unexpected(sent.error());
   std::vector<Reply> replies;
   replies.reserve(commands.size());
@@ -258,13 +254,12 @@ Result<std::vector<Reply>> Connection::pipeline(const std::vector<std::vector<st
   return replies;
 }
 
-Result<Reply> Connection::command(const std::vector<std::string>& argv) {
-  auto replies = pipeline({argv});
+Result<Reply> Connection::command(const std::vector<std::string>& argv, std::optional<Deadline> cap) {
+  auto replies = pipeline({argv}, cap);
   if (!replies) return std::unexpected(replies.error());
   Reply reply = std::move(replies->front());
   if (reply.is_error()) {
-    ErrorKind kind = is_auth_error(reply.str) ? ErrorKind::auth : ErrorKind::reply;
-    return fail(kind, fmt::format("{}: {}: {}", endpoint_.to_string(), describe_command(argv), reply.str));
+    return fail_reply(reply.str, fmt::format("{}: {}: {}", endpoint_.to_string(), describe_command(argv), reply.str));
   }
   return reply;
 }

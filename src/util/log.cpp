@@ -9,27 +9,6 @@
 #include <atomic>
 #include <chrono>
 
-#include "rci/util/error.hpp"
-
-namespace rci {
-
-const char* to_string(ErrorKind kind) {
-  switch (kind) {
-    case ErrorKind::config: return "config";
-    case ErrorKind::dns: return "dns";
-    case ErrorKind::io: return "io";
-    case ErrorKind::timeout: return "timeout";
-    case ErrorKind::closed: return "closed";
-    case ErrorKind::protocol: return "protocol";
-    case ErrorKind::reply: return "reply";
-    case ErrorKind::auth: return "auth";
-    case ErrorKind::internal: return "internal";
-  }
-  return "unknown";
-}
-
-}  // namespace rci
-
 namespace rci::log {
 namespace {
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Self-check of the test bed, without the binary: dnsmasq serves, changes and withdraws records;
-the CRC16 and slot split agree with redis-server and redis-cli; check_cluster accepts a cluster
-formed by hand and rejects one that is not finished. If this fails, no other integration test's
-verdict can be trusted.
+"""Self-check of the test bed, without the binary: dnsmasq serves, changes and withdraws records,
+serves the service's SRV records (and none for a cluster made with srv=False) and its query log
+is counted right; addresses go on past one /24; the CRC16 and slot split agree with redis-server
+and redis-cli; check_cluster accepts a cluster formed by hand and rejects one that is not
+finished. If this fails, no other integration test's verdict can be trusted.
 """
 
 import os
@@ -16,7 +17,8 @@ import itest  # noqa: E402
 from itest import check  # noqa: E402
 from testbed import (ClusterCheckError, TestBed, check_cluster, key_slot,  # noqa: E402
                      shard_slot_range)
-from dnsmasq import RCODE_NXDOMAIN  # noqa: E402
+from dnsmasq import RCODE_NOERROR, RCODE_NXDOMAIN  # noqa: E402
+from testbed import FIRST_HOST, LAST_HOST  # noqa: E402
 
 
 def check_dns(bed, cluster) -> None:
@@ -32,6 +34,61 @@ def check_dns(bed, cluster) -> None:
     pod.unpublish()
     check(bed.dns.query(pod.dns_name).rcode == RCODE_NXDOMAIN, "removed record still served")
     pod.ip = old_ip
+
+
+def check_srv(bed, cluster) -> None:
+    """The SRV query lists every expected pod (port 6379), published or not, and the additional
+    section gives exactly the published pods' addresses: as the binary asks (UDP without EDNS,
+    as c-ares 1.18 does, then TCP if truncated; a 512-byte answer may leave addresses out, but
+    none may be wrong), and over TCP, where every address fits."""
+    expected = sorted(pod.dns_name for pod in cluster.pods)
+    published = {pod.dns_name: [pod.ip] for pod in cluster.pods
+                 if bed.dns.query(pod.dns_name).addresses == [pod.ip]}
+    for how, answer in (("as a stub asks", bed.dns.srv_query(cluster.srv_name)),
+                        ("over TCP", bed.dns.srv_query(cluster.srv_name, force_tcp=True))):
+        check(answer.rcode == RCODE_NOERROR and answer.targets == expected,
+              f"SRV {cluster.srv_name} {how}: {answer}, targets {answer.targets}, "
+              f"expected {expected}")
+        check({r.port for r in answer.records} == {6379}, f"SRV ports {answer.records}")
+        wrong = {name: ips for name, ips in answer.additional.items()
+                 if published.get(name) != ips}
+        check(not wrong and not answer.unreadable_additional,
+              f"SRV {how}: additional section has wrong addresses {wrong} ({answer})")
+        if how == "over TCP":
+            check(answer.additional == published,
+                  f"SRV over TCP: additional {answer.additional}, expected {published}")
+
+
+def check_no_srv(bed) -> None:
+    """A cluster made with srv=False gets no SRV records and costs no dnsmasq restart."""
+    restarts = bed.dns.restarts
+    bare = bed.cluster(3, 0, namespace="no-srv", srv=False)
+    answer = bed.dns.srv_query(bare.srv_name)
+    check(not answer.records and not bare.serves_srv,
+          f"srv=False: SRV {bare.srv_name} answers {answer}")
+    check(bed.dns.restarts == restarts, "srv=False restarted dnsmasq")
+
+
+def check_query_counts(bed, cluster) -> None:
+    """query_counts() counts what was asked after the mark, by type, TCP queries included."""
+    mark = bed.dns.log_mark()
+    bed.dns.query(cluster.pod(0, 0).dns_name)
+    bed.dns.query(cluster.pod(0, 1).dns_name)
+    bed.dns.srv_query(cluster.srv_name, force_tcp=True)
+    counts = bed.dns.query_counts(since=mark)
+    check(counts == {"A": 2, "AAAA": 0, "SRV": 1, "total": 3},
+          f"query_counts after 2 A and 1 SRV query: {counts}")
+
+
+def check_address_rollover(bed) -> None:
+    """Past .250 of a /24, addresses go on in the next free /24, never repeating."""
+    used = {pod.ip for c in bed.clusters for pod in c.pods}
+    fresh = [bed.allocate_ip() for _ in range(LAST_HOST - FIRST_HOST + 2)]
+    check(len(set(fresh)) == len(fresh) and not used & set(fresh),
+          "allocate_ip() repeated an address")
+    networks = {ip.rsplit(".", 1)[0] for ip in fresh}
+    check(len(networks) == 2 and len(bed.networks) == 2,
+          f"{len(fresh)} addresses span {sorted(networks)}, bed networks {bed.networks}")
 
 
 def check_key_slots(pod) -> None:
@@ -85,7 +142,7 @@ def check_redis_cli_split(bed) -> None:
     """Our slot split is redis-cli's: `redis-cli --cluster create` of 5 masters hands out exactly
     the ranges shard_slot_range computes (in whatever order it picks masters).
     """
-    cluster = bed.cluster(5, 0, namespace="redis-cli-split")
+    cluster = bed.cluster(5, 0, namespace="redis-cli-split")  # in the bed's second /24
     cluster.start()
     result = subprocess.run(
         ["redis-cli", "--cluster", "create", *[f"{p.ip}:{p.port}" for p in cluster.pods],
@@ -103,8 +160,12 @@ def check_redis_cli_split(bed) -> None:
 def main() -> None:
     with TestBed("selfcheck") as bed:
         cluster = bed.cluster(3, 1, password="bed-self-check")
+        check_srv(bed, cluster)  # every pod listed before any has an address
         check_dns(bed, cluster)
         cluster.start()
+        check_srv(bed, cluster)
+        check_no_srv(bed)
+        check_query_counts(bed, cluster)
         check_key_slots(cluster.pod(0, 0))
         expect_check_failure(cluster, "cluster_state:fail")
         form_by_hand(cluster)
@@ -124,6 +185,7 @@ def main() -> None:
         check(moved.ip != old_ip and bed.dns.query(moved.dns_name).addresses == [moved.ip],
               "restart(new_ip=True) did not move the pod and its DNS record")
         check_cluster(cluster, timeout=30)
+        check_address_rollover(bed)
         check_redis_cli_split(bed)
 
 

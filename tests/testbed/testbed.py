@@ -15,9 +15,12 @@ loopback addresses, a real dnsmasq serving the headless service's records, and t
         check_cluster(cluster)
 
 Layout: one scratch directory per bed; one loopback /24 per bed (127.a.b.0, never 127.0.0.1,
-where a system redis may listen); one directory per pod holding its redis.conf, nodes.conf, logs
-and the binary's captured output. Every process is a child in its own process group and is
-stopped when the bed closes, whatever happened.
+where a system redis may listen), pods taking .10 to .250 and, past 241 addresses, going on into
+the next free /24s (127.a.b+1.0, ...); one directory per pod holding its redis.conf, nodes.conf,
+logs and the binary's captured output. DNS: every pod's A record once published, and, unless a
+cluster is made with srv=False, the service's SRV records naming every pod from the start.
+Every process is a child in its own process group and is stopped when the bed closes, whatever
+happened.
 """
 
 import hashlib
@@ -42,6 +45,7 @@ from slots import key_slot, shard_slot_range  # noqa: F401 (re-export)
 
 REDIS_PORT = 6379
 REDIS_BUS_PORT = 16379
+FIRST_HOST, LAST_HOST = 10, 250  # the pod addresses of each /24 the bed takes
 
 # Every environment variable the binary reads: cleared before each run so the developer's own
 # environment (HOSTNAME in a container, say) cannot change what a test means.
@@ -50,7 +54,8 @@ BINARY_ENV_VARS = ("POD_NAME", "HOSTNAME", "POD_IP", "GOVERNING_SERVICE", "POD_N
                    "DNS_SERVER", "REDIS_PASSWORD_FILE", "REDIS_PASSWORD", "REDISCLI_AUTH",
                    "REDIS_USER", "BOOTSTRAP_TIMEOUT", "LOG_FORMAT", "LOG_LEVEL",
                    "CONNECT_TIMEOUT_MS", "COMMAND_TIMEOUT_MS", "REPLICA_MIGRATION",
-                   "ON_BOOTSTRAP_FAILURE", "RECONCILE_INTERVAL", "STOP_GRACE", "RECOVER_LOST_SLOTS")
+                   "ON_BOOTSTRAP_FAILURE", "RECONCILE_INTERVAL", "STOP_GRACE", "RECOVER_LOST_SLOTS",
+                   "DISCOVERY", "REDIS_PORT_NAME")
 
 _SECRET_VARS = ("REDIS_PASSWORD", "REDISCLI_AUTH")
 
@@ -553,22 +558,31 @@ class Pod:
 
 
 class Cluster:
-    """The pods of one Redis Cluster (one set of StatefulSets behind one governing service)."""
+    """The pods of one Redis Cluster (one set of StatefulSets behind one governing service).
+
+    srv (default True): the service's SRV records are served from creation on, as Kubernetes
+    always serves them (see serve_srv()); srv=False leaves them out, so a test can see the
+    binary fall back to per-pod names. port_name: the service's port name in the SRV name.
+    """
 
     def __init__(self, bed, shards, replicas, *, prefix="redis", namespace="default",
-                 service=None, password=None, node_timeout_ms=15000, redis_config=()):
+                 service=None, password=None, node_timeout_ms=15000, redis_config=(), srv=True,
+                 port_name="redis"):
         self.bed = bed
         self.shards = shards
         self.replicas = replicas
         self.prefix = prefix
         self.namespace = namespace
         self.service = service or f"{prefix}-pods"
+        self.port_name = port_name
         self.password = password
         self.node_timeout_ms = node_timeout_ms
         self.redis_config = tuple(redis_config)  # extra redis.conf lines, last (they win)
         self.dir = os.path.join(bed.dir, namespace)
         self.pods = [Pod(self, shard, ordinal, bed.allocate_ip())
                      for shard in range(shards) for ordinal in range(replicas + 1)]
+        if srv:
+            self.serve_srv()
 
     @property
     def label(self) -> str:
@@ -576,6 +590,28 @@ class Cluster:
 
     def dns_name(self, pod_name: str) -> str:
         return f"{pod_name}.{self.service}.{self.namespace}.svc.{self.bed.cluster_domain}"
+
+    @property
+    def srv_name(self) -> str:
+        """The one SRV query that lists the pods: `_<port-name>._tcp.<service>.<namespace>.svc.
+        <domain>`."""
+        return (f"_{self.port_name}._tcp.{self.service}.{self.namespace}.svc."
+                f"{self.bed.cluster_domain}")
+
+    @property
+    def serves_srv(self) -> bool:
+        return self.srv_name in self.bed.dns.srv
+
+    def serve_srv(self) -> None:
+        """Has the bed's DNS answer srv_name with one record per pod (target the pod's DNS name,
+        port 6379) until the bed closes, as Kubernetes does for a headless service with
+        publishNotReadyAddresses: every expected pod is listed from the start, with or without
+        an A record yet (the additional section carries the addresses that exist). dnsmasq
+        reads SRV records only at start, so this restarts it on the same port: the cluster's
+        constructor calls it (unless srv=False), before any binary of the cluster can run;
+        binaries of other clusters that are running see DNS down for some tens of ms.
+        """
+        self.bed.dns.serve_srv(self.srv_name, [(pod.dns_name, pod.port) for pod in self.pods])
 
     def pod(self, shard: int, ordinal: int) -> Pod:
         return self.pods[shard * (self.replicas + 1) + ordinal]
@@ -734,9 +770,23 @@ def _pick_network(name: str) -> tuple:
     rng = random.Random(seed)
     for _ in range(50):
         a, b = rng.randrange(16, 250), rng.randrange(0, 256)
-        if _ports_free(f"127.{a}.{b}.10"):
+        if _ports_free(f"127.{a}.{b}.{FIRST_HOST}"):
             return a, b
     raise RuntimeError("no free loopback network found")
+
+
+def _next_network(network: tuple) -> tuple:
+    """The first /24 after `network` (127.a.b+1.0, then 127.a+1.0.0 past b=255) whose first pod
+    address is free on the Redis ports, as _pick_network() checks: another bed may hold it."""
+    a, b = network
+    for _ in range(50):
+        a, b = (a, b + 1) if b < 255 else (a + 1, 0)
+        if a > 254:
+            break
+        if _ports_free(f"127.{a}.{b}.{FIRST_HOST}"):
+            return a, b
+    raise RuntimeError(f"test bed ran out of addresses: no free /24 after 127.{network[0]}."
+                       f"{network[1]}.0")
 
 
 def _ports_free(ip: str) -> bool:
@@ -765,14 +815,14 @@ class TestBed:
         self.clusters = []
         self.dir = None
         self.dns = None
-        self._net = None
-        self._next_host = 10
+        self.networks = []  # the /24s (a, b) the bed's pods have taken addresses in, in order
+        self._next_host = FIRST_HOST
 
     def __enter__(self):
         self.dir = tempfile.mkdtemp(prefix=f"rci-{self.name}-")
-        self._net = _pick_network(self.name)
-        print(f"[bed] {self.name}: dir {self.dir}, network 127.{self._net[0]}.{self._net[1]}.0/24",
-              flush=True)
+        a, b = _pick_network(self.name)
+        self.networks = [(a, b)]
+        print(f"[bed] {self.name}: dir {self.dir}, network 127.{a}.{b}.0/24", flush=True)
         try:
             self.dns = Dnsmasq(self.dir, self.cluster_domain, self.registry)
             self.dns.start()
@@ -794,12 +844,14 @@ class TestBed:
 
     def allocate_ip(self) -> str:
         """A loopback address no pod of this bed has used before: a moved pod never gets an
-        address that another pod's nodes.conf may still remember."""
-        a, b = self._net
+        address that another pod's nodes.conf may still remember. Hosts .10 to .250 of the
+        bed's /24, then of the next free /24s, so 300 pods and their restarts fit."""
+        if self._next_host > LAST_HOST:
+            self.networks.append(_next_network(self.networks[-1]))
+            self._next_host = FIRST_HOST
+        a, b = self.networks[-1]
         host = self._next_host
         self._next_host += 1
-        if host > 250:
-            raise RuntimeError("test bed ran out of addresses")
         return f"127.{a}.{b}.{host}"
 
     def cluster(self, shards, replicas, **kwargs) -> Cluster:
@@ -810,7 +862,8 @@ class TestBed:
         return cluster
 
     def diagnostics(self) -> str:
-        parts = [f"[bed] diagnostics for {self.name} ({self.dir})"]
+        networks = ", ".join(f"127.{a}.{b}.0/24" for a, b in self.networks)
+        parts = [f"[bed] diagnostics for {self.name} ({self.dir}; {networks})"]
         parts += [c.diagnostics() for c in self.clusters]
         if self.dns is not None:
             parts.append(f"=== dnsmasq ===\n{_indent(self.dns.log_tail(15))}")

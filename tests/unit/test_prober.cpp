@@ -53,11 +53,12 @@ TEST_CASE("the prober closes kept connections to addresses no pod has any more",
   Prober prober(options);
   const size_t before = open_fds();
 
-  for (const char* address : {"127.0.0.1", "127.0.0.2", "127.0.0.3"}) REQUIRE(prober.connection(address).has_value());
+  for (const char* address : {"127.0.0.1", "127.0.0.2", "127.0.0.3"})
+    REQUIRE(prober.connection(address, Deadline::after(Millis(2000))).has_value());
   CHECK(open_fds() == before + 3);
 
   // Kept: asking again reuses the connection.
-  auto again = prober.connection("127.0.0.2");
+  auto again = prober.connection("127.0.0.2", Deadline::after(Millis(2000)));
   REQUIRE(again.has_value());
   CHECK(open_fds() == before + 3);
   again->reset();

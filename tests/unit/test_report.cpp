@@ -215,16 +215,31 @@ TEST_CASE("status_text groups pods by shard with their slots", "[report]") {
   CHECK_THAT(text, Catch::Contains("down: redis-shard2-1: 10.0.0.6:6379: connection refused"));
 }
 
+TEST_CASE("discover says which discovery answered, and why that one", "[report]") {
+  ClusterBuilder cluster = ClusterBuilder().fresh_all();
+  Observation observation = cluster.build();
+  observation.discovery = {DiscoveryMethod::srv, "", {"redis-shard3-0.redis-pods.default.svc.cluster.local"}};
+  std::string text = report::discover_text(cluster.topology(), observation);
+  CHECK_THAT(text, Catch::StartsWith("discovery: SRV records of _redis._tcp.redis-pods.default.svc.cluster.local\n"));
+  CHECK_THAT(text, Catch::Contains("also listed, no expected pod: redis-shard3-0.redis-pods"));
+  observation.discovery = {DiscoveryMethod::names, "SRV _redis._tcp...: NXDOMAIN: the name does not exist", {}};
+  CHECK_THAT(report::discover_text(cluster.topology(), observation),
+             Catch::Contains("discovery: each pod's own name\n  because SRV _redis._tcp...: NXDOMAIN"));
+  CHECK(valid_json(report::discover_json(cluster.topology(), observation)));
+}
+
 TEST_CASE("discover_json and discover_text list every pod", "[report]") {
   ClusterBuilder cluster = ClusterBuilder().fresh_all().unresolved(r2);
   Observation observation = cluster.build();
-  std::string json = report::discover_json(observation);
+  std::string json = report::discover_json(cluster.topology(), observation);
   CHECK(valid_json(json));
+  CHECK_THAT(json, Catch::Contains(R"("discovery":{"method":"names")"));
   CHECK_THAT(json, Catch::Contains(
                        R"("pod":"redis-shard0-0","dns_name":"redis-shard0-0.redis-pods.default.svc.cluster.local")"));
   CHECK_THAT(json, Catch::Contains(R"("node_id":")" + cluster.id(m0) + "\""));
   CHECK_THAT(json, Catch::Contains(R"("address":null,"answers":false,"error":")"));
-  std::string text = report::discover_text(observation);
+  std::string text = report::discover_text(cluster.topology(), observation);
+  CHECK_THAT(text, Catch::StartsWith("discovery: each pod's own name\n"));
   for (const auto& pod : cluster.topology().pods) {
     CHECK_THAT(text, Catch::Contains(pod.name));
     CHECK_THAT(text, Catch::Contains(pod.dns_name));

@@ -2,7 +2,9 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cstdlib>
 
+#include "rci/app/server_version.hpp"
 #include "rci/app/supervisor.hpp"
 
 using namespace rci;
@@ -56,4 +58,38 @@ TEST_CASE("auth_include_text quotes the password for redis.conf", "[supervisor]"
   CHECK_THAT(text, Catch::Contains(R"(masterauth "a\"b\\c")"));
   CHECK_THAT(text, !Catch::Contains("masteruser"));
   CHECK_THAT(auth_include_text(Credentials{"replicator", "pw"}), Catch::Contains(R"(masteruser "replicator")"));
+}
+
+TEST_CASE("redis_server_argv announces the pod name only where the server has the option", "[supervisor]") {
+  Options o = run_options();
+  o.pod_name = "redis-shard1-0";
+  CHECK(contains_pair(redis_server_argv(o, "", HostnameSetting::on_command_line), "--cluster-announce-hostname",
+                      "redis-shard1-0"));
+  auto older = redis_server_argv(o, "", HostnameSetting::left_to_bootstrap);
+  CHECK(std::find(older.begin(), older.end(), "--cluster-announce-hostname") == older.end());
+}
+
+TEST_CASE("parse_server_version reads redis-server's and valkey-server's --version", "[supervisor]") {
+  CHECK(parse_server_version("Redis server v=7.0.15 sha=00000000:0 malloc=jemalloc-5.3.0 bits=64 build=ae4d7c9\n") ==
+        ServerVersion{7, 0});
+  CHECK(parse_server_version("Redis server v=6.2.16 sha=00000000:0 malloc=libc bits=64 build=1\n") ==
+        ServerVersion{6, 2});
+  CHECK(parse_server_version("Valkey server v=8.0.1 sha=00000000:0 malloc=libc bits=64 build=2\n") ==
+        ServerVersion{8, 0});
+  CHECK_FALSE(parse_server_version("usage: wrapper.sh [args]").has_value());
+  CHECK_FALSE(parse_server_version("Redis server v=seven").has_value());
+  CHECK_FALSE(parse_server_version("").has_value());
+}
+
+TEST_CASE("hostname_setting_for asks only a server binary, and only one that says its version", "[supervisor]") {
+  // A wrapper is never run with --version (it might start something).
+  CHECK(hostname_setting_for({"/usr/local/bin/docker-entrypoint.sh", "redis-server"}) ==
+        HostnameSetting::left_to_bootstrap);
+  CHECK(hostname_setting_for({"/nonexistent/redis-server"}) == HostnameSetting::left_to_bootstrap);
+  if (std::system("command -v redis-server >/dev/null 2>&1") == 0) {
+    auto version = ask_server_version("redis-server", Millis(2000));
+    REQUIRE(version.has_value());
+    CHECK(hostname_setting_for({"redis-server", "/etc/redis/redis.conf"}) ==
+          (version->major >= 7 ? HostnameSetting::on_command_line : HostnameSetting::left_to_bootstrap));
+  }
 }

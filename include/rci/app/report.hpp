@@ -8,8 +8,8 @@
 
 namespace rci::report {
 
-std::string discover_text(const Observation& observation);
-std::string discover_json(const Observation& observation);
+std::string discover_text(const Topology& topology, const Observation& observation);
+std::string discover_json(const Topology& topology, const Observation& observation);
 std::string status_text(const Topology& topology, const Observation& observation);
 std::string status_json(const Topology& topology, const Observation& observation);
 std::string plan_text(const plan::Plan& plan);

@@ -20,6 +20,13 @@ enum class OnBootstrapFailure {
   exit,          // stop redis-server and exit 1, so the pod restarts
 };
 
+// How peers are found in DNS.
+enum class DiscoveryMode {
+  automatic,  // SRV of the service's named port when it answers, else each pod's own name
+  srv,        // only the SRV records (one query for every pod)
+  names,      // only each pod's own name (docker compose, plain DNS)
+};
+
 // A DNS server to ask instead of /etc/resolv.conf.
 struct DnsServer {
   std::string host;
@@ -46,6 +53,8 @@ struct Options {
   int port = 6379;
   int bus_port = 0;  // 0 until resolved: port + 10000 unless --bus-port
   std::optional<DnsServer> dns_server;
+  DiscoveryMode discovery = DiscoveryMode::automatic;
+  std::string port_name = "redis";  // the service's named port, for SRV: _<port_name>._tcp.<service>...
   Credentials credentials;
   std::chrono::seconds timeout{300};
   std::chrono::milliseconds connect_timeout{1000};

@@ -3,20 +3,41 @@
 // binary on a scratch image). Every name is in flight concurrently, so resolving a
 // hundred peers costs about one round trip.
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "rci/config/options.hpp"
+#include "rci/dns/message.hpp"
 #include "rci/util/clock.hpp"
 #include "rci/util/error.hpp"
 
 namespace rci::dns {
 
+// How a lookup ended, so callers decide on what the server said, not on message text.
+enum class Status {
+  found,
+  no_such_name,    // NXDOMAIN
+  no_record,       // the name exists but has no record of the type asked (NODATA)
+  timeout,         // no answer in time: says nothing about the name
+  server_failure,  // SERVFAIL, REFUSED, or the server cannot be reached
+  bad_answer,      // an answer we cannot use (malformed, or an address no node can have)
+  not_asked,       // the resolver could not be set up, or the deadline came first
+};
+
 // The outcome for one name: its first IPv4 address (else IPv6), or why there is none.
 struct Resolution {
   std::string name;
   Result<std::string> address;
+  Status status = Status::not_asked;
+};
+
+// The outcome of one SRV query.
+struct SrvResolution {
+  std::string name;
+  Result<SrvAnswer> answer;
+  Status status = Status::not_asked;
 };
 
 class Resolver {
@@ -30,9 +51,17 @@ class Resolver {
   // Resolves every name concurrently; results are in the order of `names`.
   std::vector<Resolution> resolve_all(const std::vector<std::string>& names, Deadline deadline);
 
+  // Asks for the SRV records of `name` (and the targets' addresses, which servers put in the
+  // additional section); a UDP answer that is truncated is asked again over TCP (c-ares does).
+  SrvResolution query_srv(const std::string& name, Deadline deadline);
+
  private:
   void run_queries(const std::vector<std::string>& names, std::vector<Resolution>& results, int family,
                    Deadline deadline);
+  // Drives c-ares until `in_flight` is zero: every callback has run (so nothing points into
+  // the caller's buffers any more), cancelling what is left at the deadline. `submit_more`
+  // is called whenever a query may have completed.
+  void drive(const int& in_flight, Deadline deadline, const std::function<void()>& submit_more);
   struct Impl;
   Impl* impl_;
 };

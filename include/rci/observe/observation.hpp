@@ -16,6 +16,7 @@ namespace rci {
 // One redis-server's answers to the probe commands.
 struct NodeProbe {
   bool cluster_enabled = true;  // false: redis-server runs without cluster-enabled
+  std::string cluster_refusal;  // when !cluster_enabled: the server's reply to CLUSTER NODES
   // True when this peer was not asked itself: this pod's own node knows it, connected, at the
   // address DNS gives, so its entry there stands in for it (`nodes` holds only that entry,
   // flagged myself). Saves a probe per peer per round once the cluster has formed.
@@ -49,9 +50,24 @@ struct PodObservation {
   std::string why_not() const;
 };
 
+// How the pods' addresses were found this round.
+enum class DiscoveryMethod {
+  srv,    // one SRV query for the service's named port: every pod's name and address
+  names,  // each pod's own name
+};
+
+struct DiscoveryReport {
+  DiscoveryMethod method = DiscoveryMethod::names;
+  std::string note;                     // why this method, when it is not the one asked for
+  std::vector<std::string> unexpected;  // SRV targets that are no expected pod (e.g. a shard beyond SHARDS)
+};
+
 struct Observation {
   std::vector<PodObservation> pods;  // same order as Topology::pods
+  DiscoveryReport discovery;
 };
+
+const char* to_string(DiscoveryMethod method);
 
 // How much one probe asks a node.
 enum class ProbeDepth {

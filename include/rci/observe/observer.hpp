@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "rci/dns/resolver.hpp"
+#include "rci/observe/discovery.hpp"
 #include "rci/observe/observation.hpp"
 #include "rci/observe/prober.hpp"
 
@@ -35,25 +36,23 @@ class Observer {
   Observation observe(Deadline deadline, Scope scope = Scope::every_pod);
 
   // A connection to this pod's own node (or any address), kept between rounds; for acting.
-  Result<std::shared_ptr<redis::Connection>> connection(const std::string& address) {
-    return prober_.connection(address);
+  Result<std::shared_ptr<redis::Connection>> connection(const std::string& address, Deadline deadline) {
+    return prober_.connection(address, deadline);
   }
 
  private:
   const Options& options_;
   const Topology& topology_;
   dns::Resolver resolver_;
-  // Answers are reused for five seconds so a fast poll loop does not flood the DNS server;
-  // failed names are asked again every round.
-  // Resolves the `wanted` pods' names; the others get their cached answer, if any.
-  std::vector<dns::Resolution> resolve(const std::vector<bool>& wanted, Deadline deadline);
-  std::vector<std::optional<std::string>> cached_addresses_;
+  std::unique_ptr<Discovery> discovery_;  // over resolver_
+  // Logs how the pods were found when that changes (SRV, or a fallback to names and why).
+  void report_discovery_change(const DiscoveryReport& report);
+  std::string last_discovery_;
   std::vector<std::optional<NodeProbe>> last_probes_;  // per pod: its last successful answer
   // Per pod: the last address DNS gave it. A lookup that fails (dnsmasq drops queries under
   // load) keeps it; only a new address replaces it, and only then is the old connection closed.
   std::vector<std::optional<std::string>> last_addresses_;
   Clock::time_point last_full_round_{};
-  Clock::time_point cache_time_{};
   Prober prober_;
 };
 

@@ -27,8 +27,9 @@ class Prober {
   std::vector<Result<NodeProbe>> probe_all(const std::vector<std::string>& addresses, ProbeDepth depth,
                                            Deadline deadline);
 
-  // A connection to `address` (at the options' port), reused when still open.
-  Result<std::shared_ptr<redis::Connection>> connection(const std::string& address);
+  // A connection to `address` (at the options' port), reused when still open; a new one is
+  // opened within the options' timeouts, cut short by `deadline`.
+  Result<std::shared_ptr<redis::Connection>> connection(const std::string& address, Deadline deadline);
   // Forgets a connection after an I/O failure so the next use reconnects.
   void drop_connection(const std::string& address);
   // Closes the kept connections to every address but `addresses` (a pod that moved leaves its

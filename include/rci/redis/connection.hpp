@@ -22,8 +22,10 @@ struct Timeouts {
 
 class Connection {
  public:
-  // Connects and authenticates (AUTH is sent only when a password is set).
-  static Result<Connection> open(const net::Endpoint& endpoint, const Credentials& credentials, Timeouts timeouts);
+  // Connects and authenticates (AUTH is sent only when a password is set), each within its
+  // timeout, cut short by `cap`; later commands get the full timeouts.
+  static Result<Connection> open(const net::Endpoint& endpoint, const Credentials& credentials, Timeouts timeouts,
+                                 std::optional<Deadline> cap = std::nullopt);
 
   // Wraps a socket that has just connected; no AUTH is sent (pipeline it yourself).
   static Connection adopt(net::Socket socket, Timeouts timeouts);
@@ -32,11 +34,13 @@ class Connection {
   Connection& operator=(Connection&&) noexcept;
   ~Connection();
 
-  // Runs one command. An error reply becomes an Error of kind `reply` naming the command.
-  Result<Reply> command(const std::vector<std::string>& argv);
+  // Runs one command within the command timeout, cut short by `cap`. An error reply becomes an
+  // Error of kind `reply` (`auth` for NOAUTH, WRONGPASS) with its code, naming the command.
+  Result<Reply> command(const std::vector<std::string>& argv, std::optional<Deadline> cap = std::nullopt);
   // Sends several commands in one write and reads their replies in order; error replies are
   // returned as replies, not failures, so the caller can tell which command failed.
-  Result<std::vector<Reply>> pipeline(const std::vector<std::vector<std::string>>& commands);
+  Result<std::vector<Reply>> pipeline(const std::vector<std::vector<std::string>>& commands,
+                                      std::optional<Deadline> cap = std::nullopt);
 
   // The two halves of pipeline(), for driving many connections from one poll loop: send the
   // commands, then collect replies as they arrive; `collect` returns nothing until all `count`

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "rci/util/error.hpp"
+
 namespace rci::redis {
 
 struct Reply {
@@ -15,6 +17,8 @@ struct Reply {
   std::vector<Reply> elements;  // array
 
   bool is_error() const { return type == Type::error; }
+  // An error reply's code word (ERR, MOVED, NOAUTH, ...); `none` for any other reply.
+  ReplyCode code() const { return is_error() ? reply_code_of(str) : ReplyCode::none; }
   // True for a status reply equal to `s` (e.g. "OK").
   bool is_status(std::string_view s) const { return type == Type::status && str == s; }
 };

@@ -1,0 +1,51 @@
+#pragma once
+// Where the expected pods are: the Discovery seam under the observer. Two ways, one interface:
+// - SRV: one query for the governing service's named port returns every pod's name (the
+//   record's target, the pod's FQDN) and, in the additional section, its address: a hundred
+//   pods cost one round trip instead of a hundred.
+// - names: each pod's own name (docker compose, plain DNS servers without SRV).
+// `--discovery auto` (the default) asks SRV and falls back to names when it has no answer.
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "rci/config/options.hpp"
+#include "rci/dns/resolver.hpp"
+#include "rci/observe/observation.hpp"
+#include "rci/topology.hpp"
+
+namespace rci {
+
+// The pods' addresses as DNS gave them, and how they were found.
+struct Located {
+  std::vector<Result<std::string>> addresses;  // per pod, in Topology::pods order
+  DiscoveryReport report;
+};
+
+class Discovery {
+ public:
+  virtual ~Discovery() = default;
+  // The addresses of the pods marked `wanted`, found within `deadline`; the others keep an
+  // earlier answer where there is one. Called every round: implementations reuse answers for
+  // a few seconds rather than ask the DNS server each time.
+  virtual Located locate(const std::vector<bool>& wanted, Deadline deadline) = 0;
+};
+
+// The discovery `options.discovery` asks for, over `resolver` (which must outlive it).
+std::unique_ptr<Discovery> make_discovery(const Options& options, const Topology& topology, dns::Resolver& resolver);
+
+// What one SRV answer says of the expected pods. Pure, so every case is unit-tested.
+struct SrvMatch {
+  struct Pod {
+    bool listed = false;                         // a record targets the pod's FQDN
+    std::optional<Result<std::string>> address;  // the additional section's address for it, if any
+  };
+  std::vector<Pod> pods;                // in Topology::pods order
+  std::vector<std::string> unexpected;  // targets that are no expected pod
+  int listed_count = 0;
+};
+SrvMatch match_srv_answer(const Topology& topology, const dns::SrvAnswer& answer);
+
+}  // namespace rci

@@ -1,0 +1,227 @@
+#include "rci/observe/discovery.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include "rci/net/address.hpp"
+#include "rci/util/log.hpp"
+
+namespace rci {
+namespace {
+
+// Answers are reused this long so a fast poll loop does not flood the DNS server.
+constexpr auto reuse_for = std::chrono::seconds(5);
+// An SRV answer that lacks wanted pods (not scheduled yet, no address yet) is asked again
+// sooner, but not every round.
+constexpr auto reuse_incomplete_for = std::chrono::seconds(1);
+// Without SRV records for the service, they are looked for again this seldom (auto mode).
+constexpr auto srv_absent_retry = std::chrono::seconds(30);
+// After a timeout or server failure, SRV is tried again this soon.
+constexpr auto srv_failed_retry = std::chrono::seconds(1);
+// How many unexpected SRV targets are kept for reports.
+constexpr size_t max_listed_unexpected = 64;
+
+std::string lower(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
+  return text;
+}
+
+Result<std::string> not_resolved(const ExpectedPod& pod) {
+  return fail(ErrorKind::dns, pod.dns_name + ": not resolved this round");
+}
+
+// Each pod's own name, every name in flight at once. Answers are reused for 5 s; failed names
+// are asked again every round (a pod whose record is missing is the one a round waits for).
+class PodNames final : public Discovery {
+ public:
+  PodNames(const Topology& topology, dns::Resolver& resolver)
+      : topology_(topology), resolver_(resolver), cached_(topology.pods.size()) {}
+
+  Located locate(const std::vector<bool>& wanted, Deadline deadline) override {
+    const bool cache_fresh = Clock::now() - cache_time_ < reuse_for;
+    if (!cache_fresh) cache_time_ = Clock::now();
+    std::vector<std::string> names;
+    std::vector<size_t> asked;
+    for (size_t i = 0; i < topology_.pods.size(); ++i) {
+      if (!wanted[i] || (cache_fresh && cached_[i])) continue;
+      names.push_back(topology_.pods[i].dns_name);
+      asked.push_back(i);
+    }
+    auto answers = resolver_.resolve_all(names, deadline);
+
+    Located located;
+    for (size_t i = 0; i < topology_.pods.size(); ++i) {
+      located.addresses.push_back(cached_[i] ? Result<std::string>(*cached_[i]) : not_resolved(topology_.pods[i]));
+    }
+    for (size_t k = 0; k < asked.size(); ++k) {
+      const size_t i = asked[k];
+      located.addresses[i] = std::move(answers[k].address);
+      cached_[i] = located.addresses[i] ? std::optional<std::string>(*located.addresses[i]) : std::nullopt;
+    }
+    return located;
+  }
+
+ private:
+  const Topology& topology_;
+  dns::Resolver& resolver_;
+  std::vector<std::optional<std::string>> cached_;
+  Clock::time_point cache_time_{};
+};
+
+// One SRV query for every pod; targets the additional section gives no address for are
+// looked up by name. In auto mode, no SRV answer means per-pod names.
+class ServiceRecords final : public Discovery {
+ public:
+  ServiceRecords(const Topology& topology, dns::Resolver& resolver, bool fall_back_to_names)
+      : topology_(topology), resolver_(resolver), fall_back_(fall_back_to_names), names_(topology, resolver) {}
+
+  Located locate(const std::vector<bool>& wanted, Deadline deadline) override {
+    refresh(wanted, deadline);
+    if (!answer_) {
+      if (fall_back_) {
+        Located located = names_.locate(wanted, deadline);
+        located.report.note = srv_failure_;
+        return located;
+      }
+      Located located;
+      for (size_t i = 0; i < topology_.pods.size(); ++i)
+        located.addresses.push_back(fail(ErrorKind::dns, srv_failure_));
+      located.report.method = DiscoveryMethod::srv;
+      return located;
+    }
+    return from_answer(wanted, deadline);
+  }
+
+ private:
+  // Asks SRV again when the answer in hand is old (or lacks a wanted pod and is not quite new).
+  void refresh(const std::vector<bool>& wanted, Deadline deadline) {
+    const auto now = Clock::now();
+    if (answer_) {
+      const bool complete = lacks_none_of(wanted);
+      if (now - answered_at_ < (complete ? reuse_for : reuse_incomplete_for)) return;
+    } else if (now < retry_at_) {
+      return;
+    }
+    auto asked = resolver_.query_srv(topology_.srv_name, deadline);
+    if (asked.answer) {
+      match_ = match_srv_answer(topology_, *asked.answer);
+      if (match_.listed_count == 0) {
+        answer_.reset();
+        srv_failure_ = fmt::format("SRV {}: none of its {} records names an expected pod{}", topology_.srv_name,
+                                   asked.answer->records.size(), example_target(*asked.answer));
+        retry_at_ = now + srv_absent_retry;
+        return;
+      }
+      answer_ = std::move(*asked.answer);
+      answered_at_ = now;
+      return;
+    }
+    // No usable answer: keep the one in hand a little longer if there is one (a DNS server
+    // dropping a query under load must not lose every pod's address).
+    if (answer_ && now - answered_at_ < 3 * reuse_for) return;
+    answer_.reset();
+    srv_failure_ = asked.answer.error().message;
+    const bool absent = asked.status == dns::Status::no_such_name || asked.status == dns::Status::no_record;
+    retry_at_ = now + (absent ? srv_absent_retry : srv_failed_retry);
+  }
+
+  static std::string example_target(const dns::SrvAnswer& answer) {
+    return answer.records.empty() ? "" : fmt::format(" (e.g. {})", answer.records.front().target);
+  }
+
+  bool lacks_none_of(const std::vector<bool>& wanted) const {
+    for (size_t i = 0; i < wanted.size(); ++i) {
+      if (wanted[i] && (!match_.pods[i].listed || !match_.pods[i].address)) return false;
+    }
+    return true;
+  }
+
+  Located from_answer(const std::vector<bool>& wanted, Deadline deadline) {
+    Located located;
+    located.report.method = DiscoveryMethod::srv;
+    located.report.unexpected = match_.unexpected;
+    std::vector<bool> by_name(topology_.pods.size(), false);
+    for (size_t i = 0; i < topology_.pods.size(); ++i) {
+      const auto& pod = topology_.pods[i];
+      const auto& matched = match_.pods[i];
+      if (!matched.listed) {
+        located.addresses.push_back(
+            fail(ErrorKind::dns, fmt::format("{}: not among the SRV records of {}", pod.dns_name, topology_.srv_name)));
+      } else if (matched.address) {
+        located.addresses.push_back(*matched.address);
+      } else {
+        located.addresses.push_back(not_resolved(pod));
+        by_name[i] = wanted[i];
+      }
+    }
+    if (std::find(by_name.begin(), by_name.end(), true) != by_name.end()) {
+      Located named = names_.locate(by_name, deadline);
+      for (size_t i = 0; i < by_name.size(); ++i) {
+        if (by_name[i]) located.addresses[i] = std::move(named.addresses[i]);
+      }
+    }
+    return located;
+  }
+
+  const Topology& topology_;
+  dns::Resolver& resolver_;
+  const bool fall_back_;
+  PodNames names_;  // targets without an address in the answer; all pods in auto mode without SRV
+  std::optional<dns::SrvAnswer> answer_;
+  SrvMatch match_;
+  Clock::time_point answered_at_{};
+  Clock::time_point retry_at_{};
+  std::string srv_failure_;  // why there is no SRV answer in hand
+};
+
+}  // namespace
+
+SrvMatch match_srv_answer(const Topology& topology, const dns::SrvAnswer& answer) {
+  SrvMatch match;
+  const size_t pod_count = topology.pods.size();
+  match.pods.resize(pod_count);
+  for (const auto& record : answer.records) {
+    const std::string target = lower(record.target);
+    auto pod = std::find_if(topology.pods.begin(), topology.pods.end(),
+                            [&](const ExpectedPod& p) { return lower(p.dns_name) == target; });
+    if (pod == topology.pods.end()) {
+      if (std::find(match.unexpected.begin(), match.unexpected.end(), target) == match.unexpected.end() &&
+          match.unexpected.size() < max_listed_unexpected) {
+        match.unexpected.push_back(target);
+      }
+      continue;
+    }
+    const size_t i = static_cast<size_t>(pod - topology.pods.begin());
+    auto& matched = match.pods[i];
+    if (matched.listed) continue;
+    matched.listed = true;
+    ++match.listed_count;
+    auto found = answer.addresses.find(target);
+    if (found == answer.addresses.end() || found->second.empty()) continue;
+    // IPv4 first, as the per-name lookup does.
+    const auto& list = found->second;
+    auto v4 =
+        std::find_if(list.begin(), list.end(), [](const std::string& a) { return a.find(':') == std::string::npos; });
+    const std::string& chosen = v4 != list.end() ? *v4 : list.front();
+    if (auto why = net::unusable_reason(chosen)) {
+      matched.address = fail(
+          ErrorKind::dns, fmt::format("{}: the answer {} is not a usable address: it {}", pod->dns_name, chosen, *why));
+    } else {
+      matched.address = chosen;
+    }
+  }
+  return match;
+}
+
+std::unique_ptr<Discovery> make_discovery(const Options& options, const Topology& topology, dns::Resolver& resolver) {
+  switch (options.discovery) {
+    case DiscoveryMode::names: return std::make_unique<PodNames>(topology, resolver);
+    case DiscoveryMode::srv: return std::make_unique<ServiceRecords>(topology, resolver, false);
+    case DiscoveryMode::automatic: return std::make_unique<ServiceRecords>(topology, resolver, true);
+  }
+  return std::make_unique<PodNames>(topology, resolver);
+}
+
+}  // namespace rci
