@@ -1,5 +1,8 @@
 #include "rci/topology.hpp"
 
+#include <algorithm>
+#include <cctype>
+
 #include <fmt/format.h>
 
 #include <cmath>
@@ -27,6 +30,20 @@ SlotRange shard_slot_range(int shard, int shards) {
 
 std::string pod_dns_name(const std::string& pod, const Options& options) {
   return fmt::format("{}.{}.{}.svc.{}", pod, options.service, options.namespace_name, options.cluster_domain);
+}
+
+std::string announced_hostname(const Options& options) {
+  return pod_dns_name(options.pod_name, options);
+}
+
+bool announces(std::string_view hostname, const ExpectedPod& pod) {
+  auto same = [](std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+             return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           });
+  };
+  if (hostname.ends_with('.')) hostname.remove_suffix(1);
+  return !hostname.empty() && (same(hostname, pod.dns_name) || same(hostname, pod.name));
 }
 
 std::string service_srv_name(const Options& options) {

@@ -3,6 +3,7 @@
 // Pure functions of the options: every pod computes the same answer without talking.
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "rci/config/options.hpp"
@@ -50,6 +51,14 @@ struct Topology {
 
 // The DNS name of a pod behind the governing service.
 std::string pod_dns_name(const std::string& pod, const Options& options);
+
+// The name this pod's node announces as cluster-announce-hostname: its FQDN.
+std::string announced_hostname(const Options& options);
+
+// Whether a node's cluster-announce-hostname names `pod`: its FQDN (what this tool announces:
+// unique across namespaces and services) or its bare pod name (what round 1 announced).
+// DNS names compare without regard to case.
+bool announces(std::string_view hostname, const ExpectedPod& pod);
 
 // The SRV name of the service's named port: _<port-name>._tcp.<service>.<namespace>.svc.<domain>.
 std::string service_srv_name(const Options& options);

@@ -51,18 +51,28 @@ bool someone_failing(const Observation& observation, int self_index) {
 }
 
 // Settings this pod's node needs, made once per run; a failure is logged, not fatal:
-// - cluster-announce-hostname = the pod name, so every table says which pod each node ID is
-//   (how a pod recognises its own former identity after losing its data);
+// - cluster-announce-hostname = the pod's FQDN, so every table says which pod each node ID is
+//   (how the observer verifies who answers at an address, and how a pod recognises its own
+//   former identity after losing its data); a server that refuses it (Redis 6.2, ERR) cannot
+//   announce names at all, which the planner is told;
 // - no automatic replica migration (unless allowed): under load Redis has been seen to move a
 //   replica to another shard's master seconds after creation, and a replica's shard here is
 //   its pod name's.
-void configure_local_node(redis::Connection& self, const Options& options) {
-  std::vector<std::vector<std::string>> settings = {{"cluster-announce-hostname", options.pod_name}};
-  if (!options.allow_replica_migration) settings.push_back({"cluster-allow-replica-migration", "no"});
-  for (const auto& setting : settings) {
-    auto reply = self.command({"CONFIG", "SET", setting[0], setting[1]});
-    if (!reply) log::warn("could not set {} on this node: {}", setting[0], reply.error().message);
+plan::NameCheck configure_local_node(redis::Connection& self, const Options& options, Deadline deadline) {
+  plan::NameCheck names = plan::NameCheck::required;
+  auto named = self.command({"CONFIG", "SET", "cluster-announce-hostname", announced_hostname(options)}, deadline);
+  if (!named) {
+    log::warn("could not set cluster-announce-hostname on this node: {}", named.error().message);
+    if (named.error().code == ReplyCode::err) {
+      log::warn("this server cannot announce pod names: nodes are taken to be the pods at whose addresses they answer");
+      names = plan::NameCheck::unavailable;
+    }
   }
+  if (!options.allow_replica_migration) {
+    auto reply = self.command({"CONFIG", "SET", "cluster-allow-replica-migration", "no"}, deadline);
+    if (!reply) log::warn("could not set cluster-allow-replica-migration on this node: {}", reply.error().message);
+  }
+  return names;
 }
 
 }  // namespace
@@ -84,6 +94,7 @@ ReconcileResult reconcile(const Options& options, ReconcileMode mode) {
   }
   ReconcileResult result;
   bool node_configured = false;
+  plan::PlanPolicy policy{options.recover_lost_slots};
   while (true) {
     const auto round_start = Clock::now();
     Observation observation = observer.observe(deadline, Scope::changing_peers);
@@ -92,10 +103,12 @@ ReconcileResult reconcile(const Options& options, ReconcileMode mode) {
     log::debug("observation round {} took {} ms", result.rounds,
                std::chrono::duration_cast<Millis>(Clock::now() - round_start).count());
     if (!node_configured && observation.pods.at(self_index).answered()) {
-      if (auto self = observer.connection(options.pod_ip, deadline)) configure_local_node(**self, options);
+      if (auto self = observer.connection(options.pod_ip, deadline)) {
+        policy.names = configure_local_node(**self, options, deadline);
+      }
       node_configured = true;
     }
-    plan::Plan next = plan::make_plan(topology, self_index, observation, {options.recover_lost_slots});
+    plan::Plan next = plan::make_plan(topology, self_index, observation, policy);
     // A round the deadline cut short may show timeouts where the real reasons were (a name
     // that does not exist, a refused connection): unless it shows this pod converged, the
     // previous round's plan is the one that says why.

@@ -70,6 +70,8 @@ std::string discover_text(const Topology& topology, const Observation& observati
       answers = probe.cluster_enabled ? fmt::format("yes: node {}, {}, {} known nodes", probe.id.substr(0, 8),
                                                     role_of(probe), probe.nodes.size())
                                       : "yes, but cluster support is disabled";
+      if (pod.identity != Identity::verified)
+        answers += fmt::format(" ({}: {})", to_string(pod.identity), pod.why_not());
     } else {
       answers = "no: " + pod.why_not();
     }
@@ -86,7 +88,8 @@ std::string discover_json(const Topology& topology, const Observation& observati
                                    quoted(pod.pod.name), quoted(pod.pod.dns_name), pod.pod.shard, pod.pod.ordinal,
                                    pod.address ? quoted(*pod.address) : "null", pod.answered() ? "true" : "false");
     if (pod.answered()) {
-      item += fmt::format(R"(,"node_id":{})", quoted(pod.probe->id));
+      item += fmt::format(R"(,"node_id":{},"announces":{},"identity":{},"provenance":{})", quoted(pod.probe->id),
+                          quoted(pod.announced), quoted(to_string(pod.identity)), quoted(to_string(pod.provenance)));
     } else {
       item += fmt::format(R"(,"error":{})", quoted(pod.why_not()));
     }

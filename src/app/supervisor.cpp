@@ -19,6 +19,7 @@
 #include "rci/app/server_version.hpp"
 #include "rci/app/start_guard.hpp"
 #include "rci/net/socket.hpp"
+#include "rci/topology.hpp"
 #include "rci/util/clock.hpp"
 #include "rci/util/error.hpp"
 #include "rci/util/log.hpp"
@@ -263,7 +264,7 @@ std::vector<std::string> redis_server_argv(const Options& options, const std::st
   // Announcing the pod IP keeps the node's own address right in nodes.conf and in every peer's
   // table after a restart with a new IP.
   add("cluster-announce-ip", options.pod_ip);
-  if (hostname == HostnameSetting::on_command_line) add("cluster-announce-hostname", options.pod_name);
+  if (hostname == HostnameSetting::on_command_line) add("cluster-announce-hostname", announced_hostname(options));
   if (!include_file.empty()) add("include", include_file);
   if (config_from_stdin) argv.push_back("-");
   return argv;

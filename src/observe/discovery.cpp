@@ -18,8 +18,8 @@ constexpr auto reuse_for = std::chrono::seconds(5);
 constexpr auto reuse_incomplete_for = std::chrono::seconds(1);
 // Without SRV records for the service, they are looked for again this seldom (auto mode).
 constexpr auto srv_absent_retry = std::chrono::seconds(30);
-// After a timeout or server failure, SRV is tried again this soon.
-constexpr auto srv_failed_retry = std::chrono::seconds(1);
+// After a timeout or server failure, SRV is tried again this soon (the round waits for it).
+constexpr auto srv_failed_retry = std::chrono::milliseconds(250);
 // How many unexpected SRV targets are kept for reports.
 constexpr size_t max_listed_unexpected = 64;
 
@@ -38,6 +38,10 @@ class PodNames final : public Discovery {
  public:
   PodNames(const Topology& topology, dns::Resolver& resolver)
       : topology_(topology), resolver_(resolver), cached_(topology.pods.size()) {}
+
+  bool settled() const override {
+    return std::any_of(cached_.begin(), cached_.end(), [](const auto& address) { return address.has_value(); });
+  }
 
   Located locate(const std::vector<bool>& wanted, Deadline deadline) override {
     const bool cache_fresh = Clock::now() - cache_time_ < reuse_for;
@@ -71,7 +75,11 @@ class PodNames final : public Discovery {
 };
 
 // One SRV query for every pod; targets the additional section gives no address for are
-// looked up by name. In auto mode, no SRV answer means per-pod names.
+// looked up by name. In auto mode, SRV records that are absent (NXDOMAIN, NODATA, or none
+// naming an expected pod) mean per-pod names. A timeout is no such evidence: under load
+// (300 pods starting at once) a fall-back to names would turn one query per pod into 300 and
+// sink the DNS server; so the round waits for SRV, unless SRV has never answered and timed
+// out `timeouts_before_names` times in a row (a server that drops SRV queries).
 class ServiceRecords final : public Discovery {
  public:
   ServiceRecords(const Topology& topology, dns::Resolver& resolver, bool fall_back_to_names)
@@ -79,22 +87,24 @@ class ServiceRecords final : public Discovery {
 
   Located locate(const std::vector<bool>& wanted, Deadline deadline) override {
     refresh(wanted, deadline);
-    if (!answer_) {
-      if (fall_back_) {
-        Located located = names_.locate(wanted, deadline);
-        located.report.note = srv_failure_;
-        return located;
-      }
-      Located located;
-      for (size_t i = 0; i < topology_.pods.size(); ++i)
-        located.addresses.push_back(fail(ErrorKind::dns, srv_failure_));
-      located.report.method = DiscoveryMethod::srv;
+    if (answer_) return from_answer(wanted, deadline);
+    const bool give_up_on_srv = absent_ || (!ever_answered_ && timeouts_in_a_row_ >= timeouts_before_names);
+    if (fall_back_ && give_up_on_srv) {
+      Located located = names_.locate(wanted, deadline);
+      located.report.note = srv_failure_;
       return located;
     }
-    return from_answer(wanted, deadline);
+    Located located;
+    for (size_t i = 0; i < topology_.pods.size(); ++i) located.addresses.push_back(fail(ErrorKind::dns, srv_failure_));
+    located.report.method = DiscoveryMethod::srv;
+    return located;
   }
 
+  bool settled() const override { return answer_.has_value() || (absent_ && names_.settled()); }
+
  private:
+  static constexpr int timeouts_before_names = 3;
+
   // Asks SRV again when the answer in hand is old (or lacks a wanted pod and is not quite new).
   void refresh(const std::vector<bool>& wanted, Deadline deadline) {
     const auto now = Clock::now();
@@ -107,8 +117,10 @@ class ServiceRecords final : public Discovery {
     auto asked = resolver_.query_srv(topology_.srv_name, deadline);
     if (asked.answer) {
       match_ = match_srv_answer(topology_, *asked.answer);
+      timeouts_in_a_row_ = 0;
       if (match_.listed_count == 0) {
         answer_.reset();
+        absent_ = true;
         srv_failure_ = fmt::format("SRV {}: none of its {} records names an expected pod{}", topology_.srv_name,
                                    asked.answer->records.size(), example_target(*asked.answer));
         retry_at_ = now + srv_absent_retry;
@@ -116,15 +128,18 @@ class ServiceRecords final : public Discovery {
       }
       answer_ = std::move(*asked.answer);
       answered_at_ = now;
+      absent_ = false;
+      ever_answered_ = true;
       return;
     }
+    absent_ = asked.status == dns::Status::no_such_name || asked.status == dns::Status::no_record;
+    timeouts_in_a_row_ = absent_ ? 0 : timeouts_in_a_row_ + 1;
     // No usable answer: keep the one in hand a little longer if there is one (a DNS server
     // dropping a query under load must not lose every pod's address).
-    if (answer_ && now - answered_at_ < 3 * reuse_for) return;
+    if (answer_ && !absent_ && now - answered_at_ < 3 * reuse_for) return;
     answer_.reset();
     srv_failure_ = asked.answer.error().message;
-    const bool absent = asked.status == dns::Status::no_such_name || asked.status == dns::Status::no_record;
-    retry_at_ = now + (absent ? srv_absent_retry : srv_failed_retry);
+    retry_at_ = now + (absent_ ? srv_absent_retry : srv_failed_retry);
   }
 
   static std::string example_target(const dns::SrvAnswer& answer) {
@@ -173,7 +188,10 @@ class ServiceRecords final : public Discovery {
   SrvMatch match_;
   Clock::time_point answered_at_{};
   Clock::time_point retry_at_{};
-  std::string srv_failure_;  // why there is no SRV answer in hand
+  bool absent_ = false;         // the last answer said there are no (usable) SRV records
+  bool ever_answered_ = false;  // an SRV answer naming expected pods came at least once
+  int timeouts_in_a_row_ = 0;   // SRV queries without any answer since the last answer
+  std::string srv_failure_;     // why there is no SRV answer in hand
 };
 
 }  // namespace

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <map>
+
 namespace rci {
 
 const redis::ClusterNode& NodeProbe::myself() const {
@@ -20,9 +22,64 @@ const char* to_string(DiscoveryMethod method) {
   return "unknown";
 }
 
+const char* to_string(Provenance provenance) {
+  switch (provenance) {
+    case Provenance::asked: return "asked";
+    case Provenance::reused: return "reused";
+    case Provenance::local_table: return "local-table";
+  }
+  return "unknown";
+}
+
+const char* to_string(Identity identity) {
+  switch (identity) {
+    case Identity::verified: return "verified";
+    case Identity::nameless: return "nameless";
+    case Identity::other_pod: return "other-pod";
+    case Identity::duplicate: return "duplicate";
+  }
+  return "unknown";
+}
+
+void verify_identities(Observation& observation, int self_index) {
+  // How many pods each node ID answered for: one nameless node at two pods' addresses is
+  // neither's for certain.
+  std::map<std::string, int> answers_of_node;
+  for (const auto& pod : observation.pods) {
+    if (pod.answered() && pod.probe->cluster_enabled) ++answers_of_node[pod.probe->id];
+  }
+  for (size_t i = 0; i < observation.pods.size(); ++i) {
+    auto& pod = observation.pods[i];
+    if (!pod.answered()) continue;
+    pod.announced = pod.probe->cluster_enabled ? pod.probe->myself().hostname : std::string();
+    if (static_cast<int>(i) == self_index || announces(pod.announced, pod.pod)) {
+      pod.identity = Identity::verified;
+    } else if (!pod.announced.empty()) {
+      pod.identity = Identity::other_pod;
+    } else {
+      pod.identity =
+          pod.probe->cluster_enabled && answers_of_node[pod.probe->id] > 1 ? Identity::duplicate : Identity::nameless;
+    }
+  }
+}
+
 std::string PodObservation::why_not() const {
   if (!address) return address.error().message;
   if (!probe) return probe.error().message;
+  switch (identity) {
+    case Identity::verified: return {};
+    case Identity::nameless:
+      return fmt::format("{} answers as node {}, which announces no pod name yet (its bootstrap has not run)", *address,
+                         probe->id.substr(0, 8));
+    case Identity::other_pod:
+      return fmt::format(
+          "{} answers as node {}, which announces {}: not this pod (a stale DNS record or a reused "
+          "address)",
+          *address, probe->id.substr(0, 8), announced);
+    case Identity::duplicate:
+      return fmt::format("{} answers as node {}, which answers at another pod's address too and announces no name",
+                         *address, probe->id.substr(0, 8));
+  }
   return {};
 }
 
@@ -56,7 +113,7 @@ Result<NodeProbe> make_table_probe(const std::string& cluster_nodes) {
 
 NodeProbe probe_from_local_table(const redis::ClusterNode& entry) {
   NodeProbe probe;
-  probe.from_local_table = true;
+  probe.table_only = true;
   probe.id = entry.id;
   probe.nodes = {entry};
   probe.nodes.front().myself = true;

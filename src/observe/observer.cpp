@@ -111,11 +111,14 @@ Observation Observer::observe(Deadline deadline, Scope scope) {
   }
 
   // Only the names of pods to be asked are resolved; the others keep their last answer.
-  // A bootstrap round waits at most 750 ms for DNS: names still unanswered are asked again next
-  // round while the answers in hand (cached for 5 s) are used now, so a busy DNS server delays
-  // a decision by a round, not by its retries. Other scopes wait up to 3 s for a full picture.
-  const Millis dns_budget =
-      bootstrap_scope ? Millis(750) : std::clamp(deadline.remaining(), Millis(1000), Millis(3000));
+  // A bootstrap round waits at most 750 ms for DNS once it has answers in hand: names still
+  // unanswered are asked again next round while the answers in hand (reused for 5 s) are used
+  // now, so a busy DNS server delays a decision by a round, not by its retries. Before the
+  // first answer (and in other scopes) it waits up to 3 s: cutting a first TCP query short
+  // every round would never let it finish.
+  const Millis dns_budget = !bootstrap_scope        ? std::clamp(deadline.remaining(), Millis(1000), Millis(3000))
+                            : discovery_->settled() ? Millis(750)
+                                                    : Millis(3000);
   const Deadline dns_deadline =
       Deadline::after(dns_wait(dns_budget, deadline.remaining(), options_.connect_timeout + options_.command_timeout));
   Located located = discovery_->locate(wanted, dns_deadline);
@@ -153,9 +156,10 @@ Observation Observer::observe(Deadline deadline, Scope scope) {
       // Not worth asking this round: this node's view of it, or its previous answer.
       if (const auto* entry = connected_entry_at(*pod.address)) {
         pod.probe = probe_from_local_table(*entry);
+        pod.provenance = Provenance::local_table;
       } else if (last_probes_[i]) {
         pod.probe = *last_probes_[i];
-        pod.reused = true;
+        pod.provenance = Provenance::reused;
       } else {
         pod.probe = fail(ErrorKind::internal, "not asked this round");
       }
@@ -181,7 +185,7 @@ Observation Observer::observe(Deadline deadline, Scope scope) {
   prober_.keep_only(remember_addresses(last_addresses_, observation, options_.pod_ip));
   for (size_t i = 0; i < observation.pods.size(); ++i) {
     auto& pod = observation.pods[i];
-    if (pod.probe && !pod.probe->from_local_table && !pod.reused) last_probes_[i] = *pod.probe;
+    if (pod.asked()) last_probes_[i] = *pod.probe;
     if (!pod.probe) {
       last_probes_[i].reset();
       if (pod.probe.error().message.find(pod.pod.name) == std::string::npos) {
@@ -189,6 +193,7 @@ Observation Observer::observe(Deadline deadline, Scope scope) {
       }
     }
   }
+  verify_identities(observation, self_index ? static_cast<int>(*self_index) : -1);
   return observation;
 }
 

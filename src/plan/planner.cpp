@@ -44,11 +44,12 @@ Action replicate_action(const PodObservation& master, std::string reason) {
 // so most of the mesh is left to gossip and the MEETs stay few.
 void plan_meets(const Situation& s, Plan& plan) {
   for (const auto& peer : s.observation().pods) {
-    if (&peer == &s.self() || !peer.answered() || !peer.probe->cluster_enabled) continue;
+    // MEET only a node verified as its pod's: a MEET merges whatever the target knows.
+    if (&peer == &s.self() || !s.trusted(peer) || !peer.probe->cluster_enabled) continue;
     if (peer.probe->id == s.me().id) continue;  // a second name for this very node
     // MEET only what was asked this round: an earlier answer (reused) may be from an address
     // the pod has left, and a MEET there could reach whoever holds that address now.
-    if (peer.reused) continue;
+    if (peer.provenance == Provenance::reused) continue;
     const ClusterNode& claimed = peer.probe->myself();
     if (!claimed.is_live_slot_owner()) continue;
     // A replica first gets its own master; other shards' owners only once it replicates, and
@@ -56,7 +57,7 @@ void plan_meets(const Situation& s, Plan& plan) {
     if (plan.role == Role::replica && peer.pod.shard != s.self().pod.shard && !s.myself().replica) continue;
     if (s.handshake_in_progress_with(*peer.address)) continue;
     // Who answers there must belong to this cluster: a MEET would merge whatever it knows.
-    if (!peer.probe->from_local_table) {
+    if (peer.provenance == Provenance::asked) {
       if (auto conflict = s.slot_conflict_with(*peer.probe)) {
         plan.warnings.push_back(fmt::format("pod {} at {} answers as node {} of another cluster ({}); not MEETing it",
                                             peer.pod.name, *peer.address, short_id(peer.probe->id), *conflict));
@@ -73,7 +74,7 @@ void plan_meets(const Situation& s, Plan& plan) {
       action.reason = fmt::format("this node knows node {} (pod {}) at {}:{}, but the pod now answers at {}",
                                   short_id(peer.probe->id), peer.pod.name, known->ip, known->port, *peer.address);
       plan.actions.push_back(std::move(action));
-    } else if (!peer.probe->from_local_table && known->slots != claimed.slots) {
+    } else if (peer.provenance == Provenance::asked && known->slots != claimed.slots) {
       Action action = meet_action(s, peer);
       action.reason = fmt::format(
           "pod {} (node {}) serves slots {} that this node has not learned yet; a MEET "
@@ -84,20 +85,21 @@ void plan_meets(const Situation& s, Plan& plan) {
   }
 }
 
-// A node in this node's table that announces this pod's name (cluster-announce-hostname, set
-// by the reconciler) under another ID is this pod before it lost its data: pod names are
+// A node in this node's table that announces this pod's name or FQDN (cluster-announce-hostname,
+// set by the reconciler) under another ID is this pod before it lost its data: pod names are
 // unique, and the entry is unreachable. FORGET it on every node that answers, so it leaves
 // every table (Redis bans a forgotten ID for 60 s; gossip would bring it back from a node that
 // kept it). A live node with this pod's name is a misconfiguration: reported, not forgotten.
 // An old identity that still holds slots is left alone (its slots would be lost).
 void plan_forget_former_self(const Situation& s, Plan& plan) {
-  const std::string& pod_name = s.self().pod.name;
+  const ExpectedPod& self_pod = s.self().pod;
+  const std::string& pod_name = self_pod.name;
   // Every table asked this round: this node may not have heard of its former identity yet.
   std::vector<const ClusterNode*> entries;
   for (const auto& pod : s.observation().pods) {
-    if (!pod.answered() || pod.reused || pod.probe->from_local_table) continue;
+    if (!pod.asked() || !s.belongs(pod)) continue;
     for (const auto& node : pod.probe->nodes) {
-      if (node.hostname != pod_name || node.id == s.me().id || node.myself) continue;
+      if (!announces(node.hostname, self_pod) || node.id == s.me().id || node.myself) continue;
       bool seen = std::any_of(entries.begin(), entries.end(), [&](const ClusterNode* e) { return e->id == node.id; });
       if (!seen) entries.push_back(&node);
     }
@@ -125,6 +127,23 @@ void plan_forget_former_self(const Situation& s, Plan& plan) {
         : node.pfail ? "pfail"
                      : "disconnected");
     plan.actions.push_back(std::move(action));
+  }
+}
+
+// Pods whose address is answered by a node that is not theirs: reported, so a stale record or a
+// reused address is seen; they count for nothing (see Situation::trusted).
+void report_misidentified(const Situation& s, Plan& plan) {
+  for (const auto& pod : s.observation().pods) {
+    if (!pod.asked() || pod.identity == Identity::verified || pod.identity == Identity::nameless) continue;
+    std::string whose = "no pod of this cluster has that name: a node of another cluster or service";
+    if (pod.identity == Identity::duplicate) {
+      whose = "the same node answers at another pod's address";
+    } else if (const auto* other = s.pod_announced_as(pod.announced)) {
+      whose = fmt::format("that is pod {}'s node: a stale DNS record or a reused address", other->name);
+    }
+    plan.warnings.push_back(fmt::format(
+        "pod {}'s address {} answers as node {}, which announces '{}' ({}); not counting it, not MEETing it",
+        pod.pod.name, *pod.address, short_id(pod.probe->id), pod.announced, whose));
   }
 }
 
@@ -225,26 +244,28 @@ Plan make_plan(const Topology& topology, int self_index, const Observation& obse
     return plan;
   }
 
-  Situation s(topology, self_index, observation);
+  Situation s(topology, self_index, observation, policy.names);
   const auto& myself = s.myself();
   const SlotRange my_range = s.my_range();
 
   if (s.about_to_create(self)) {
     plan.role = Role::master;
-    const int answered = s.answered_count();
+    // Distinct nodes verified as their pods': a stale record, a reused address or a second
+    // name for one node must not make a minority look like a quorum.
+    const int answered = s.trusted_node_count();
     if (answered < topology.quorum()) {
       // A minority view cannot tell "no cluster yet" from "a cluster we cannot see".
       plan.situation = fmt::format(
-          "no observed node holds shard {}'s slots {}, but only {} of {} pods answer: waiting for a quorum of {} "
-          "before deciding that no cluster exists",
+          "no observed node holds shard {}'s slots {}, but only {} of {} pods answer as themselves: waiting for a "
+          "quorum of {} before deciding that no cluster exists",
           self.pod.shard, range_text(my_range), answered, topology.pod_count(), topology.quorum());
-      plan.waiting_for.push_back(
-          fmt::format("quorum: {} of {} pods answer, {} needed", answered, topology.pod_count(), topology.quorum()));
+      plan.waiting_for.push_back(fmt::format("quorum: {} of {} pods answer as themselves, {} needed", answered,
+                                             topology.pod_count(), topology.quorum()));
       for (auto& line : s.missing_pods()) plan.waiting_for.push_back(std::move(line));
       return plan;
     }
-    plan.situation = fmt::format("creating: {} of {} pods answer and none holds shard {}'s slots {}", answered,
-                                 topology.pod_count(), self.pod.shard, range_text(my_range));
+    plan.situation = fmt::format("creating: {} of {} pods answer as themselves and none holds shard {}'s slots {}",
+                                 answered, topology.pod_count(), self.pod.shard, range_text(my_range));
     if (myself.config_epoch == 0 && !s.me().knows_other_nodes()) {
       Action epoch;
       epoch.kind = ActionKind::set_config_epoch;
@@ -320,6 +341,7 @@ Plan make_plan(const Topology& topology, int self_index, const Observation& obse
     if (plan.outcome == Outcome::fail) return plan;
   }
 
+  report_misidentified(s, plan);
   plan_meets(s, plan);
   plan_forget_former_self(s, plan);
 

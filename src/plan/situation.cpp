@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <set>
 
 namespace rci::plan {
 
@@ -33,14 +34,35 @@ std::string slots_text(const std::vector<SlotRange>& ranges) {
   return out;
 }
 
-int Situation::answered_count() const {
-  return static_cast<int>(std::count_if(observation_.pods.begin(), observation_.pods.end(),
-                                        [](const PodObservation& p) { return p.answered(); }));
+bool Situation::belongs(const PodObservation& pod) const {
+  return pod.answered() && (pod.identity == Identity::verified || pod.identity == Identity::nameless);
+}
+
+bool Situation::trusted(const PodObservation& pod) const {
+  if (!pod.answered()) return false;
+  if (pod.identity == Identity::verified) return true;
+  if (pod.identity != Identity::nameless) return false;
+  return names_ == NameCheck::unavailable || (self_.answered() && known_to_me(pod.probe->id) != nullptr);
+}
+
+const ExpectedPod* Situation::pod_announced_as(const std::string& hostname) const {
+  for (const auto& pod : topology_.pods) {
+    if (announces(hostname, pod)) return &pod;
+  }
+  return nullptr;
+}
+
+int Situation::trusted_node_count() const {
+  std::set<std::string> ids;
+  for (const auto& pod : observation_.pods) {
+    if (trusted(pod)) ids.insert(pod.probe->id);
+  }
+  return static_cast<int>(ids.size());
 }
 
 const ClusterNode* Situation::holder_of(SlotRange range) const {
   for (const auto& pod : observation_.pods) {
-    if (!pod.answered()) continue;
+    if (!belongs(pod)) continue;
     for (const auto& node : pod.probe->nodes) {
       if (!node.master || node.handshake) continue;
       for (const auto& owned : node.slots) {
@@ -53,7 +75,7 @@ const ClusterNode* Situation::holder_of(SlotRange range) const {
 }
 
 bool Situation::about_to_create(const PodObservation& pod) const {
-  if (!pod.answered() || pod.pod.ordinal != 0) return false;
+  if (!belongs(pod) || pod.pod.ordinal != 0) return false;
   const auto& node = pod.probe->myself();
   return node.master && node.slots.empty() && holder_of(range_of(pod.pod.shard)) == nullptr;
 }
@@ -72,7 +94,7 @@ bool Situation::handshake_in_progress_with(const std::string& ip) const {
 const PodObservation* Situation::shard_master() const {
   const PodObservation* best = nullptr;
   for (const auto& pod : observation_.pods) {
-    if (pod.pod.shard != self_.pod.shard || pod.pod.name == self_.pod.name || !pod.answered()) continue;
+    if (pod.pod.shard != self_.pod.shard || pod.pod.name == self_.pod.name || !trusted(pod)) continue;
     const auto& node = pod.probe->myself();
     if (!node.is_live_slot_owner()) continue;
     if (best == nullptr || node.config_epoch > best->probe->myself().config_epoch) best = &pod;
@@ -108,12 +130,12 @@ const ClusterNode* Situation::lost_owner_of_my_range() const {
   // that is merely down may come back with the data.
   for (const auto& pod : observation_.pods) {
     if (pod.pod.shard != self_.pod.shard) continue;
-    if (!pod.answered() || pod.reused || pod.probe->id == holder->id) return nullptr;
+    if (!belongs(pod) || pod.provenance == Provenance::reused || pod.probe->id == holder->id) return nullptr;
   }
 
   bool failed_somewhere = false;
   for (const auto& pod : observation_.pods) {
-    if (!pod.answered()) continue;
+    if (!belongs(pod)) continue;
     if (pod.probe->id == holder->id) return nullptr;  // it answers: not dead
     if (const auto* listed = redis::find_node(pod.probe->nodes, holder->id)) {
       if (!listed->fail && !listed->pfail) return nullptr;  // someone still reaches it
@@ -134,7 +156,7 @@ int Situation::shard_of(SlotRange range) const {
 std::string Situation::who_should_serve(SlotRange range) const {
   if (const auto* holder = holder_of(range)) {
     for (const auto& pod : observation_.pods) {
-      if (pod.answered() && pod.probe->id == holder->id) {
+      if (belongs(pod) && pod.probe->id == holder->id) {
         return fmt::format("its slots are held by node {} (pod {})", short_id(holder->id), pod.pod.name);
       }
     }
@@ -149,7 +171,7 @@ std::string Situation::who_should_serve(SlotRange range) const {
     // Say why the pods of the shard whose range it is cannot be asked: that is what to fix.
     std::string unreachable;
     for (const auto& pod : observation_.pods) {
-      if (pod.pod.shard == shard_of(range) && !pod.answered()) {
+      if (pod.pod.shard == shard_of(range) && !trusted(pod)) {
         unreachable += fmt::format("; pod {}: {}", pod.pod.name, pod.why_not());
       }
     }
@@ -159,13 +181,13 @@ std::string Situation::who_should_serve(SlotRange range) const {
 
   const auto& creator = observation_.pods.at(topology_.index_of(shard_of(range), 0));
   return fmt::format("the master-to-be is pod {} ({})", creator.pod.name,
-                     creator.answered() ? "answers, has not claimed its slots yet" : creator.why_not());
+                     trusted(creator) ? "answers, has not claimed its slots yet" : creator.why_not());
 }
 
 std::vector<std::string> Situation::forget_targets() const {
   std::vector<std::string> targets = {*self_.address};
   for (const auto& pod : observation_.pods) {
-    if (&pod == &self_ || !pod.answered() || !pod.address) continue;
+    if (&pod == &self_ || !belongs(pod) || !pod.address) continue;
     if (std::find(targets.begin(), targets.end(), *pod.address) == targets.end()) targets.push_back(*pod.address);
   }
   return targets;
@@ -175,7 +197,7 @@ std::vector<std::string> Situation::missing_pods() const {
   std::vector<std::string> lines;
   size_t missing = 0;
   for (const auto& pod : observation_.pods) {
-    if (pod.answered()) continue;
+    if (trusted(pod)) continue;
     if (++missing <= max_listed_pods) lines.push_back(fmt::format("pod {}: {}", pod.pod.name, pod.why_not()));
   }
 
@@ -189,7 +211,7 @@ std::vector<std::string> Situation::uncovered_ranges() const {
     SlotRange range = range_of(shard);
     if (holder_of(range) != nullptr) continue;
     const auto& creator = observation_.pods.at(topology_.index_of(shard, 0));
-    std::string state = creator.answered() ? "answers but has not claimed them yet" : creator.why_not();
+    std::string state = trusted(creator) ? "answers but has not claimed them yet" : creator.why_not();
     lines.push_back(fmt::format("shard {} (slots {}) is held by no node; its ordinal-0 pod {}: {}", shard,
                                 range_text(range), creator.pod.name, state));
   }

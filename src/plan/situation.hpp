@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "rci/observe/observation.hpp"
+#include "rci/plan/planner.hpp"
 #include "rci/topology.hpp"
 
 namespace rci::plan {
@@ -23,8 +24,8 @@ std::string short_id(const std::string& id);
 // Holds references: it lives only while make_plan runs.
 class Situation {
  public:
-  Situation(const Topology& topology, int self_index, const Observation& observation)
-      : topology_(topology), observation_(observation), self_(observation.pods.at(self_index)) {}
+  Situation(const Topology& topology, int self_index, const Observation& observation, NameCheck names)
+      : topology_(topology), observation_(observation), self_(observation.pods.at(self_index)), names_(names) {}
 
   const Topology& topology() const { return topology_; }
   const Observation& observation() const { return observation_; }
@@ -36,7 +37,21 @@ class Situation {
   // The shard whose creation range `range` is (this pod's shard if none is).
   int shard_of(SlotRange range) const;
 
-  int answered_count() const;
+  // Whether the node at `pod`'s address is, as far as this round can tell, that pod's node: its
+  // table may be read (who holds slots, who is failing). Not a node announcing another pod's
+  // name, nor a nameless node that answers for two pods.
+  bool belongs(const PodObservation& pod) const;
+  // Whether `pod`'s node may be counted and acted on (MEETed, replicated, counted in the quorum):
+  // it announces this pod's name; or it is nameless but this node's table already knows its
+  // ID (a node of this cluster restarted before its bootstrap named it again); or it is
+  // nameless where servers cannot announce names (NameCheck::unavailable, Redis 6.2).
+  bool trusted(const PodObservation& pod) const;
+
+  // The expected pod whose name or FQDN `hostname` is, if any.
+  const ExpectedPod* pod_announced_as(const std::string& hostname) const;
+
+  // The distinct node IDs of trusted pods (this pod's included): what the quorum counts.
+  int trusted_node_count() const;
 
   // The node that any observed table says holds a slot of `range` (nullptr: none does).
   // Tables of every pod that answered are consulted, so one node's stale or partial view
@@ -85,6 +100,7 @@ class Situation {
   const Topology& topology_;
   const Observation& observation_;
   const PodObservation& self_;
+  const NameCheck names_;
 };
 
 }  // namespace rci::plan

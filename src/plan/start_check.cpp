@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <vector>
@@ -15,23 +16,27 @@ std::optional<std::string> empty_start_hazard(const Observation& observation, co
   // Pods of this shard (its replicas) that could not be asked in time and that no answering
   // table shows (by the pod name each node announces): a timeout is no evidence that they do
   // not replicate this address. A pod some table shows is judged by that table, below.
-  std::set<std::string> shown;
+  std::vector<std::string> announced;
   for (const auto& pod : observation.pods) {
     if (!pod.answered()) continue;
     for (const auto& node : pod.probe->nodes) {
-      if (!node.hostname.empty()) shown.insert(node.hostname);
+      if (!node.hostname.empty()) announced.push_back(node.hostname);
     }
   }
+  auto shown = [&](const ExpectedPod& pod) {
+    return std::any_of(announced.begin(), announced.end(),
+                       [&](const std::string& name) { return announces(name, pod); });
+  };
   std::vector<std::string> unknown;
   for (const auto& pod : observation.pods) {
-    if (pod.pod.shard != shard || pod.answered() || shown.contains(pod.pod.name)) continue;
+    if (pod.pod.shard != shard || pod.answered() || shown(pod.pod)) continue;
     const Error& why = pod.address ? pod.probe.error() : pod.address.error();
     if (why.kind == ErrorKind::timeout) unknown.push_back(pod.pod.name);
   }
   // The node IDs of the pods that answered, to name a replica by its pod where possible.
   std::map<std::string, std::string> pod_of_node;
   for (const auto& pod : observation.pods) {
-    if (pod.answered() && !pod.probe->from_local_table) pod_of_node[pod.probe->id] = pod.pod.name;
+    if (pod.answered() && pod.provenance != Provenance::local_table) pod_of_node[pod.probe->id] = pod.pod.name;
   }
   std::vector<std::string> replicas;  // who would copy an empty node, in words, one per node
   std::set<std::string> counted;      // their node IDs
@@ -40,7 +45,7 @@ std::optional<std::string> empty_start_hazard(const Observation& observation, co
     if (counted.insert(node_id).second) replicas.push_back(std::move(who));
   };
   for (const auto& pod : observation.pods) {
-    if (!pod.answered() || pod.probe->from_local_table) continue;
+    if (!pod.answered() || pod.provenance == Provenance::local_table) continue;
     const NodeProbe& probe = *pod.probe;
     // Its own replication link, when the probe asked for it: the most direct evidence.
     if (!probe.table_only && !probe.replication.is_master && probe.replication.master_host == address &&

@@ -132,6 +132,32 @@ class ClusterBuilder {
     at(alias).alias_of = p;
     return *this;
   }
+  // `p`'s node announces no name (its bootstrap has not run yet, or Redis 6.2).
+  ClusterBuilder& nameless(PodId p) {
+    at(p).announce = "";
+    return *this;
+  }
+  // `p`'s node announces `name` (e.g. another pod's FQDN) instead of its own pod name.
+  ClusterBuilder& announces_as(PodId p, std::string name) {
+    at(p).announce = std::move(name);
+    return *this;
+  }
+  // `p`'s address is answered by a master of another cluster: node `foreign_id()`, announcing
+  // `announce` (its own pod's FQDN in another namespace, or nothing), serving `slots`, knowing
+  // no other node. No table of this cluster lists it.
+  ClusterBuilder& foreign_node_at(PodId p, std::vector<SlotRange> slots, std::string announce) {
+    at(p).presence = Presence::answers;
+    at(p).foreign = true;
+    at(p).announce = std::move(announce);
+    at(p).replica = false;
+    at(p).slots = std::move(slots);
+    at(p).epoch = 9;
+    for (auto& pod : pods_) pod.known.erase(p);
+    at(p).known.clear();
+    return *this;
+  }
+  static std::string foreign_id() { return "f0re1940" + std::string(32, 'a'); }
+
   // The replica's INFO replication still points at `host` (e.g. its master's old address),
   // with the link down.
   ClusterBuilder& replica_link_to(PodId replica, std::string host) {
@@ -247,6 +273,7 @@ class ClusterBuilder {
       }
       observation.pods.push_back(std::move(pod));
     }
+    verify_identities(observation);
     return observation;
   }
 
@@ -271,6 +298,8 @@ class ClusterBuilder {
     std::map<PodId, std::string> listed_ip;
     std::map<PodId, std::vector<SlotRange>> listed_slots;
     std::vector<redis::ClusterNode> extra;
+    std::optional<std::string> announce;  // the hostname its node announces, when not its pod name
+    bool foreign = false;                 // a node of another cluster answers at its address
   };
 
   Pod& at(PodId p) { return pods_.at(static_cast<size_t>(index(p))); }
@@ -280,8 +309,8 @@ class ClusterBuilder {
   redis::ClusterNode entry(PodId viewer, PodId p) const {
     const Pod& pod = at(p);
     redis::ClusterNode node;
-    node.id = id(p);
-    node.hostname = name(p);  // every node announces its pod name (the reconciler sets it)
+    node.id = pod.foreign ? foreign_id() : id(p);
+    node.hostname = pod.announce.value_or(name(p));  // the reconciler sets the pod name, unless told otherwise
     node.port = topology_.port;
     node.bus_port = topology_.bus_port;
     node.myself = viewer == p;
@@ -308,7 +337,7 @@ class ClusterBuilder {
       probe.cluster_enabled = false;
       return probe;
     }
-    probe.id = id(p);
+    probe.id = pod.foreign ? foreign_id() : id(p);
     probe.nodes.push_back(entry(p, p));
     for (auto peer : pod.known) probe.nodes.push_back(entry(p, peer));
     for (const auto& extra : pod.extra) probe.nodes.push_back(extra);

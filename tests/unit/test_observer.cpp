@@ -71,6 +71,9 @@ TEST_CASE("PodObservation::why_not says why a pod is not usable", "[observer]") 
   CHECK(pod.why_not() == "10.0.0.1:6379: connection refused");
   pod.probe = NodeProbe{};
   CHECK(pod.answered());
+  // An answer by a node that does not announce this pod's name is an answer, not this pod's.
+  CHECK_THAT(pod.why_not(), Catch::Contains("announces no pod name yet"));
+  pod.identity = Identity::verified;
   CHECK(pod.why_not().empty());
 }
 

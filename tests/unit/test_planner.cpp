@@ -71,6 +71,8 @@ void check_plan_properties(const ClusterBuilder& cluster, PodId self, const plan
         const auto* peer = observed(observation, action.pod);
         REQUIRE(peer != nullptr);
         REQUIRE(peer->answered());  // never MEET an address nobody answered at
+        // ... nor a node not verified as that pod's, unless this node already knows it
+        CHECK((peer->identity == Identity::verified || peer->identity == Identity::nameless));
         CHECK(action.ip == *peer->address);
         CHECK(action.node_id == peer->probe->id);
         CHECK(action.node_id != cluster.id(self));
@@ -82,6 +84,7 @@ void check_plan_properties(const ClusterBuilder& cluster, PodId self, const plan
         const auto* master = observed(observation, action.pod);
         REQUIRE(master != nullptr);
         REQUIRE(master->answered());
+        CHECK((master->identity == Identity::verified || master->identity == Identity::nameless));
         CHECK(master->pod.shard == self.shard);
         CHECK(action.node_id == master->probe->id);
         break;
@@ -155,8 +158,8 @@ const std::vector<Scenario>& scenarios() {
        Outcome::wait,
        Role::master,
        {},
-       {"quorum: 3 of 6 pods answer, 4 needed", "pod redis-shard1-1", "connection refused", "pod redis-shard2-0",
-        "pod redis-shard2-1", "NXDOMAIN"}},
+       {"quorum: 3 of 6 pods answer as themselves, 4 needed", "pod redis-shard1-1", "connection refused",
+        "pod redis-shard2-0", "pod redis-shard2-1", "NXDOMAIN"}},
 
       {"creator that already knows another node does not set its config epoch",
        [] { return ClusterBuilder().fresh_all().knows(m0, {r0}); },
@@ -426,7 +429,7 @@ TEST_CASE("planner: a long list of missing pods is capped", "[planner]") {
   plan::Plan plan = cluster.plan_for({0, 0});
   CHECK(plan.outcome == Outcome::wait);
   REQUIRE(plan.waiting_for.size() == 1 + 8 + 1);
-  CHECK(plan.waiting_for.front() == "quorum: 1 of 20 pods answer, 11 needed");
+  CHECK(plan.waiting_for.front() == "quorum: 1 of 20 pods answer as themselves, 11 needed");
   CHECK(plan.waiting_for.back() == "... and 11 more pods");
 }
 
@@ -532,7 +535,7 @@ TEST_CASE("planner: a FORGET also reaches the pods a narrow round did not ask ag
   ClusterBuilder cluster = healthy_3x1();
   cluster.former_identity(m1, r1);
   Observation observation = cluster.build();
-  for (PodId p : {m0, r0, m2, r2}) observation.pods.at(cluster.index(p)).reused = true;
+  for (PodId p : {m0, r0, m2, r2}) observation.pods.at(cluster.index(p)).provenance = Provenance::reused;
   plan::Plan plan = plan::make_plan(cluster.topology(), cluster.index(r1), observation);
   REQUIRE(plan.actions.size() == 1);
   const auto& forget = plan.actions.front();
@@ -614,4 +617,102 @@ TEST_CASE("planner: a replica of the lost shard never recovers slots itself", "[
   ClusterBuilder cluster = shard0_lost();
   plan::Plan plan = plan::make_plan(cluster.topology(), cluster.index(r0), cluster.build(), {true});
   for (const auto& action : plan.actions) CHECK_FALSE(action.data_loss);
+}
+
+// --- The verified observation: who answers at a pod's address, and what that may count for.
+
+TEST_CASE("verify_identities: a pod's name, none, another's, or one node at two addresses", "[planner][identity]") {
+  ClusterBuilder cluster = healthy_3x1();
+  cluster.nameless(r1).announces_as(r2, "redis-shard0-1.redis-pods.default.svc.cluster.local");
+  Observation observation = cluster.build();
+  CHECK(observation.pods[cluster.index(m0)].identity == Identity::verified);
+  CHECK(observation.pods[cluster.index(r1)].identity == Identity::nameless);
+  CHECK(observation.pods[cluster.index(r2)].identity == Identity::other_pod);
+  CHECK_THAT(observation.pods[cluster.index(r2)].why_not(),
+             Catch::Contains("announces redis-shard0-1.redis-pods.default.svc.cluster.local: not this pod"));
+  // The FQDN (what this tool announces) and the bare pod name (round 1) both verify.
+  cluster.announces_as(m1, "REDIS-SHARD1-0.redis-pods.default.svc.cluster.local.");
+  CHECK(cluster.build().pods[cluster.index(m1)].identity == Identity::verified);
+
+  ClusterBuilder two_names = ClusterBuilder().fresh_all().nameless(m0).same_node_as(m1, m0);
+  Observation seen = two_names.build();
+  CHECK(seen.pods[two_names.index(m0)].identity == Identity::duplicate);
+  CHECK(seen.pods[two_names.index(m1)].identity == Identity::duplicate);
+}
+
+TEST_CASE("planner: a stale DNS record pointing at another pod's node does not count for that pod",
+          "[planner][identity]") {
+  // redis-shard1-0's record points at redis-shard0-0's node: the quorum counts that node once,
+  // and shard 1's ordinal 0 is not taken to answer.
+  ClusterBuilder cluster =
+      ClusterBuilder().fresh_all().unresolved(r1).unresolved(m2).unresolved(r2).same_node_as(m1, m0);
+  plan::Plan plan = cluster.plan_for(r0);
+  CHECK(plan.outcome == Outcome::wait);
+  plan::Plan creator = cluster.plan_for(m0);
+  CHECK(creator.outcome == Outcome::wait);  // 2 distinct verified nodes (m0, r0) of 6: no quorum
+  CHECK_THAT(creator.waiting_for.front(), Catch::Contains("quorum: 2 of 6 pods answer as themselves"));
+}
+
+TEST_CASE("planner: two names resolving to one address count once in the quorum", "[planner][identity]") {
+  // Four names answer, but two of them are one nameless node: 3 distinct nodes, and the two
+  // names of the nameless node do not count at all (neither is certain).
+  ClusterBuilder cluster = ClusterBuilder().fresh_all().unresolved(m2).unresolved(r2).nameless(m1).same_node_as(r1, m1);
+  plan::Plan plan = cluster.plan_for(m0);
+  CHECK(plan.outcome == Outcome::wait);
+  CHECK_THAT(plan.waiting_for.front(), Catch::Contains("quorum: 2 of 6 pods answer as themselves"));
+}
+
+TEST_CASE("planner: a nameless node is not counted in the quorum, not MEETed, not replicated", "[planner][identity]") {
+  // Fresh cold start, four of six pods answer, but two have not run their bootstrap yet.
+  ClusterBuilder cold = ClusterBuilder().fresh_all().unresolved(m2).unresolved(r2).nameless(m1).nameless(r1);
+  CHECK(cold.plan_for(m0).outcome == Outcome::wait);
+  CHECK_THAT(cold.plan_for(m0).waiting_for.front(), Catch::Contains("quorum: 2 of 6"));
+  // Once named, the same four pods make a quorum.
+  CHECK(ClusterBuilder().fresh_all().unresolved(m2).unresolved(r2).plan_for(m0).outcome == Outcome::act);
+
+  // A replica's master serves slots but announces no name, and this node does not know it:
+  // nothing is sent to it.
+  ClusterBuilder unknown_master = ClusterBuilder().fresh_all().claimed(m0).nameless(m0);
+  plan::Plan plan = unknown_master.plan_for(r0);
+  CHECK(summaries(plan).empty());
+  CHECK(plan.outcome == Outcome::wait);
+  // A nameless master this node already knows (restarted before its bootstrap named it again)
+  // is still its shard's master: the replica stays converged.
+  ClusterBuilder restarted = healthy_3x1().nameless(m0);
+  CHECK(restarted.plan_for(r0).outcome == Outcome::converged);
+}
+
+TEST_CASE("planner: with servers that cannot announce names, a nameless node counts", "[planner][identity]") {
+  ClusterBuilder cold = ClusterBuilder().fresh_all();
+  for (PodId p : {m0, r0, m1, r1, m2, r2}) cold.nameless(p);
+  CHECK(plan::make_plan(cold.topology(), cold.index(m0), cold.build()).outcome == Outcome::wait);
+  plan::PlanPolicy policy;
+  policy.names = plan::NameCheck::unavailable;
+  CHECK(plan::make_plan(cold.topology(), cold.index(m0), cold.build(), policy).outcome == Outcome::act);
+}
+
+TEST_CASE("planner: a node of another cluster at a pod's address is never MEETed nor counted", "[planner][identity]") {
+  // redis-shard2-1's record points at a master of another cluster (its own pod of that name in
+  // namespace other), which serves slots outside this pod's range: its table does not
+  // contradict ours. It is not this pod: the quorum is 5, nobody MEETs it, nobody reads its table.
+  for (std::string announce : {std::string("redis-shard2-1.redis-pods.other.svc.cluster.local")}) {
+    ClusterBuilder cluster = ClusterBuilder().fresh_all().foreign_node_at(r2, {{16000, 16383}}, announce);
+    Observation observation = cluster.build();
+    CHECK(observation.pods[cluster.index(r2)].identity == Identity::other_pod);
+    plan::Plan creator = cluster.plan_for(m2);  // its range holds the foreign slots: not a holder
+    CHECK(creator.outcome == Outcome::act);
+    CHECK(summaries(creator) == std::vector<std::string>{"set-config-epoch 3", "claim-slots 10923-16383"});
+    // A master of this cluster serving slots never MEETs the foreign one.
+    ClusterBuilder formed = ClusterBuilder()
+                                .claimed(m0)
+                                .claimed(m1)
+                                .claimed(m2)
+                                .replica_of(r0, m0)
+                                .replica_of(r1, m1)
+                                .mesh({m0, r0, m1, r1, m2})
+                                .foreign_node_at(r2, {{16000, 16383}}, announce);
+    for (PodId self : {m0, m1, m2, r0, r1}) {
+      for (const auto& line : summaries(formed.plan_for(self))) CHECK(line != "meet redis-shard2-1");
+    }
+  }
 }

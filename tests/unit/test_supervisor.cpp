@@ -63,8 +63,10 @@ TEST_CASE("auth_include_text quotes the password for redis.conf", "[supervisor]"
 TEST_CASE("redis_server_argv announces the pod name only where the server has the option", "[supervisor]") {
   Options o = run_options();
   o.pod_name = "redis-shard1-0";
+  o.service = "redis-pods";
+  o.namespace_name = "prod";
   CHECK(contains_pair(redis_server_argv(o, "", HostnameSetting::on_command_line), "--cluster-announce-hostname",
-                      "redis-shard1-0"));
+                      "redis-shard1-0.redis-pods.prod.svc.cluster.local"));
   auto older = redis_server_argv(o, "", HostnameSetting::left_to_bootstrap);
   CHECK(std::find(older.begin(), older.end(), "--cluster-announce-hostname") == older.end());
 }

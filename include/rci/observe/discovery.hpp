@@ -31,6 +31,9 @@ class Discovery {
   // earlier answer where there is one. Called every round: implementations reuse answers for
   // a few seconds rather than ask the DNS server each time.
   virtual Located locate(const std::vector<bool>& wanted, Deadline deadline) = 0;
+  // Whether answers are in hand. Until then a round gives DNS more time: the first SRV answer
+  // of 300 pods comes over TCP, which a busy DNS server answers in a second or two.
+  virtual bool settled() const = 0;
 };
 
 // The discovery `options.discovery` asks for, over `resolver` (which must outlive it).

@@ -17,12 +17,9 @@ namespace rci {
 struct NodeProbe {
   bool cluster_enabled = true;  // false: redis-server runs without cluster-enabled
   std::string cluster_refusal;  // when !cluster_enabled: the server's reply to CLUSTER NODES
-  // True when this peer was not asked itself: this pod's own node knows it, connected, at the
-  // address DNS gives, so its entry there stands in for it (`nodes` holds only that entry,
-  // flagged myself). Saves a probe per peer per round once the cluster has formed.
-  bool from_local_table = false;
-  // True when only CLUSTER NODES was asked: `cluster`, `replication` (but is_master) and `keys`
-  // are defaults, not answers.
+  // True when only CLUSTER NODES was asked (or the probe stands in for the peer, see
+  // Provenance::local_table): `cluster`, `replication` (but is_master) and `keys` are
+  // defaults, not answers.
   bool table_only = false;
   std::string id;                         // its own node ID (the `myself` line)
   std::vector<redis::ClusterNode> nodes;  // CLUSTER NODES as it sees it
@@ -34,19 +31,39 @@ struct NodeProbe {
   bool knows_other_nodes() const { return nodes.size() > 1; }
 };
 
+// Where a pod's answer comes from.
+enum class Provenance {
+  asked,   // its node answered this round, at the address DNS gives now
+  reused,  // its answer of an earlier round: nothing in it could change this pod's next step
+  // Not asked: this pod's own node lists it, connected, at the address DNS gives, so that
+  // entry stands in for it (`nodes` holds only the entry, flagged myself). Saves a probe per
+  // peer per round once the cluster has formed.
+  local_table,
+};
+
+// Whether the node that answered at a pod's address is that pod's node.
+enum class Identity {
+  verified,   // it announces this pod's name (cluster-announce-hostname: the pod name or FQDN)
+  nameless,   // it announces no name: its own bootstrap has not set one yet, or Redis 6.2
+  other_pod,  // it announces another name: a stale DNS record or a reused address
+  duplicate,  // nameless, and its node ID also answered at another pod's address
+};
+
 // One expected pod as seen this round.
 struct PodObservation {
   ExpectedPod pod;
   Result<std::string> address = std::unexpected(Error{ErrorKind::internal, "not resolved"});
   // Set when the address resolved and the node answered every probe command.
   Result<NodeProbe> probe = std::unexpected(Error{ErrorKind::internal, "not probed"});
-
-  // True when `probe` is this pod's answer from an earlier round, reused because nothing in it
-  // could change this pod's next step (see Scope::changing_peers).
-  bool reused = false;
+  Provenance provenance = Provenance::asked;
+  Identity identity = Identity::nameless;  // set by verify_identities() once `probe` holds an answer
+  std::string announced;                   // the name the node announces (other_pod: whose it is)
 
   bool answered() const { return probe.has_value(); }
-  // Why this pod is not usable this round (empty when it answered).
+  // Answered this round, by the node itself (not reused, not stood in for).
+  bool asked() const { return answered() && provenance == Provenance::asked; }
+  // Why this pod is not usable this round: no address, no answer, or an answer by a node that
+  // is not verified as this pod's (empty when verified).
   std::string why_not() const;
 };
 
@@ -68,6 +85,12 @@ struct Observation {
 };
 
 const char* to_string(DiscoveryMethod method);
+const char* to_string(Provenance provenance);
+const char* to_string(Identity identity);
+
+// Sets every answered pod's identity verdict from the names the nodes announce and the node
+// IDs that answered (pure). `self_index`: this pod, whose own node is taken as its own.
+void verify_identities(Observation& observation, int self_index = -1);
 
 // How much one probe asks a node.
 enum class ProbeDepth {

@@ -58,11 +58,18 @@ struct Plan {
   std::vector<std::string> warnings;     // things seen that need a human (e.g. a foreign node)
 };
 
-// What the user allowed beyond the safe default.
+// Whether the cluster's servers can announce pod names (cluster-announce-hostname).
+enum class NameCheck {
+  required,     // Redis >= 7, Valkey: a node is trusted only once it announces its pod's name
+  unavailable,  // Redis 6.2 refused the setting: a nameless node is taken at its address
+};
+
+// What the user allowed beyond the safe default, and what the servers can do.
 struct PlanPolicy {
   // A shard whose every pod lost its data: let its ordinal-0 pod forget the dead owner of the
   // shard's slots and take them over (the data is already gone). Off: report and wait.
   bool recover_lost_slots = false;
+  NameCheck names = NameCheck::required;
 };
 
 // Computes the next step for the pod at `self_index` in `topology.pods`.
