@@ -562,7 +562,7 @@ def _spawn_tool(gate, tool, cluster, opts) -> list:
     runs = []
     extra = ["--discovery", opts.discovery] if opts.discovery else []
     for pod in cluster.pods:
-        argv, env = pod.invocation("bootstrap", timeout=int(opts.timeout), log_level="warn",
+        argv, env = pod.invocation("bootstrap", timeout=int(opts.timeout), log_level=os.environ.get("RCI_BENCH_LOG_LEVEL", "warn"),
                                    extra_args=extra)
         stem = os.path.join(pod.dir, f"bootstrap-{len(pod.runs) + 1}")
         with open(stem + ".stdout", "wb") as out, open(stem + ".stderr", "wb") as err:

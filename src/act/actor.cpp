@@ -124,6 +124,14 @@ ActResult Actor::apply(redis::Connection& self, const std::vector<plan::Action>&
       continue;
     }
     ++result.failed;
+    // A lost connection or a timeout is not Redis refusing the step: nothing more can be sent
+    // on it this round (the next round reconnects), and the step is not held back.
+    const ErrorKind kind = reply.error().kind;
+    if (kind != ErrorKind::reply && kind != ErrorKind::auth) {
+      log::warn("{} failed: {}; observing again before the remaining {} steps", command, reply.error().message,
+                actions.size() - static_cast<size_t>(&action - actions.data()) - 1);
+      break;
+    }
     note_refusal(action, reply.error());
     const bool later_steps_depend_on_it = action.kind == plan::ActionKind::claim_slots;
     if (later_steps_depend_on_it) break;

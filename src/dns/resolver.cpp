@@ -7,6 +7,7 @@
 #include <poll.h>
 
 #include <algorithm>
+#include <memory>
 #include <mutex>
 
 #include "rci/net/address.hpp"
@@ -129,20 +130,27 @@ void on_result(void* arg, int status, int /*timeouts*/, ares_addrinfo* result) {
 struct Resolver::Impl {
   ares_channel channel = nullptr;
   std::string setup_error;
+  // The SRV query started by start_srv(), owned here so that its callback, which c-ares may
+  // run during any later call (or in ares_destroy), always has somewhere to write.
+  struct PendingSrv {
+    SrvResolution result;
+    int in_flight = 0;
+    SrvQuery query{&result, &in_flight};
+  };
+  std::unique_ptr<PendingSrv> pending;
 };
 
-Resolver::Resolver(std::optional<DnsServer> server) : impl_(new Impl) {
+Resolver::Resolver(std::optional<DnsServer> server, Patience patience) : impl_(new Impl) {
   init_library();
   ares_options options{};
-  // The DNS server is in the cluster and answers in well under 10 ms: a lost query is retried
-  // soon (c-ares doubles the wait on every try: 200, 400, 800, 1600 ms).
-  options.timeout = 200;
-  options.tries = 4;
+  // c-ares doubles the wait on every try (see Patience).
+  options.timeout = static_cast<int>(patience.first_try.count());
+  options.tries = patience.tries;
   // Names are fully qualified: no search list, so a query never wanders off the cluster.
   // EDNS lets an SRV answer of a dozen pods, with their addresses, fit one UDP datagram (dnsmasq
   // truncates a plain 512-byte answer at 7 targets); 1232 bytes is the size that is never
   // fragmented. Larger answers are truncated and asked again over TCP.
-  options.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_EDNS;
+  options.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_EDNS | (patience.over_tcp ? ARES_FLAG_USEVC : 0);
   options.ednspsz = 1232;
   int mask = ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_FLAGS | ARES_OPT_EDNSPSZ;
   if (int rc = ares_init_options(&impl_->channel, &options, mask); rc != ARES_SUCCESS) {
@@ -160,7 +168,7 @@ Resolver::Resolver(std::optional<DnsServer> server) : impl_(new Impl) {
 }
 
 Resolver::~Resolver() {
-  if (impl_->channel) ares_destroy(impl_->channel);
+  if (impl_->channel) ares_destroy(impl_->channel);  // completes what is in flight first
   delete impl_;
 }
 
@@ -222,7 +230,7 @@ void Resolver::run_queries(const std::vector<std::string>& names, std::vector<Re
     }
   };
   submit_more();
-  drive(in_flight, deadline, submit_more);
+  drive(in_flight, deadline, submit_more, AtDeadline::cancel);
 }
 
 SrvResolution Resolver::query_srv(const std::string& name, Deadline deadline) {
@@ -235,19 +243,46 @@ SrvResolution Resolver::query_srv(const std::string& name, Deadline deadline) {
   SrvQuery query{&result, &in_flight};
   const std::string absolute = name.ends_with('.') ? name : name + ".";
   ares_query(impl_->channel, absolute.c_str(), 1 /* class IN */, 33 /* type SRV */, on_srv_result, &query);
-  drive(in_flight, deadline, [] {});
+  drive(
+      in_flight, deadline, [] {}, AtDeadline::cancel);
   return result;
 }
 
-void Resolver::drive(const int& in_flight, Deadline deadline, const std::function<void()>& submit_more) {
+void Resolver::start_srv(const std::string& name) {
+  if (srv_in_flight()) return;
+  impl_->pending = std::make_unique<Impl::PendingSrv>();
+  auto& pending = *impl_->pending;
+  pending.result = SrvResolution{name, fail(ErrorKind::timeout, "SRV " + name + ": no answer yet")};
+  if (!impl_->setup_error.empty() || impl_->channel == nullptr) {
+    pending.result.answer = fail(ErrorKind::dns, fmt::format("SRV {}: {}", name, impl_->setup_error));
+    return;
+  }
+  pending.in_flight = 1;
+  const std::string absolute = name.ends_with('.') ? name : name + ".";
+  ares_query(impl_->channel, absolute.c_str(), 1 /* class IN */, 33 /* type SRV */, on_srv_result, &pending.query);
+}
+
+bool Resolver::srv_in_flight() const {
+  return impl_->pending && impl_->pending->in_flight > 0;
+}
+
+std::optional<SrvResolution> Resolver::poll_srv(Deadline until) {
+  if (!impl_->pending) return std::nullopt;
+  drive(
+      impl_->pending->in_flight, until, [] {}, AtDeadline::keep_waiting);
+  if (impl_->pending->in_flight > 0) return std::nullopt;
+  SrvResolution done = std::move(impl_->pending->result);
+  impl_->pending.reset();
+  return done;
+}
+
+void Resolver::drive(const int& in_flight, Deadline deadline, const std::function<void()>& submit_more,
+                     AtDeadline at_deadline) {
   // Until every query has called back: c-ares may hold a query with no socket open (between
   // a refused UDP send and its retry, or while a TCP retry connects), so "no sockets" is not
-  // "done". At the deadline, ares_cancel completes the rest (ARES_ECANCELLED) synchronously.
+  // "done". At the deadline, ares_cancel completes the rest (ARES_ECANCELLED) synchronously,
+  // unless the caller keeps them in flight (their callbacks write into storage of the Impl).
   while (in_flight > 0) {
-    if (deadline.expired()) {
-      ares_cancel(impl_->channel);
-      break;
-    }
     ares_socket_t sockets[ARES_GETSOCK_MAXNUM];
     int bits = ares_getsock(impl_->channel, sockets, ARES_GETSOCK_MAXNUM);
     std::vector<pollfd> fds;
@@ -257,27 +292,32 @@ void Resolver::drive(const int& in_flight, Deadline deadline, const std::functio
       if (ARES_GETSOCK_WRITABLE(bits, i)) events |= POLLOUT;
       if (events) fds.push_back(pollfd{sockets[i], events, 0});
     }
+    // At least one pass, without waiting once the deadline has come: what has arrived is read.
     timeval max_wait{};
     auto remaining = deadline.remaining().count();
     max_wait.tv_sec = remaining / 1000;
     max_wait.tv_usec = static_cast<long>((remaining % 1000) * 1000);
     timeval wait{};
     ares_timeout(impl_->channel, &max_wait, &wait);
-    int timeout_ms = std::max(1, static_cast<int>(wait.tv_sec * 1000 + wait.tv_usec / 1000));
+    int timeout_ms = static_cast<int>(wait.tv_sec * 1000 + wait.tv_usec / 1000);
+    if (timeout_ms == 0 && remaining > 0) timeout_ms = 1;
     int ready = ::poll(fds.data(), fds.size(), timeout_ms);
     if (ready <= 0) {
       ares_process_fd(impl_->channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);  // timeouts and retries
-      submit_more();
-      continue;
-    }
-    for (const auto& pfd : fds) {
-      ares_socket_t readable = (pfd.revents & (POLLIN | POLLERR | POLLHUP)) ? pfd.fd : ARES_SOCKET_BAD;
-      ares_socket_t writable = (pfd.revents & POLLOUT) ? pfd.fd : ARES_SOCKET_BAD;
-      if (readable != ARES_SOCKET_BAD || writable != ARES_SOCKET_BAD) {
-        ares_process_fd(impl_->channel, readable, writable);
+    } else {
+      for (const auto& pfd : fds) {
+        ares_socket_t readable = (pfd.revents & (POLLIN | POLLERR | POLLHUP)) ? pfd.fd : ARES_SOCKET_BAD;
+        ares_socket_t writable = (pfd.revents & POLLOUT) ? pfd.fd : ARES_SOCKET_BAD;
+        if (readable != ARES_SOCKET_BAD || writable != ARES_SOCKET_BAD) {
+          ares_process_fd(impl_->channel, readable, writable);
+        }
       }
     }
     submit_more();
+    if (in_flight > 0 && deadline.expired()) {
+      if (at_deadline == AtDeadline::cancel) ares_cancel(impl_->channel);
+      break;
+    }
   }
 }
 

@@ -78,12 +78,18 @@ class PodNames final : public Discovery {
 // looked up by name. In auto mode, SRV records that are absent (NXDOMAIN, NODATA, or none
 // naming an expected pod) mean per-pod names. A timeout is no such evidence: under load
 // (300 pods starting at once) a fall-back to names would turn one query per pod into 300 and
-// sink the DNS server; so the round waits for SRV, unless SRV has never answered and timed
-// out `timeouts_before_names` times in a row (a server that drops SRV queries).
+// sink the DNS server; so the round waits for SRV (up to 15 s before the first answer, see
+// Observer::observe), unless SRV has never answered and timed out `timeouts_before_names`
+// times in a row (a server that drops SRV queries).
 class ServiceRecords final : public Discovery {
  public:
-  ServiceRecords(const Topology& topology, dns::Resolver& resolver, bool fall_back_to_names)
-      : topology_(topology), resolver_(resolver), fall_back_(fall_back_to_names), names_(topology, resolver) {}
+  ServiceRecords(const Options& options, const Topology& topology, dns::Resolver& names_resolver,
+                 bool fall_back_to_names)
+      : topology_(topology),
+        resolver_(options.dns_server, dns::Resolver::for_large_answers),
+        fall_back_(fall_back_to_names),
+        names_(topology, names_resolver),
+        srv_failure_(fmt::format("SRV {}: no answer yet", topology.srv_name)) {}
 
   Located locate(const std::vector<bool>& wanted, Deadline deadline) override {
     refresh(wanted, deadline);
@@ -94,8 +100,12 @@ class ServiceRecords final : public Discovery {
       located.report.note = srv_failure_;
       return located;
     }
+    // No answer says nothing about any pod: each is unknown (kind timeout), never absent, so
+    // `run`'s start guard waits rather than take a silent DNS server for "no replica here".
     Located located;
-    for (size_t i = 0; i < topology_.pods.size(); ++i) located.addresses.push_back(fail(ErrorKind::dns, srv_failure_));
+    for (size_t i = 0; i < topology_.pods.size(); ++i) {
+      located.addresses.push_back(fail(ErrorKind::timeout, srv_failure_));
+    }
     located.report.method = DiscoveryMethod::srv;
     return located;
   }
@@ -106,15 +116,21 @@ class ServiceRecords final : public Discovery {
   static constexpr int timeouts_before_names = 3;
 
   // Asks SRV again when the answer in hand is old (or lacks a wanted pod and is not quite new).
+  // The query outlives the round (see Resolver::start_srv): with an answer in hand the round
+  // does not wait for it, without one it waits until its DNS deadline, and either way the query
+  // goes on until it is answered or the resolver's patience (15 s) runs out, so a slow answer
+  // over TCP is asked for once, not once a round.
   void refresh(const std::vector<bool>& wanted, Deadline deadline) {
     const auto now = Clock::now();
-    if (answer_) {
-      const bool complete = lacks_none_of(wanted);
-      if (now - answered_at_ < (complete ? reuse_for : reuse_incomplete_for)) return;
-    } else if (now < retry_at_) {
-      return;
-    }
-    auto asked = resolver_.query_srv(topology_.srv_name, deadline);
+    const bool due =
+        answer_ ? now - answered_at_ >= (lacks_none_of(wanted) ? reuse_for : reuse_incomplete_for) : now >= retry_at_;
+    if (due) resolver_.start_srv(topology_.srv_name);
+    auto asked = resolver_.poll_srv(answer_ ? Deadline::after(Millis(0)) : deadline);
+    if (asked) take(std::move(*asked));
+  }
+
+  void take(dns::SrvResolution asked) {
+    const auto now = Clock::now();
     if (asked.answer) {
       match_ = match_srv_answer(topology_, *asked.answer);
       timeouts_in_a_row_ = 0;
@@ -126,6 +142,8 @@ class ServiceRecords final : public Discovery {
         retry_at_ = now + srv_absent_retry;
         return;
       }
+      log::debug("SRV {}: {} records, {} of them expected pods, {} targets' addresses in the answer",
+                 topology_.srv_name, asked.answer->records.size(), match_.listed_count, asked.answer->addresses.size());
       answer_ = std::move(*asked.answer);
       answered_at_ = now;
       absent_ = false;
@@ -134,12 +152,13 @@ class ServiceRecords final : public Discovery {
     }
     absent_ = asked.status == dns::Status::no_such_name || asked.status == dns::Status::no_record;
     timeouts_in_a_row_ = absent_ ? 0 : timeouts_in_a_row_ + 1;
-    // No usable answer: keep the one in hand a little longer if there is one (a DNS server
-    // dropping a query under load must not lose every pod's address).
-    if (answer_ && !absent_ && now - answered_at_ < 3 * reuse_for) return;
-    answer_.reset();
+    log::debug("{} ({} in a row)", asked.answer.error().message, timeouts_in_a_row_);
     srv_failure_ = asked.answer.error().message;
     retry_at_ = now + (absent_ ? srv_absent_retry : srv_failed_retry);
+    // A refresh that timed out keeps the answer in hand: its addresses may be old, but every
+    // answer at them is verified (who announces which pod), and none would be worse.
+    if (absent_) answer_.reset();
+    if (answer_) answered_at_ = now - reuse_for + srv_failed_retry;  // ask again soon
   }
 
   static std::string example_target(const dns::SrvAnswer& answer) {
@@ -181,7 +200,7 @@ class ServiceRecords final : public Discovery {
   }
 
   const Topology& topology_;
-  dns::Resolver& resolver_;
+  dns::Resolver resolver_;  // its own channel, patient enough for an answer over TCP
   const bool fall_back_;
   PodNames names_;  // targets without an address in the answer; all pods in auto mode without SRV
   std::optional<dns::SrvAnswer> answer_;
@@ -236,8 +255,8 @@ SrvMatch match_srv_answer(const Topology& topology, const dns::SrvAnswer& answer
 std::unique_ptr<Discovery> make_discovery(const Options& options, const Topology& topology, dns::Resolver& resolver) {
   switch (options.discovery) {
     case DiscoveryMode::names: return std::make_unique<PodNames>(topology, resolver);
-    case DiscoveryMode::srv: return std::make_unique<ServiceRecords>(topology, resolver, false);
-    case DiscoveryMode::automatic: return std::make_unique<ServiceRecords>(topology, resolver, true);
+    case DiscoveryMode::srv: return std::make_unique<ServiceRecords>(options, topology, resolver, false);
+    case DiscoveryMode::automatic: return std::make_unique<ServiceRecords>(options, topology, resolver, true);
   }
   return std::make_unique<PodNames>(topology, resolver);
 }

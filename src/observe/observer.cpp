@@ -114,11 +114,12 @@ Observation Observer::observe(Deadline deadline, Scope scope) {
   // A bootstrap round waits at most 750 ms for DNS once it has answers in hand: names still
   // unanswered are asked again next round while the answers in hand (reused for 5 s) are used
   // now, so a busy DNS server delays a decision by a round, not by its retries. Before the
-  // first answer (and in other scopes) it waits up to 3 s: cutting a first TCP query short
-  // every round would never let it finish.
+  // first answer it waits up to 15 s (nothing can be decided without addresses, and cutting a
+  // first SRV query over TCP short every round would never let it finish); other scopes wait
+  // up to 3 s.
   const Millis dns_budget = !bootstrap_scope        ? std::clamp(deadline.remaining(), Millis(1000), Millis(3000))
                             : discovery_->settled() ? Millis(750)
-                                                    : Millis(3000);
+                                                    : Millis(15000);
   const Deadline dns_deadline =
       Deadline::after(dns_wait(dns_budget, deadline.remaining(), options_.connect_timeout + options_.command_timeout));
   Located located = discovery_->locate(wanted, dns_deadline);

@@ -43,6 +43,7 @@ def main() -> None:
             check(f"addresses come from SRV records of {srv.srv_name}" in run.stderr,
                   f"{run.pod.name}: no line saying it used SRV\n{run.describe()}")
         check(counts["SRV"] >= len(srv.pods), f"each pod asks SRV at least once: {counts}")
+        check(counts["A"] + counts["AAAA"] == 0, f"names looked up although SRV gave every address: {counts}")
         check(counts["total"] <= MAX_QUERIES_PER_POD * len(srv.pods),
               f"more than {MAX_QUERIES_PER_POD} DNS queries per pod: {counts}")
 

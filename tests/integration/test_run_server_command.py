@@ -47,10 +47,21 @@ def stdin_config_pod(pod):
 
 
 def silent_dns_server():
-    """A UDP socket on a free loopback port that takes queries and never answers."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind(("127.0.0.1", 0))
-    return sock
+    """A DNS server on a free loopback port that takes queries and never answers: a UDP socket
+    that reads nothing, and a TCP listener on the same port that accepts (in the kernel) and
+    never replies (SRV is asked over TCP). Returns (udp, tcp); the port is udp's."""
+    while True:
+        udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        udp.bind(("127.0.0.1", 0))
+        tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            tcp.bind(("127.0.0.1", udp.getsockname()[1]))
+        except OSError:
+            udp.close()
+            tcp.close()
+            continue
+        tcp.listen(16)
+        return udp, tcp
 
 
 def main() -> None:
@@ -88,7 +99,7 @@ def main() -> None:
         print(f"[{bed.name}] unexecutable server command: exit 127, said: {errors[0]}",
               flush=True)
 
-        dns = silent_dns_server()
+        dns, dns_tcp = silent_dns_server()
         try:
             stopped = bed.cluster(3, 0, namespace="stopped").pod(0, 0)
             stopped.publish()
@@ -111,6 +122,7 @@ def main() -> None:
                   f"{run.elapsed:.1f}s, redis-server never started", flush=True)
         finally:
             dns.close()
+            dns_tcp.close()
 
 
 if __name__ == "__main__":

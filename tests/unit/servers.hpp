@@ -38,6 +38,24 @@ inline int free_port() {
   }
 }
 
+// A port free on 127.0.0.1 whose cluster bus port (port + 10000) is free too, as a
+// cluster-enabled redis-server needs (an ephemeral port above 55535 has no bus port).
+inline int free_redis_port() {
+  auto bindable = [](int port) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = htons(static_cast<uint16_t>(port));
+    const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+    ::close(fd);
+    return ok;
+  };
+  for (int port = 20000 + static_cast<int>(::getpid() % 20000);; port = 20000 + (port - 20000 + 7919) % 30000) {
+    if (bindable(port) && bindable(port + 10000)) return port;
+  }
+}
+
 // Whether `program` is on PATH.
 inline bool available(const std::string& program) {
   return std::system(("command -v " + program + " >/dev/null 2>&1").c_str()) == 0;

@@ -94,6 +94,22 @@ TEST_CASE("query_srv: 300 records do not fit UDP and come over TCP, with the tar
   CHECK((absent.status == dns::Status::no_such_name || absent.status == dns::Status::no_record));
 }
 
+TEST_CASE("an SRV query started once is driven by later calls until it is answered", "[resolver]") {
+  if (!have_dnsmasq()) return;
+  Dns dns(50);
+  dns::Resolver resolver(dns.server(), dns::Resolver::for_large_answers);
+  CHECK_FALSE(resolver.poll_srv(Deadline::after(Millis(0))).has_value());  // nothing started
+  resolver.start_srv(service);
+  CHECK(resolver.srv_in_flight());
+  resolver.start_srv(service);  // one at a time: no second query
+  std::optional<dns::SrvResolution> done;
+  for (int i = 0; i < 300 && !done; ++i) done = resolver.poll_srv(Deadline::after(Millis(10)));
+  REQUIRE(done.has_value());
+  REQUIRE(done->answer.has_value());
+  CHECK(done->answer->records.size() == 50);
+  CHECK_FALSE(resolver.srv_in_flight());
+}
+
 TEST_CASE("a DNS server that never answers costs the deadline, no more", "[resolver]") {
   // A bound UDP socket that reads nothing: queries vanish, as on an overloaded server.
   int silent = ::socket(AF_INET, SOCK_DGRAM, 0);
@@ -117,6 +133,18 @@ TEST_CASE("a DNS server that never answers costs the deadline, no more", "[resol
   }
   auto srv = resolver.query_srv(service, Deadline::after(Millis(200)));
   CHECK(srv.answer.error().kind == ErrorKind::timeout);
+  // A query that outlives the call is not cut short: it is still in flight after the poll. Over
+  // TCP (as SRV is asked), to a server that accepts the connection and never answers.
+  int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+  REQUIRE(::listen(listener, 4) == 0);
+  dns::Resolver patient(DnsServer{"127.0.0.1", ntohs(address.sin_port)}, dns::Resolver::for_large_answers);
+  patient.start_srv(service);
+  const auto polled = Clock::now();
+  CHECK_FALSE(patient.poll_srv(Deadline::after(Millis(50))).has_value());
+  CHECK(Clock::now() - polled < Millis(300));
+  CHECK(patient.srv_in_flight());
+  ::close(listener);
   // The channel is clean: a later round works as the first did (no callback of an old query).
   auto again = resolver.resolve_all({target(1)}, Deadline::after(Millis(100)));
   CHECK(again.front().address.error().kind == ErrorKind::timeout);

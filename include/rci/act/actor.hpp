@@ -33,7 +33,8 @@ class Actor {
   explicit Actor(Connector connect) : connect_(std::move(connect)) {}
 
   // Applies `actions` in order on `self` until `deadline`. A failed slot claim stops the
-  // batch (later steps depend on it); a failed MEET or REPLICATE is logged and the rest go on.
+  // batch (later steps depend on it), as does a lost connection or a timeout; a MEET or
+  // REPLICATE that Redis refuses is logged and the rest go on.
   // Either way the reconciler observes again, so nothing is assumed to have worked.
   ActResult apply(redis::Connection& self, const std::vector<plan::Action>& actions, Deadline deadline);
 

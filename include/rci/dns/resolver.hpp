@@ -42,8 +42,25 @@ struct SrvResolution {
 
 class Resolver {
  public:
+  // How long c-ares waits for an answer before it asks again (doubling each time), how many
+  // times it asks, and whether over TCP from the start.
+  struct Patience {
+    Millis first_try{200};
+    int tries = 4;
+    bool over_tcp = false;
+  };
+  // The cluster's DNS server answers names in well under 10 ms: a lost query is asked again
+  // soon (200, 400, 800, 1600 ms).
+  static constexpr Patience for_names{Millis(200), 4, false};
+  // An SRV answer of more than a dozen pods does not fit a UDP datagram (1232 bytes): a UDP
+  // try would cost a round trip and the server a whole answer (dnsmasq builds it before it
+  // truncates it), to be asked again over TCP anyway; every DNS server answers TCP (RFC 7766).
+  // A busy server may take seconds to answer hundreds of pods at once, and c-ares never sends
+  // a query twice on one TCP connection: its one try gets the whole patience.
+  static constexpr Patience for_large_answers{Millis(15000), 1, true};
+
   // `server` replaces /etc/resolv.conf when set.
-  explicit Resolver(std::optional<DnsServer> server);
+  explicit Resolver(std::optional<DnsServer> server, Patience patience = for_names);
   ~Resolver();
   Resolver(const Resolver&) = delete;
   Resolver& operator=(const Resolver&) = delete;
@@ -55,13 +72,23 @@ class Resolver {
   // additional section); a UDP answer that is truncated is asked again over TCP (c-ares does).
   SrvResolution query_srv(const std::string& name, Deadline deadline);
 
+  // The same, as a query that outlives the call: start_srv() sends it (unless one is in
+  // flight), poll_srv() drives it until `until` and returns its outcome once there is one. It
+  // is never cut short by a caller's deadline, only by the resolver's own patience, so a slow
+  // answer over TCP is not asked for again and again. Queries of resolve_all() and query_srv()
+  // on the same resolver cancel it at their deadline: use a resolver of its own.
+  void start_srv(const std::string& name);
+  std::optional<SrvResolution> poll_srv(Deadline until);
+  bool srv_in_flight() const;
+
  private:
+  enum class AtDeadline { cancel, keep_waiting };
   void run_queries(const std::vector<std::string>& names, std::vector<Resolution>& results, int family,
                    Deadline deadline);
   // Drives c-ares until `in_flight` is zero: every callback has run (so nothing points into
   // the caller's buffers any more), cancelling what is left at the deadline. `submit_more`
   // is called whenever a query may have completed.
-  void drive(const int& in_flight, Deadline deadline, const std::function<void()>& submit_more);
+  void drive(const int& in_flight, Deadline deadline, const std::function<void()>& submit_more, AtDeadline at_deadline);
   struct Impl;
   Impl* impl_;
 };

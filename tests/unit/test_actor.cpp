@@ -1,0 +1,128 @@
+// act/actor against a real redis-server: steps applied, a refused step backed off and not
+// sent again at the poll loop's pace, the deadline kept (also by a FORGET fan-out), and a lost
+// connection ending the batch.
+#include <catch2/catch.hpp>
+
+#include <fmt/format.h>
+
+#include "rci/act/actor.hpp"
+
+#include <thread>
+#include "servers.hpp"
+
+using namespace rci;
+
+namespace {
+
+// A cluster-enabled redis-server on 127.0.0.1 and a free port, in a scratch directory.
+struct Server {
+  test::ScratchProcess process{"redis"};
+  int port = test::free_redis_port();
+
+  Server() {
+    process.start({"redis-server", "--port", std::to_string(port), "--bind", "127.0.0.1", "--cluster-enabled", "yes",
+                   "--dir", process.dir().string(), "--save", "", "--appendonly", "no"});
+    REQUIRE(test::eventually([&] { return connect().has_value(); }));
+  }
+  Result<redis::Connection> connect() const {
+    return redis::Connection::open({"127.0.0.1", port}, {}, {Millis(500), Millis(1000)});
+  }
+};
+
+plan::Action replicate_unknown() {
+  plan::Action action;
+  action.kind = plan::ActionKind::replicate;
+  action.node_id = std::string(40, 'f');
+  action.pod = "redis-shard0-0";
+  action.reason = "a test";
+  return action;
+}
+
+Connector no_other_nodes() {
+  return [](const std::string& address, Deadline) -> Result<std::shared_ptr<redis::Connection>> {
+    return fail(ErrorKind::io, address + ": not reachable in this test");
+  };
+}
+
+}  // namespace
+
+TEST_CASE("refusal_backoff doubles from 100 ms to at most 5 s", "[actor]") {
+  CHECK(refusal_backoff(1) == Millis(100));
+  CHECK(refusal_backoff(2) == Millis(200));
+  CHECK(refusal_backoff(4) == Millis(800));
+  CHECK(refusal_backoff(7) == Millis(5000));
+  CHECK(refusal_backoff(1000) == Millis(5000));
+}
+
+TEST_CASE("the actor applies steps, and backs a refused one off", "[actor]") {
+  if (!test::available("redis-server")) {
+    WARN("redis-server is not installed: actor tests not run");
+    return;
+  }
+  Server server;
+  auto self = server.connect();
+  REQUIRE(self.has_value());
+  Actor actor(no_other_nodes());
+
+  plan::Action claim;
+  claim.kind = plan::ActionKind::claim_slots;
+  claim.slots = {0, 99};
+  claim.reason = "a test";
+  CHECK(actor.apply(*self, {claim}, Deadline::after(Millis(2000))).applied == 1);
+  CHECK(self->command({"CLUSTER", "INFO"})->str.find("cluster_slots_assigned:100") != std::string::npos);
+
+  // Redis refuses to replicate a node it does not know (ERR): the refusal is reported, and the
+  // same step asked for again at once (the next round of the poll loop) is not sent.
+  ActResult first = actor.apply(*self, {replicate_unknown()}, Deadline::after(Millis(2000)));
+  CHECK(first.failed == 1);
+  ActResult again = actor.apply(*self, {replicate_unknown()}, Deadline::after(Millis(2000)));
+  CHECK(again.failed == 0);
+  CHECK(again.deferred == 1);
+  std::this_thread::sleep_for(refusal_backoff(1) + Millis(20));
+  CHECK(actor.apply(*self, {replicate_unknown()}, Deadline::after(Millis(2000))).failed == 1);
+
+  // A deadline that has passed sends nothing.
+  ActResult late = actor.apply(*self, {claim}, Deadline::after(Millis(0)));
+  CHECK(late.applied + late.failed + late.deferred == 0);
+}
+
+TEST_CASE("a FORGET fan-out keeps to the deadline", "[actor]") {
+  if (!test::available("redis-server")) return;
+  Server server;
+  auto self = server.connect();
+  REQUIRE(self.has_value());
+  // Every other node is slow to reach: each connect takes the time it is given.
+  Actor actor([](const std::string& address, Deadline until) -> Result<std::shared_ptr<redis::Connection>> {
+    std::this_thread::sleep_for(std::min(until.remaining(), Millis(100)));
+    return fail(ErrorKind::timeout, address + ": timed out connecting");
+  });
+  plan::Action forget;
+  forget.kind = plan::ActionKind::forget;
+  forget.node_id = std::string(40, 'd');
+  forget.pod = "redis-shard0-0";
+  forget.reason = "a test";
+  for (int i = 0; i < 100; ++i) forget.addresses.push_back(fmt::format("10.9.0.{}", i));
+  const auto started = Clock::now();
+  actor.apply(*self, {forget}, Deadline::after(Millis(300)));
+  CHECK(Clock::now() - started < Millis(600));  // not 100 x 100 ms
+}
+
+TEST_CASE("a lost connection ends the batch instead of failing every step on it", "[actor]") {
+  if (!test::available("redis-server")) return;
+  auto self = [] {
+    Server server;
+    return server.connect();
+  }();  // the server is gone once this returns
+  REQUIRE(self.has_value());
+  Actor actor(no_other_nodes());
+  plan::Action meet;
+  meet.kind = plan::ActionKind::meet;
+  meet.ip = "127.0.0.1";
+  meet.port = 6399;
+  meet.bus_port = 16399;
+  meet.reason = "a test";
+  ActResult result = actor.apply(*self, {meet, meet, meet}, Deadline::after(Millis(2000)));
+  CHECK(result.failed == 1);
+  // Not a refusal: the same step is sent again at once next round.
+  CHECK(actor.apply(*self, {meet}, Deadline::after(Millis(2000))).deferred == 0);
+}
