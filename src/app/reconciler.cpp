@@ -95,6 +95,16 @@ ReconcileResult reconcile(const Options& options, ReconcileMode mode) {
   ReconcileResult result;
   bool node_configured = false;
   plan::PlanPolicy policy{options.recover_lost_slots};
+  // This node announces its pod's name before anything else, so that peers verify it from
+  // their next round on; if it does not answer yet, as soon as a round shows it answering.
+  auto configure_once = [&] {
+    if (node_configured) return;
+    auto self = observer.connection(options.pod_ip, deadline.capped(options.connect_timeout));
+    if (!self) return;
+    policy.names = configure_local_node(**self, options, deadline);
+    node_configured = true;
+  };
+  configure_once();
   while (true) {
     const auto round_start = Clock::now();
     Observation observation = observer.observe(deadline, Scope::changing_peers);
@@ -102,12 +112,7 @@ ReconcileResult reconcile(const Options& options, ReconcileMode mode) {
     ++result.rounds;
     log::debug("observation round {} took {} ms", result.rounds,
                std::chrono::duration_cast<Millis>(Clock::now() - round_start).count());
-    if (!node_configured && observation.pods.at(self_index).answered()) {
-      if (auto self = observer.connection(options.pod_ip, deadline)) {
-        policy.names = configure_local_node(**self, options, deadline);
-      }
-      node_configured = true;
-    }
+    if (observation.pods.at(self_index).answered()) configure_once();
     plan::Plan next = plan::make_plan(topology, self_index, observation, policy);
     // A round the deadline cut short may show timeouts where the real reasons were (a name
     // that does not exist, a refused connection): unless it shows this pod converged, the

@@ -56,6 +56,24 @@ inline int free_redis_port() {
   }
 }
 
+// A socket of `type` (SOCK_STREAM: listening) bound to 127.0.0.1 and a free port.
+struct LoopbackSocket {
+  int fd = -1;
+  int port = 0;
+};
+inline LoopbackSocket loopback_socket(int type) {
+  LoopbackSocket socket{::socket(AF_INET, type | SOCK_CLOEXEC, 0), 0};
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(socket.fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+  if (type == SOCK_STREAM) ::listen(socket.fd, 16);
+  socklen_t length = sizeof address;
+  ::getsockname(socket.fd, reinterpret_cast<sockaddr*>(&address), &length);
+  socket.port = ntohs(address.sin_port);
+  return socket;
+}
+
 // Whether `program` is on PATH.
 inline bool available(const std::string& program) {
   return std::system(("command -v " + program + " >/dev/null 2>&1").c_str()) == 0;

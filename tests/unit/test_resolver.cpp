@@ -135,16 +135,14 @@ TEST_CASE("a DNS server that never answers costs the deadline, no more", "[resol
   CHECK(srv.answer.error().kind == ErrorKind::timeout);
   // A query that outlives the call is not cut short: it is still in flight after the poll. Over
   // TCP (as SRV is asked), to a server that accepts the connection and never answers.
-  int listener = ::socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
-  REQUIRE(::listen(listener, 4) == 0);
-  dns::Resolver patient(DnsServer{"127.0.0.1", ntohs(address.sin_port)}, dns::Resolver::for_large_answers);
+  const auto listener = test::loopback_socket(SOCK_STREAM);
+  dns::Resolver patient(DnsServer{"127.0.0.1", listener.port}, dns::Resolver::for_large_answers);
   patient.start_srv(service);
   const auto polled = Clock::now();
   CHECK_FALSE(patient.poll_srv(Deadline::after(Millis(50))).has_value());
   CHECK(Clock::now() - polled < Millis(300));
   CHECK(patient.srv_in_flight());
-  ::close(listener);
+  ::close(listener.fd);
   // The channel is clean: a later round works as the first did (no callback of an old query).
   auto again = resolver.resolve_all({target(1)}, Deadline::after(Millis(100)));
   CHECK(again.front().address.error().kind == ErrorKind::timeout);

@@ -1,0 +1,118 @@
+// redis/connection: what a peer can make us do. A scripted peer on a loopback socket sends
+// what no real server would (a real redis-server cannot be made to), and the connection must
+// stay bounded; error replies keep their code; AUTH never shows in what is logged.
+#include <catch2/catch.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <string>
+#include <thread>
+
+#include "rci/redis/connection.hpp"
+#include "servers.hpp"
+
+using namespace rci;
+
+namespace {
+
+// Accepts one connection, reads one request, answers `reply` (then stays silent until closed).
+class ScriptedPeer {
+ public:
+  explicit ScriptedPeer(std::string reply) : reply_(std::move(reply)) {
+    const auto listener = test::loopback_socket(SOCK_STREAM);
+    fd_ = listener.fd;
+    port_ = listener.port;
+    REQUIRE(port_ > 0);
+    thread_ = std::thread([this] {
+      int client = ::accept(fd_, nullptr, nullptr);
+      if (client < 0) return;
+      char request[4096];
+      if (::read(client, request, sizeof request) > 0) {
+        size_t sent = 0;
+        while (sent < reply_.size()) {
+          ssize_t n = ::write(client, reply_.data() + sent, reply_.size() - sent);
+          if (n <= 0) break;
+          sent += static_cast<size_t>(n);
+        }
+      }
+      char rest[256];
+      while (::read(client, rest, sizeof rest) > 0) {
+      }
+      ::close(client);
+    });
+  }
+  ~ScriptedPeer() {
+    ::shutdown(fd_, SHUT_RDWR);
+    ::close(fd_);
+    thread_.join();
+  }
+  Result<redis::Connection> connect() const {
+    return redis::Connection::open({"127.0.0.1", port_}, {}, {Millis(500), Millis(1000)});
+  }
+
+ private:
+  std::string reply_;
+  int fd_ = -1;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+// What `command` gets from a peer that answers `reply`.
+Result<redis::Reply> answer_of(const std::string& reply, const std::vector<std::string>& command) {
+  ScriptedPeer peer(reply);
+  auto connection = peer.connect();
+  REQUIRE(connection.has_value());
+  auto answer = connection->command(command);
+  // A reply that broke the protocol leaves nothing to read on: the connection is closed.
+  if (!answer && answer.error().kind == ErrorKind::protocol) CHECK_FALSE(connection->is_open());
+  return answer;
+}
+
+}  // namespace
+
+TEST_CASE("an array header of two billion elements allocates nothing and is refused", "[connection]") {
+  auto reply = answer_of("*2147483647\r\n", {"CLUSTER", "NODES"});
+  REQUIRE_FALSE(reply.has_value());
+  CHECK(reply.error().kind == ErrorKind::protocol);
+  CHECK_THAT(reply.error().message, Catch::Contains("more than 100000 reply objects"));
+}
+
+TEST_CASE("a reply larger than any we ask for is cut off at 4 MiB", "[connection]") {
+  auto reply = answer_of("$100000000\r\n" + std::string(5 << 20, 'x'), {"CLUSTER", "NODES"});
+  REQUIRE_FALSE(reply.has_value());
+  CHECK(reply.error().kind == ErrorKind::protocol);
+  CHECK_THAT(reply.error().message, Catch::Contains("more than 4194304 bytes"));
+}
+
+TEST_CASE("an error reply keeps its code and names the server and the command", "[connection]") {
+  auto reply = answer_of("-MOVED 3999 127.0.0.1:6381\r\n", {"GET", "key"});
+  REQUIRE_FALSE(reply.has_value());
+  CHECK(reply.error().kind == ErrorKind::reply);
+  CHECK(reply.error().code == ReplyCode::moved);
+  CHECK_THAT(reply.error().message, Catch::StartsWith("127.0.0.1:") && Catch::Contains("GET key: MOVED 3999"));
+}
+
+TEST_CASE("a refused AUTH is an auth error with its code, and the password is never in it", "[connection]") {
+  auto reply = answer_of("-WRONGPASS invalid username-password pair or user is disabled.\r\n",
+                         redis::auth_command(Credentials{"app", "s3cret-pw"}));
+  REQUIRE_FALSE(reply.has_value());
+  CHECK(reply.error().kind == ErrorKind::auth);
+  CHECK(reply.error().code == ReplyCode::wrongpass);
+  CHECK(reply.error().message.find("s3cret-pw") == std::string::npos);
+  CHECK(reply.error().message.find("app") == std::string::npos);
+}
+
+TEST_CASE("describe_command redacts every AUTH argument and shortens long commands", "[connection]") {
+  CHECK(redis::describe_command({"AUTH", "s3cret"}) == "AUTH (redacted)");
+  CHECK(redis::describe_command({"auth", "user", "s3cret"}) == "auth (redacted) (redacted)");
+  CHECK(redis::describe_command({"CLUSTER", "MEET", "10.0.0.1", "6379"}) == "CLUSTER MEET 10.0.0.1 6379");
+  std::vector<std::string> many = {"CLUSTER", "ADDSLOTS"};
+  for (int slot = 0; slot < 1000; ++slot) many.push_back(std::to_string(slot));
+  const std::string shown = redis::describe_command(many);
+  CHECK(shown.size() < 220);
+  CHECK(shown.ends_with(" ..."));
+  CHECK(redis::describe_command({}) == "(empty command)");
+}
