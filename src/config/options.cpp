@@ -16,6 +16,7 @@
 #include <map>
 #include <optional>
 #include <sstream>
+#include <utility>
 
 #include "rci/net/address.hpp"
 #include "rci/util/error.hpp"
@@ -126,6 +127,16 @@ const std::vector<OptionSpec>& option_specs() {
 
 [[noreturn]] void bad(const RawValue& raw, const std::string& what) {
   throw ConfigError{fmt::format("{}: '{}' {}", raw.source, raw.text, what)};
+}
+
+// The value that names `raw.text` among `choices`; a text none of them has is refused with
+// `what` ("is not a log format; expected text or json").
+template <typename T>
+T choose(const RawValue& raw, std::initializer_list<std::pair<const char*, T>> choices, const char* what) {
+  for (const auto& [name, value] : choices) {
+    if (raw.text == name) return value;
+  }
+  bad(raw, what);
 }
 
 [[noreturn]] void missing(const std::string& flag, const std::vector<const char*>& env, const std::string& why) {
@@ -347,24 +358,17 @@ bool parse_recover_lost_slots(bool flag, const EnvLookup& env) {
 
 void parse_logging(const OptionSource& get, Options& options) {
   if (auto v = get("--log-format"); v.present) {
-    if (v.text == "text")
-      options.log_format = log::Format::text;
-    else if (v.text == "json")
-      options.log_format = log::Format::json;
-    else
-      bad(v, "is not a log format; expected text or json");
+    options.log_format = choose<log::Format>(v, {{"text", log::Format::text}, {"json", log::Format::json}},
+                                             "is not a log format; expected text or json");
   }
   if (auto v = get("--log-level"); v.present) {
-    if (v.text == "debug")
-      options.log_level = log::Level::debug;
-    else if (v.text == "info")
-      options.log_level = log::Level::info;
-    else if (v.text == "warn" || v.text == "warning")
-      options.log_level = log::Level::warn;
-    else if (v.text == "error")
-      options.log_level = log::Level::error;
-    else
-      bad(v, "is not a log level; expected debug, info, warn or error");
+    options.log_level = choose<log::Level>(v,
+                                           {{"debug", log::Level::debug},
+                                            {"info", log::Level::info},
+                                            {"warn", log::Level::warn},
+                                            {"warning", log::Level::warn},
+                                            {"error", log::Level::error}},
+                                           "is not a log level; expected debug, info, warn or error");
   }
 }
 
@@ -386,14 +390,9 @@ bool is_port_name(const std::string& name) {
 
 void parse_discovery(const OptionSource& get, Options& options) {
   if (auto v = get("--discovery"); v.present) {
-    if (v.text == "auto")
-      options.discovery = DiscoveryMode::automatic;
-    else if (v.text == "srv")
-      options.discovery = DiscoveryMode::srv;
-    else if (v.text == "names")
-      options.discovery = DiscoveryMode::names;
-    else
-      bad(v, "is not a discovery method; expected auto, srv or names");
+    options.discovery = choose<DiscoveryMode>(
+        v, {{"auto", DiscoveryMode::automatic}, {"srv", DiscoveryMode::srv}, {"names", DiscoveryMode::names}},
+        "is not a discovery method; expected auto, srv or names");
   }
   if (auto v = get("--port-name"); v.present) {
     if (!is_port_name(v.text)) {
@@ -454,12 +453,8 @@ void parse_cluster_options(const OptionSource& get, const EnvLookup& env, Option
   }
 
   if (auto v = get("--replica-migration"); v.present) {
-    if (v.text == "allow")
-      options.allow_replica_migration = true;
-    else if (v.text == "deny")
-      options.allow_replica_migration = false;
-    else
-      bad(v, "is not a choice; expected allow or deny");
+    options.allow_replica_migration =
+        choose<bool>(v, {{"allow", true}, {"deny", false}}, "is not a choice; expected allow or deny");
   }
   if (auto v = get("--dns-server"); v.present) options.dns_server = parse_dns_server(v.text, v.source);
   parse_discovery(get, options);
@@ -467,12 +462,9 @@ void parse_cluster_options(const OptionSource& get, const EnvLookup& env, Option
 
 void parse_run_options(const OptionSource& get, const std::vector<std::string>& server_command, Options& options) {
   if (auto v = get("--on-bootstrap-failure"); v.present) {
-    if (v.text == "exit")
-      options.on_bootstrap_failure = OnBootstrapFailure::exit;
-    else if (v.text == "keep-running")
-      options.on_bootstrap_failure = OnBootstrapFailure::keep_running;
-    else
-      bad(v, "is not a policy; expected exit or keep-running");
+    options.on_bootstrap_failure = choose<OnBootstrapFailure>(
+        v, {{"exit", OnBootstrapFailure::exit}, {"keep-running", OnBootstrapFailure::keep_running}},
+        "is not a policy; expected exit or keep-running");
   }
   if (auto v = get("--reconcile-interval"); v.present) {
     options.reconcile_interval = std::chrono::seconds(parse_int_in(v, 1, 86400, "seconds from 1 to 86400"));
