@@ -234,25 +234,17 @@ void Resolver::run_queries(const std::vector<std::string>& names, std::vector<Re
 }
 
 SrvResolution Resolver::query_srv(const std::string& name, Deadline deadline) {
-  SrvResolution result{name, fail(ErrorKind::timeout, "SRV " + name + ": not asked before the deadline")};
-  if (!impl_->setup_error.empty() || impl_->channel == nullptr) {
-    result.answer = fail(ErrorKind::dns, fmt::format("SRV {}: {}", name, impl_->setup_error));
-    return result;
-  }
-  int in_flight = 1;
-  SrvQuery query{&result, &in_flight};
-  const std::string absolute = name.ends_with('.') ? name : name + ".";
-  ares_query(impl_->channel, absolute.c_str(), 1 /* class IN */, 33 /* type SRV */, on_srv_result, &query);
-  drive(
-      in_flight, deadline, [] {}, AtDeadline::cancel);
-  return result;
+  start_srv(name);
+  if (auto done = poll_srv(deadline)) return std::move(*done);
+  ares_cancel(impl_->channel);  // its callback runs now (ARES_ECANCELLED): the query is done
+  return std::move(*poll_srv(Deadline::after(Millis(0))));
 }
 
 void Resolver::start_srv(const std::string& name) {
   if (srv_in_flight()) return;
   impl_->pending = std::make_unique<Impl::PendingSrv>();
   auto& pending = *impl_->pending;
-  pending.result = SrvResolution{name, fail(ErrorKind::timeout, "SRV " + name + ": no answer yet")};
+  pending.result = SrvResolution{name, fail(ErrorKind::timeout, "SRV " + name + ": not asked before the deadline")};
   if (!impl_->setup_error.empty() || impl_->channel == nullptr) {
     pending.result.answer = fail(ErrorKind::dns, fmt::format("SRV {}: {}", name, impl_->setup_error));
     return;

@@ -76,7 +76,8 @@ class Resolver {
   // flight), poll_srv() drives it until `until` and returns its outcome once there is one. It
   // is never cut short by a caller's deadline, only by the resolver's own patience, so a slow
   // answer over TCP is not asked for again and again. Queries of resolve_all() and query_srv()
-  // on the same resolver cancel it at their deadline: use a resolver of its own.
+  // (which is start_srv() and poll_srv() with a cancel at its deadline) on the same resolver
+  // cancel it at their deadline: use a resolver of its own.
   void start_srv(const std::string& name);
   std::optional<SrvResolution> poll_srv(Deadline until);
   bool srv_in_flight() const;
