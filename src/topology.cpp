@@ -1,13 +1,11 @@
 #include "rci/topology.hpp"
 
-#include <algorithm>
-#include <cctype>
-
 #include <fmt/format.h>
 
 #include <cmath>
 
 #include "rci/config/pod_name.hpp"
+#include "rci/util/text.hpp"
 
 namespace rci {
 
@@ -37,13 +35,9 @@ std::string announced_hostname(const Options& options) {
 }
 
 bool announces(std::string_view hostname, const ExpectedPod& pod) {
-  auto same = [](std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-             return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-           });
-  };
   if (hostname.ends_with('.')) hostname.remove_suffix(1);
-  return !hostname.empty() && (same(hostname, pod.dns_name) || same(hostname, pod.name));
+  return !hostname.empty() &&
+         (text::equal_ignoring_case(hostname, pod.dns_name) || text::equal_ignoring_case(hostname, pod.name));
 }
 
 std::string service_srv_name(const Options& options) {

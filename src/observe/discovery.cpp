@@ -3,10 +3,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cctype>
+#include <map>
 
 #include "rci/net/address.hpp"
 #include "rci/util/log.hpp"
+#include "rci/util/text.hpp"
 
 namespace rci {
 namespace {
@@ -22,11 +23,6 @@ constexpr auto srv_absent_retry = std::chrono::seconds(30);
 constexpr auto srv_failed_retry = std::chrono::milliseconds(250);
 // How many unexpected SRV targets are kept for reports.
 constexpr size_t max_listed_unexpected = 64;
-
-std::string lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
-  return text;
-}
 
 Result<std::string> not_resolved(const ExpectedPod& pod) {
   return fail(ErrorKind::dns, pod.dns_name + ": not resolved this round");
@@ -217,21 +213,23 @@ class ServiceRecords final : public Discovery {
 
 SrvMatch match_srv_answer(const Topology& topology, const dns::SrvAnswer& answer) {
   SrvMatch match;
-  const size_t pod_count = topology.pods.size();
-  match.pods.resize(pod_count);
+  match.pods.resize(topology.pods.size());
+  // Each expected pod by its name in lower case (dns/message gives targets so), built once: an
+  // answer of 300 records against 300 pods is asked every few seconds.
+  std::map<std::string, size_t> pod_by_name;
+  for (size_t i = 0; i < topology.pods.size(); ++i) pod_by_name.emplace(text::lower(topology.pods[i].dns_name), i);
   for (const auto& record : answer.records) {
-    const std::string target = lower(record.target);
-    auto pod = std::find_if(topology.pods.begin(), topology.pods.end(),
-                            [&](const ExpectedPod& p) { return lower(p.dns_name) == target; });
-    if (pod == topology.pods.end()) {
+    const std::string target = text::lower(record.target);
+    auto found_pod = pod_by_name.find(target);
+    if (found_pod == pod_by_name.end()) {
       if (std::find(match.unexpected.begin(), match.unexpected.end(), target) == match.unexpected.end() &&
           match.unexpected.size() < max_listed_unexpected) {
         match.unexpected.push_back(target);
       }
       continue;
     }
-    const size_t i = static_cast<size_t>(pod - topology.pods.begin());
-    auto& matched = match.pods[i];
+    const ExpectedPod* pod = &topology.pods[found_pod->second];
+    auto& matched = match.pods[found_pod->second];
     if (matched.listed) continue;
     matched.listed = true;
     ++match.listed_count;

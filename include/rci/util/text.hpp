@@ -24,6 +24,10 @@ bool all_digits(std::string_view s);
 bool is_dns_label_char(char c);
 // Whether `s` is written as a decimal integer (an optional sign, then digits), whatever its size.
 bool is_integer_syntax(std::string_view s);
+// ASCII lower case, as DNS compares names.
+std::string lower(std::string_view s);
+// Whether two strings are equal but for ASCII case.
+bool equal_ignoring_case(std::string_view a, std::string_view b);
 // Joins with a separator.
 std::string join(const std::vector<std::string>& parts, std::string_view sep);
 
