@@ -189,9 +189,9 @@ Observation Observer::observe(Deadline deadline, Scope scope) {
     if (pod.asked()) last_probes_[i] = *pod.probe;
     if (!pod.probe) {
       last_probes_[i].reset();
-      if (pod.probe.error().message.find(pod.pod.name) == std::string::npos) {
-        pod.probe.error().message = fmt::format("{}: {}", pod.pod.name, pod.probe.error().message);
-      }
+      // A failure to probe the pod's address names host:port; say which pod. (Without an
+      // address, the probe's error is the lookup's, which names the pod's DNS name already.)
+      if (pod.address) pod.probe.error().message = fmt::format("{}: {}", pod.pod.name, pod.probe.error().message);
     }
   }
   verify_identities(observation, self_index ? static_cast<int>(*self_index) : -1);
