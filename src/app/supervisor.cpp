@@ -117,16 +117,15 @@ void reconcile_forever(Options options, std::atomic<bool>& give_up) {
 template <typename Body>
 void start_guarded_thread(const char* what, Millis retry_after, Body body) {
   std::thread([what, retry_after, body = std::move(body)]() mutable {
+    const char* then = retry_after.count() > 0 ? "trying again later" : "giving up on it, redis-server keeps running";
     while (true) {
       try {
         body();
         return;
       } catch (const std::exception& e) {
-        log::error("{}: unexpected failure: {}; {}", what, e.what(),
-                   retry_after.count() > 0 ? "trying again later" : "giving up on it, redis-server keeps running");
+        log::error("{}: unexpected failure: {}; {}", what, e.what(), then);
       } catch (...) {
-        log::error("{}: unexpected failure; {}", what,
-                   retry_after.count() > 0 ? "trying again later" : "giving up on it, redis-server keeps running");
+        log::error("{}: unexpected failure; {}", what, then);
       }
       if (retry_after.count() == 0) return;
       std::this_thread::sleep_for(retry_after);

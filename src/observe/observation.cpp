@@ -66,19 +66,15 @@ void verify_identities(Observation& observation, int self_index) {
 std::string PodObservation::why_not() const {
   if (!address) return address.error().message;
   if (!probe) return probe.error().message;
+  if (identity == Identity::verified) return {};
+  const std::string answered_as = fmt::format("{} answers as node {}", *address, probe->id.substr(0, 8));
   switch (identity) {
     case Identity::verified: return {};
-    case Identity::nameless:
-      return fmt::format("{} answers as node {}, which announces no pod name yet (its bootstrap has not run)", *address,
-                         probe->id.substr(0, 8));
+    case Identity::nameless: return answered_as + ", which announces no pod name yet (its bootstrap has not run)";
     case Identity::other_pod:
-      return fmt::format(
-          "{} answers as node {}, which announces {}: not this pod (a stale DNS record or a reused "
-          "address)",
-          *address, probe->id.substr(0, 8), announced);
-    case Identity::duplicate:
-      return fmt::format("{} answers as node {}, which answers at another pod's address too and announces no name",
-                         *address, probe->id.substr(0, 8));
+      return fmt::format("{}, which announces {}: not this pod (a stale DNS record or a reused address)", answered_as,
+                         announced);
+    case Identity::duplicate: return answered_as + ", which answers at another pod's address too and announces no name";
   }
   return {};
 }
