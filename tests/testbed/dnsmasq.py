@@ -494,14 +494,7 @@ class Dnsmasq:
             self._wait_for(name, lambda a, ip=ip: a.addresses == [ip], f"{name} -> {ip}", 5.0)
 
     def _wait_for_srv(self, name, predicate, what, timeout=5.0) -> None:
-        deadline = time.monotonic() + timeout
-        while True:
-            answer = self.srv_query(name)
-            if predicate(answer):
-                return
-            if time.monotonic() >= deadline:
-                raise TimeoutError(f"dnsmasq answers {answer} for SRV {name}, wanted {what}")
-            time.sleep(0.01)
+        self._wait_for(name, predicate, what, timeout, ask=self.srv_query, label=f"SRV {name}")
 
     def srv_query(self, name: str, **kwargs) -> SrvAnswer:
         """The SRV answer for `name` (over TCP if UDP's is truncated); see srv_query()."""
@@ -560,14 +553,16 @@ class Dnsmasq:
             pass
         self._wait_for(name, lambda a: a.rcode == RCODE_NXDOMAIN, f"{name} NXDOMAIN", timeout)
 
-    def _wait_for(self, name, predicate, what, timeout) -> None:
+    def _wait_for(self, name, predicate, what, timeout, ask=None, label=None) -> None:
+        """Asks (A records, or with `ask`) every 10 ms until the answer satisfies `predicate`."""
+        ask = ask or self.query
         deadline = time.monotonic() + timeout
         while True:
-            answer = self.query(name)
+            answer = ask(name)
             if predicate(answer):
                 return
             if time.monotonic() >= deadline:
-                raise TimeoutError(f"dnsmasq still answers {answer} for {name}, wanted {what}")
+                raise TimeoutError(f"dnsmasq still answers {answer} for {label or name}, wanted {what}")
             time.sleep(0.01)
 
     def log_text(self) -> str:
