@@ -30,39 +30,39 @@ std::optional<std::string> first_error(const redis::Connection& connection,
 
 ProbeVerdict probe_local_node(const Options& options) {
   // --timeout bounds the whole probe, as the kubelet's timeoutSeconds does: the connect and
-  // the one round trip of commands each get what is left of it, at most their own budget.
+  // the one round trip of commands each get what is left of it, at most their own timeout.
   const Deadline deadline = Deadline::after(std::chrono::duration_cast<Millis>(options.timeout));
-  auto socket = net::Socket::connect({options.pod_ip, options.port}, deadline.capped(options.connect_timeout));
-  if (!socket) return {false, socket.error().message};
-  auto connection = redis::Connection::adopt(std::move(*socket),
-                                             {Millis(0), std::min(options.command_timeout, deadline.remaining())});
+  const net::Endpoint local{options.pod_ip, options.port};
+  auto settings = redis::connection_settings(options);
 
   if (options.probe_kind == ProbeKind::liveness) {
     // Alive means the server answers at all: a LOADING, NOAUTH or WRONGPASS reply is an answer.
-    // A rotated password must not make the kubelet restart a healthy server in a loop.
-    auto ping = connection.pipeline({{"PING"}});
+    // A rotated password must not make the kubelet restart a healthy server in a loop, so
+    // liveness sends no AUTH.
+    settings.credentials = {};
+    auto connection = redis::Connection::start(local, settings);
+    if (!connection) return {false, connection.error().message};
+    auto ping = connection->pipeline({{"PING"}}, deadline);
     if (!ping) return {false, ping.error().message};
     const auto& reply = ping->front();
     return {true, reply.is_error() ? "answers (" + reply.str + ")" : "answers PING"};
   }
 
-  // Readiness: everything in one round trip.
-  std::vector<std::vector<std::string>> commands;
-  if (!options.credentials.password.empty()) commands.push_back(redis::auth_command(options.credentials));
-  const size_t cluster_at = commands.size();
-  commands.push_back({"CLUSTER", "INFO"});
-  commands.push_back({"INFO", "replication"});
-  auto replies = connection.pipeline(commands);
+  // Readiness: everything in one round trip (AUTH, when there is a password, in the same write).
+  auto connection = redis::Connection::start(local, settings);
+  if (!connection) return {false, connection.error().message};
+  const std::vector<std::vector<std::string>> commands = {{"CLUSTER", "INFO"}, {"INFO", "replication"}};
+  auto replies = connection->pipeline(commands, deadline);
   if (!replies) return {false, replies.error().message};
-  if (auto error = first_error(connection, commands, *replies)) return {false, *error};
+  if (auto error = first_error(*connection, commands, *replies)) return {false, *error};
 
-  auto cluster_info = redis::parse_cluster_info((*replies)[cluster_at].str);
+  auto cluster_info = redis::parse_cluster_info((*replies)[0].str);
   if (!cluster_info) return {false, cluster_info.error().message};
   if (!cluster_info->state_ok) {
     return {false, fmt::format("cluster_state is fail ({} of {} slots assigned)", cluster_info->slots_assigned,
                                cluster_slots)};
   }
-  auto replication_info = redis::parse_replication_info((*replies)[cluster_at + 1].str);
+  auto replication_info = redis::parse_replication_info((*replies)[1].str);
   if (!replication_info) return {false, replication_info.error().message};
   if (!replication_info->is_master && !replication_info->master_link_up) {
     return {false, fmt::format("replica whose link to {}:{} is down", replication_info->master_host,

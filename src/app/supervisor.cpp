@@ -18,7 +18,7 @@
 #include "rci/app/reconciler.hpp"
 #include "rci/app/server_version.hpp"
 #include "rci/app/start_guard.hpp"
-#include "rci/net/socket.hpp"
+#include "rci/redis/connection.hpp"
 #include "rci/topology.hpp"
 #include "rci/util/clock.hpp"
 #include "rci/util/error.hpp"
@@ -171,7 +171,9 @@ void remove_credentials_once_read(const Options& options, const std::string& dir
   const Deadline deadline = Deadline::after(budget);
   Backoff backoff(Millis(20), Millis(500));
   while (!deadline.expired()) {
-    if (net::Socket::connect({options.pod_ip, options.port}, deadline.capped(options.connect_timeout))) {
+    // A connection without AUTH: the server accepting it is all this asks.
+    const redis::ConnectionSettings connect_only{.credentials = {}, .timeouts = {.connect = options.connect_timeout}};
+    if (redis::Connection::open({options.pod_ip, options.port}, connect_only, deadline)) {
       ::unlink(file.c_str());
       ::rmdir(dir.c_str());
       log::debug("redis-server has read its configuration: removed {}", file);

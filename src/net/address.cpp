@@ -1,10 +1,16 @@
 #include "rci/net/address.hpp"
 
 #include <arpa/inet.h>
+#include <fmt/format.h>
 
 #include <cstring>
 
 namespace rci::net {
+
+std::string Endpoint::to_string() const {
+  if (ip.find(':') != std::string::npos) return fmt::format("[{}]:{}", ip, port);
+  return fmt::format("{}:{}", ip, port);
+}
 
 std::optional<std::string> canonical_ip(const std::string& text) {
   unsigned char bytes[sizeof(in6_addr)];

@@ -1,26 +1,28 @@
 #include "rci/observe/prober.hpp"
 
 #include <fmt/format.h>
-#include <poll.h>
 
 #include <algorithm>
 
 namespace rci {
 
-Prober::Prober(const Options& options) : options_(options) {}
+Prober::Prober(const Options& options) : options_(options), settings_(redis::connection_settings(options)) {}
 
 Result<std::shared_ptr<redis::Connection>> Prober::connection(const std::string& address, Deadline deadline) {
-  {
-    std::lock_guard lock(mutex_);
-    if (auto it = connections_.find(address); it != connections_.end() && it->second->is_open()) {
-      return it->second;
-    }
-  }
-  redis::Timeouts timeouts{options_.connect_timeout, options_.command_timeout};
-  auto opened =
-      redis::Connection::open(net::Endpoint{address, options_.port}, options_.credentials, timeouts, deadline);
+  if (auto kept = kept_connection(address)) return kept;
+  auto opened = redis::Connection::open(net::Endpoint{address, options_.port}, settings_, deadline);
   if (!opened) return std::unexpected(opened.error());
-  auto shared = std::make_shared<redis::Connection>(std::move(*opened));
+  return keep(address, std::move(*opened));
+}
+
+std::shared_ptr<redis::Connection> Prober::kept_connection(const std::string& address) {
+  std::lock_guard lock(mutex_);
+  if (auto it = connections_.find(address); it != connections_.end() && it->second->is_open()) return it->second;
+  return nullptr;
+}
+
+std::shared_ptr<redis::Connection> Prober::keep(const std::string& address, redis::Connection connection) {
+  auto shared = std::make_shared<redis::Connection>(std::move(connection));
   std::lock_guard lock(mutex_);
   connections_[address] = shared;
   return shared;
@@ -78,121 +80,44 @@ Result<NodeProbe> Prober::probe(const std::string& address, ProbeDepth depth, De
 
 std::vector<Result<NodeProbe>> Prober::probe_all(const std::vector<std::string>& addresses, ProbeDepth depth,
                                                  Deadline deadline) {
-  // One poll loop drives every connection: a hundred peers cost one thread and about one
-  // round trip, and kept connections skip the TCP handshake and AUTH.
-  enum class Phase { connecting, awaiting_replies, done };
-  struct Task {
-    Phase phase = Phase::connecting;
-    std::optional<net::Socket> socket;              // while connecting
-    std::shared_ptr<redis::Connection> connection;  // once connected
-    bool sent_auth = false;
-    Clock::time_point deadline;
-  };
+  // Every probe is one batch of commands on a connection kept between rounds (no TCP
+  // handshake and AUTH again), or on one just started (AUTH goes out in the same write); one
+  // poll loop drives them all, so a hundred peers cost one thread and about one round trip.
   const auto commands = probe_commands(depth);
-  const bool with_auth = !options_.credentials.password.empty();
   std::vector<Result<NodeProbe>> results(addresses.size(), fail(ErrorKind::internal, "not probed"));
-  std::vector<Task> tasks(addresses.size());
-  auto where = [&](size_t i) { return net::Endpoint{addresses[i], options_.port}.to_string(); };
-  auto finish = [&](size_t i, Result<NodeProbe> result) {
-    if (!result && result.error().kind != ErrorKind::reply && result.error().kind != ErrorKind::auth) {
-      drop_connection(addresses[i]);
-    }
-    results[i] = std::move(result);
-    tasks[i].phase = Phase::done;
-  };
-  auto send = [&](size_t i) {
-    auto& task = tasks[i];
-    std::vector<std::vector<std::string>> batch;
-    if (task.sent_auth) batch.push_back(redis::auth_command(options_.credentials));
-    batch.insert(batch.end(), commands.begin(), commands.end());
-    if (auto sent = task.connection->send_commands(batch); !sent) return finish(i, std::unexpected(sent.error()));
-    task.phase = Phase::awaiting_replies;
-    task.deadline = deadline.capped(options_.command_timeout).at();
-  };
-
+  std::vector<std::shared_ptr<redis::Connection>> connections(addresses.size());
+  std::vector<redis::Connection*> driven;
+  std::vector<size_t> owners;
   for (size_t i = 0; i < addresses.size(); ++i) {
-    {
-      std::lock_guard lock(mutex_);
-      if (auto it = connections_.find(addresses[i]); it != connections_.end() && it->second->is_open()) {
-        tasks[i].connection = it->second;
+    auto connection = kept_connection(addresses[i]);
+    if (!connection) {
+      auto started = redis::Connection::start(net::Endpoint{addresses[i], options_.port}, settings_);
+      if (!started) {
+        results[i] = std::unexpected(started.error());
+        continue;
       }
+      connection = keep(addresses[i], std::move(*started));
     }
-    if (tasks[i].connection) {
-      send(i);
+    if (auto sent = connection->send(commands); !sent) {
+      drop_connection(addresses[i]);
+      results[i] = std::unexpected(sent.error());
       continue;
     }
-    auto socket = net::Socket::start_connect(net::Endpoint{addresses[i], options_.port});
-    if (!socket) {
-      finish(i, std::unexpected(socket.error()));
-      continue;
-    }
-    tasks[i].socket = std::move(*socket);
-    tasks[i].deadline = deadline.capped(options_.connect_timeout).at();
+    connections[i] = connection;
+    driven.push_back(connection.get());
+    owners.push_back(i);
   }
 
-  while (true) {
-    std::vector<pollfd> fds;
-    std::vector<size_t> owners;
-    auto next_deadline = Clock::time_point::max();
-    for (size_t i = 0; i < tasks.size(); ++i) {
-      auto& task = tasks[i];
-      if (task.phase == Phase::done) continue;
-      if (Clock::now() >= task.deadline) {
-        finish(i, fail(ErrorKind::timeout,
-                       fmt::format("{}: timed out {}", where(i),
-                                   task.phase == Phase::connecting ? "connecting" : "waiting for a reply")));
-        continue;
-      }
-      next_deadline = std::min(next_deadline, task.deadline);
-      int fd = task.phase == Phase::connecting ? task.socket->fd() : task.connection->fd();
-      fds.push_back(pollfd{fd, static_cast<short>(task.phase == Phase::connecting ? POLLOUT : POLLIN), 0});
-      owners.push_back(i);
+  auto outcomes = redis::drive(driven, deadline);
+  for (size_t k = 0; k < owners.size(); ++k) {
+    const size_t i = owners[k];
+    if (!outcomes[k]) {
+      drop_connection(addresses[i]);
+      results[i] = std::unexpected(outcomes[k].error());
+      continue;
     }
-    if (fds.empty()) break;
-    auto wait = std::chrono::duration_cast<Millis>(next_deadline - Clock::now()).count();
-    int ready = ::poll(fds.data(), fds.size(), static_cast<int>(std::max<long long>(1, wait)));
-    if (ready <= 0) continue;
-    for (size_t k = 0; k < fds.size(); ++k) {
-      if (fds[k].revents == 0) continue;
-      size_t i = owners[k];
-      auto& task = tasks[i];
-      if (task.phase == Phase::connecting) {
-        if (auto connected = task.socket->finish_connect(); !connected) {
-          finish(i, std::unexpected(connected.error()));
-          continue;
-        }
-        redis::Timeouts timeouts{options_.connect_timeout, options_.command_timeout};
-        task.connection =
-            std::make_shared<redis::Connection>(redis::Connection::adopt(std::move(*task.socket), timeouts));
-        task.socket.reset();
-        task.sent_auth = with_auth;
-        {
-          std::lock_guard lock(mutex_);
-          connections_[addresses[i]] = task.connection;
-        }
-        send(i);
-        continue;
-      }
-      const size_t expected = commands.size() + (task.sent_auth ? 1 : 0);
-      auto replies = task.connection->collect(expected);
-      if (!replies) {
-        finish(i, std::unexpected(replies.error()));
-        continue;
-      }
-      if (!replies->has_value()) continue;  // more to come
-      auto& list = **replies;
-      if (task.sent_auth) {
-        if (list.front().is_error()) {
-          drop_connection(addresses[i]);
-          Error refused{ErrorKind::auth, fmt::format("{}: AUTH (redacted): {}", where(i), list.front().str),
-                        list.front().code()};
-          finish(i, std::unexpected(std::move(refused)));
-          continue;
-        }
-        list.erase(list.begin());
-      }
-      finish(i, interpret_probe(list, depth, where(i)));
-    }
+    const auto where = net::Endpoint{addresses[i], options_.port}.to_string();
+    results[i] = interpret_probe(connections[i]->take_replies(), depth, where);
   }
   return results;
 }

@@ -3,7 +3,13 @@
 #include <fmt/format.h>
 #include <hiredis/hiredis.h>
 
+#include <poll.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <utility>
 
 #include "rci/util/log.hpp"
 
@@ -126,42 +132,142 @@ void Connection::ReaderDeleter::operator()(void* reader) const {
   redisReaderFree(static_cast<redisReader*>(reader));
 }
 
-Connection::Connection(net::Socket socket, net::Endpoint endpoint, Timeouts timeouts)
-    : socket_(std::move(socket)),
+ConnectionSettings connection_settings(const Options& options) {
+  return {.credentials = options.credentials,
+          .timeouts = {.connect = options.connect_timeout, .command = options.command_timeout}};
+}
+
+Connection::Connection(std::unique_ptr<net::Transport> transport, net::Endpoint endpoint,
+                       const ConnectionSettings& settings)
+    : transport_(std::move(transport)),
       endpoint_(std::move(endpoint)),
-      timeouts_(timeouts),
+      timeouts_(settings.timeouts),
+      step_started_(Clock::now()),
       budget_(std::make_unique<ReplyBudget>()),
       reader_(create_bounded_reader(budget_.get())) {}
 
-Connection Connection::adopt(net::Socket socket, Timeouts timeouts) {
-  net::Endpoint endpoint = socket.endpoint();
-  return Connection(std::move(socket), std::move(endpoint), timeouts);
+Connection::Connection(Connection&&) noexcept = default;
+Connection& Connection::operator=(Connection&&) noexcept = default;
+Connection::~Connection() = default;
+
+Result<Connection> Connection::start(const net::Endpoint& endpoint, const ConnectionSettings& settings) {
+  auto transport = net::start_tcp(endpoint);
+  if (!transport) return std::unexpected(transport.error());
+  Connection connection(std::move(*transport), endpoint, settings);
+  if (!settings.credentials.password.empty()) {
+    if (auto queued = connection.send({auth_command(settings.credentials)}); !queued) {
+      return std::unexpected(queued.error());
+    }
+    connection.auth_awaited_ = true;
+  }
+  return connection;
 }
 
-Result<void> Connection::send_commands(const std::vector<std::vector<std::string>>& commands) {
-  if (!socket_.is_open()) {
-    return fail(ErrorKind::closed, fmt::format("{}: connection is closed", endpoint_.to_string()));
+Result<Connection> Connection::open(const net::Endpoint& endpoint, const ConnectionSettings& settings,
+                                    std::optional<Deadline> cap) {
+  auto connection = start(endpoint, settings);
+  if (!connection) return connection;
+  Connection* one[] = {&*connection};
+  auto opened = std::move(drive(one, cap.value_or(Deadline(Clock::time_point::max()))).front());
+  if (!opened) return std::unexpected(opened.error());
+  return connection;
+}
+
+bool Connection::is_open() const {
+  return transport_ && transport_->is_open();
+}
+
+int Connection::fd() const {
+  return transport_ ? transport_->fd() : -1;
+}
+
+Result<void> Connection::send(const std::vector<std::vector<std::string>>& commands) {
+  if (!is_open()) return fail(ErrorKind::closed, fmt::format("{}: connection is closed", endpoint_.to_string()));
+  if (awaited_.empty()) {
+    // A new batch: its replies get a fresh budget, and their timeout starts now (or at the
+    // connect, until connected).
+    *budget_ = {};
+    if (connected_) step_started_ = Clock::now();
   }
-  std::string wire;
   for (const auto& argv : commands) {
     log::debug("{}: {}", endpoint_.to_string(), describe_command(argv));
     auto formatted = format_command(argv);
     if (!formatted) return std::unexpected(formatted.error());
-    wire += *formatted;
+    outbox_ += *formatted;
+    awaited_.push_back(describe_command(argv));
   }
-  collected_.clear();
-  *budget_ = {};
-  auto sent = socket_.send_all(wire, Deadline::after(timeouts_.command));
-  if (!sent) socket_.close();
-  return sent;
+  return {};
+}
+
+Result<void> Connection::advance() {
+  if (!is_open()) return fail(ErrorKind::closed, fmt::format("{}: connection is closed", endpoint_.to_string()));
+  if (!connected_) {
+    auto ready = transport_->advance_handshake();
+    if (!ready) return broken(ready.error());
+    if (!*ready) return {};
+    connected_ = true;
+    step_started_ = Clock::now();
+  }
+  if (auto flushed = flush(); !flushed) return flushed;
+  if (awaited_.empty()) return {};
+  return receive();
+}
+
+Result<void> Connection::flush() {
+  while (!outbox_.empty()) {
+    auto written = transport_->write_some(outbox_);
+    if (!written) return broken(written.error());
+    if (*written == 0) return {};
+    outbox_.erase(0, *written);
+  }
+  return {};
+}
+
+Result<void> Connection::receive() {
+  std::string buffer;
+  auto received = transport_->read_available(buffer);
+  if (!received) return broken(received.error());
+  if (!buffer.empty()) {
+    if (auto fed = feed(buffer); !fed) return fed;
+  }
+  while (!awaited_.empty()) {
+    auto reply = next_reply();
+    if (!reply) return std::unexpected(reply.error());
+    if (!*reply) return {};
+    awaited_.pop_front();
+    if (std::exchange(auth_awaited_, false)) {
+      if (auto accepted = accept_auth_reply(**reply); !accepted) return accepted;
+      continue;
+    }
+    replies_.push_back(std::move(**reply));
+  }
+  return {};
+}
+
+Result<void> Connection::accept_auth_reply(const Reply& reply) {
+  if (!reply.is_error()) return {};
+  // Whatever the server's words (WRONGPASS, or ERR when it has no password), a refused AUTH
+  // is an authentication failure; the commands after it would only say NOAUTH.
+  Error refused{ErrorKind::auth, fmt::format("{}: AUTH (redacted): {}", endpoint_.to_string(), reply.str),
+                reply.code()};
+  transport_->close();
+  awaited_.clear();
+  return std::unexpected(std::move(refused));
+}
+
+std::unexpected<Error> Connection::broken(Error error) {
+  transport_->close();
+  if (!awaited_.empty()) error.message += fmt::format(" (after {})", awaited_.front());
+  awaited_.clear();
+  return std::unexpected(with_earlier_error_reply(std::move(error), replies_));
 }
 
 Result<void> Connection::feed(const std::string& data) {
   budget_->bytes += data.size();
   if (budget_->bytes > max_reply_bytes) {
-    socket_.close();
-    return fail(ErrorKind::protocol, fmt::format("{}: bad reply: more than {} bytes, far more than any reply asked for",
-                                                 endpoint_.to_string(), max_reply_bytes));
+    return broken(Error{ErrorKind::protocol, fmt::format("{}: bad reply: more than {} bytes, far more than any reply "
+                                                         "asked for",
+                                                         endpoint_.to_string(), max_reply_bytes)});
   }
   redisReaderFeed(static_cast<redisReader*>(reader_.get()), data.data(), data.size());
   return {};
@@ -171,87 +277,100 @@ Result<std::optional<Reply>> Connection::next_reply() {
   auto* reader = static_cast<redisReader*>(reader_.get());
   void* raw = nullptr;
   if (redisReaderGetReply(reader, &raw) != REDIS_OK) {
-    std::string reason = reader_error(reader);
-    socket_.close();
-    return fail(ErrorKind::protocol, fmt::format("{}: bad reply: {}", endpoint_.to_string(), reason));
+    return broken(
+        Error{ErrorKind::protocol, fmt::format("{}: bad reply: {}", endpoint_.to_string(), reader_error(reader))});
   }
   if (raw == nullptr) return std::optional<Reply>{};
   ReplyPtr owned(static_cast<redisReply*>(raw));
   return convert_reply(owned.get());
 }
 
-Result<std::optional<std::vector<Reply>>> Connection::collect(size_t count) {
-  std::string buffer;
-  auto received = socket_.receive_available(buffer);
-  if (!received) return std::unexpected(with_earlier_error_reply(received.error(), collected_));
-  if (!buffer.empty()) {
-    if (auto fed = feed(buffer); !fed) return std::unexpected(fed.error());
-  }
-  while (collected_.size() < count) {
-    auto reply = next_reply();
-    if (!reply) return std::unexpected(reply.error());
-    if (!*reply) return std::optional<std::vector<Reply>>{};
-    collected_.push_back(std::move(**reply));
-  }
-  return std::optional<std::vector<Reply>>(std::move(collected_));
+bool Connection::settled() const {
+  return is_open() && connected_ && outbox_.empty() && awaited_.empty();
 }
 
-Connection::Connection(Connection&&) noexcept = default;
-Connection& Connection::operator=(Connection&&) noexcept = default;
-Connection::~Connection() = default;
-
-Result<Connection> Connection::open(const net::Endpoint& endpoint, const Credentials& credentials, Timeouts timeouts,
-                                    std::optional<Deadline> cap) {
-  auto socket = net::Socket::connect(endpoint, cap ? cap->capped(timeouts.connect) : Deadline::after(timeouts.connect));
-  if (!socket) return std::unexpected(socket.error());
-  Connection connection(std::move(*socket), endpoint, timeouts);
-  if (!credentials.password.empty()) {
-    auto reply = connection.command(auth_command(credentials), cap);
-    if (!reply) {
-      Error error = reply.error();
-      if (error.kind == ErrorKind::reply) error.kind = ErrorKind::auth;
-      return std::unexpected(error);
-    }
-  }
-  return connection;
+std::vector<Reply> Connection::take_replies() {
+  return std::exchange(replies_, {});
 }
 
-Result<Reply> Connection::read_reply(Deadline deadline) {
-  std::string buffer;
+short Connection::poll_events() const {
+  if (!connected_) return transport_->handshake_interest().poll_events();
+  return net::Interest{.read = !awaited_.empty(), .write = !outbox_.empty()}.poll_events();
+}
+
+bool Connection::ready_without_poll() const {
+  return connected_ && !awaited_.empty() && transport_->holds_input();
+}
+
+Clock::time_point Connection::step_deadline() const {
+  return step_started_ + (connected_ ? timeouts_.command : timeouts_.connect);
+}
+
+Error Connection::expire() {
+  const char* step = connected_ ? "waiting for a reply" : "connecting";
+  return broken(Error{ErrorKind::timeout, fmt::format("{}: timed out {}", endpoint_.to_string(), step)}).error();
+}
+
+std::vector<Result<void>> drive(std::span<Connection* const> connections, Deadline cap) {
+  std::vector<Result<void>> results(connections.size());
+  std::vector<bool> done(connections.size(), false);
+  auto finish = [&](size_t i, Result<void> result) {
+    results[i] = std::move(result);
+    done[i] = true;
+  };
+  // Whatever can be done before waiting (a kept connection writes its commands at once).
+  for (size_t i = 0; i < connections.size(); ++i) {
+    if (auto moved = connections[i]->advance(); !moved) finish(i, std::unexpected(moved.error()));
+  }
+  std::vector<pollfd> fds;
+  std::vector<size_t> owners;
   while (true) {
-    auto reply = next_reply();
-    if (!reply) return std::unexpected(reply.error());
-    if (*reply) return std::move(**reply);
-    // A peer that keeps sending never makes the socket wait, where the deadline is checked.
-    if (deadline.expired()) {
-      socket_.close();
-      return fail(ErrorKind::timeout, fmt::format("{}: timed out reading a reply", endpoint_.to_string()));
+    fds.clear();
+    owners.clear();
+    auto next_deadline = Clock::time_point::max();
+    bool without_poll = false;
+    const auto now = Clock::now();
+    for (size_t i = 0; i < connections.size(); ++i) {
+      if (done[i]) continue;
+      Connection& connection = *connections[i];
+      if (connection.settled()) {
+        finish(i, {});
+        continue;
+      }
+      const auto deadline = std::min(connection.step_deadline(), cap.at());
+      if (now >= deadline) {
+        finish(i, std::unexpected(connection.expire()));
+        continue;
+      }
+      next_deadline = std::min(next_deadline, deadline);
+      without_poll = without_poll || connection.ready_without_poll();
+      fds.push_back(pollfd{connection.fd(), connection.poll_events(), 0});
+      owners.push_back(i);
     }
-    buffer.clear();
-    if (auto received = socket_.receive_some(buffer, deadline); !received) {
-      socket_.close();
-      return std::unexpected(received.error());
+    if (fds.empty()) break;
+    const auto wait = std::chrono::duration_cast<Millis>(next_deadline - now).count();
+    const int timeout = without_poll ? 0 : static_cast<int>(std::clamp<long long>(wait, 1, 60'000));
+    if (::poll(fds.data(), fds.size(), timeout) < 0 && errno != EINTR) {
+      const Error error{ErrorKind::io, fmt::format("poll: {}", std::strerror(errno))};
+      for (size_t i : owners) finish(i, std::unexpected(error));
+      break;
     }
-    if (auto fed = feed(buffer); !fed) return std::unexpected(fed.error());
+    for (size_t k = 0; k < fds.size(); ++k) {
+      const size_t i = owners[k];
+      if (fds[k].revents == 0 && !connections[i]->ready_without_poll()) continue;
+      if (auto moved = connections[i]->advance(); !moved) finish(i, std::unexpected(moved.error()));
+    }
   }
+  return results;
 }
 
 Result<std::vector<Reply>> Connection::pipeline(const std::vector<std::vector<std::string>>& commands,
                                                 std::optional<Deadline> cap) {
-  const Deadline deadline = cap ? cap->capped(timeouts_.command) : Deadline::after(timeouts_.command);
-  if (auto sent = send_commands(commands); !sent) return std::unexpected(sent.error());
-  std::vector<Reply> replies;
-  replies.reserve(commands.size());
-  for (size_t i = 0; i < commands.size(); ++i) {
-    auto reply = read_reply(deadline);
-    if (!reply) {
-      Error error = reply.error();
-      error.message += fmt::format(" (after {})", describe_command(commands[i]));
-      return std::unexpected(with_earlier_error_reply(std::move(error), replies));
-    }
-    replies.push_back(std::move(*reply));
-  }
-  return replies;
+  if (auto sent = send(commands); !sent) return std::unexpected(sent.error());
+  Connection* one[] = {this};
+  auto driven = std::move(drive(one, cap.value_or(Deadline(Clock::time_point::max()))).front());
+  if (!driven) return std::unexpected(driven.error());
+  return take_replies();
 }
 
 Result<Reply> Connection::command(const std::vector<std::string>& argv, std::optional<Deadline> cap) {

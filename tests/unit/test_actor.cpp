@@ -25,7 +25,7 @@ struct Server {
     REQUIRE(test::eventually([&] { return connect().has_value(); }));
   }
   Result<redis::Connection> connect() const {
-    return redis::Connection::open({"127.0.0.1", port}, {}, {Millis(500), Millis(1000)});
+    return redis::Connection::open({"127.0.0.1", port}, {.credentials = {}, .timeouts = {Millis(500), Millis(1000)}});
   }
 };
 

@@ -8,6 +8,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
+
+#include <memory>
 #include <string>
 #include <thread>
 
@@ -30,7 +33,8 @@ class ScriptedPeer {
       int client = ::accept(fd_, nullptr, nullptr);
       if (client < 0) return;
       char request[4096];
-      if (::read(client, request, sizeof request) > 0) {
+      if (ssize_t got = ::read(client, request, sizeof request); got > 0) {
+        request_.assign(request, static_cast<size_t>(got));
         size_t sent = 0;
         while (sent < reply_.size()) {
           ssize_t n = ::write(client, reply_.data() + sent, reply_.size() - sent);
@@ -47,14 +51,21 @@ class ScriptedPeer {
   ~ScriptedPeer() {
     ::shutdown(fd_, SHUT_RDWR);
     ::close(fd_);
-    thread_.join();
+    if (thread_.joinable()) thread_.join();
   }
   Result<redis::Connection> connect() const {
-    return redis::Connection::open({"127.0.0.1", port_}, {}, {Millis(500), Millis(1000)});
+    return redis::Connection::open(endpoint(), {.credentials = {}, .timeouts = {Millis(500), Millis(1000)}});
+  }
+  net::Endpoint endpoint() const { return {"127.0.0.1", port_}; }
+  // The bytes of the one request it read (once the client has closed).
+  std::string request() {
+    thread_.join();
+    return request_;
   }
 
  private:
   std::string reply_;
+  std::string request_;
   int fd_ = -1;
   int port_ = 0;
   std::thread thread_;
@@ -115,4 +126,80 @@ TEST_CASE("describe_command redacts every AUTH argument and shortens long comman
   CHECK(shown.size() < 220);
   CHECK(shown.ends_with(" ..."));
   CHECK(redis::describe_command({}) == "(empty command)");
+}
+
+TEST_CASE("drive: many connections from one poll loop, each with its own replies", "[connection]") {
+  std::vector<std::unique_ptr<ScriptedPeer>> peers;
+  std::vector<redis::Connection> connections;
+  for (int i = 0; i < 5; ++i) {
+    peers.push_back(std::make_unique<ScriptedPeer>(fmt::format("${}\r\npeer{}\r\n", 5, i)));
+    auto started = redis::Connection::start(peers.back()->endpoint(),
+                                            {.credentials = {}, .timeouts = {Millis(500), Millis(1000)}});
+    REQUIRE(started.has_value());
+    REQUIRE(started->send({{"CLUSTER", "NODES"}}).has_value());
+    connections.push_back(std::move(*started));
+  }
+  std::vector<redis::Connection*> driven;
+  for (auto& connection : connections) driven.push_back(&connection);
+  auto outcomes = redis::drive(driven, Deadline::after(Millis(2000)));
+  REQUIRE(outcomes.size() == 5);
+  for (int i = 0; i < 5; ++i) {
+    REQUIRE(outcomes[i].has_value());
+    auto replies = connections[i].take_replies();
+    REQUIRE(replies.size() == 1);
+    CHECK(replies.front().str == fmt::format("peer{}", i));
+  }
+}
+
+TEST_CASE("a peer that never answers times out within the command timeout, naming the command", "[connection]") {
+  ScriptedPeer silent("");
+  auto connection =
+      redis::Connection::open(silent.endpoint(), {.credentials = {}, .timeouts = {Millis(500), Millis(300)}});
+  REQUIRE(connection.has_value());
+  const auto started = Clock::now();
+  auto reply = connection->command({"CLUSTER", "NODES"}, Deadline::after(Millis(5000)));
+  const auto waited = Clock::now() - started;
+  REQUIRE_FALSE(reply.has_value());
+  CHECK(reply.error().kind == ErrorKind::timeout);
+  CHECK_THAT(reply.error().message, Catch::Contains("timed out waiting for a reply (after CLUSTER NODES)"));
+  CHECK(waited >= Millis(300));
+  CHECK(waited < Millis(2000));
+  CHECK_FALSE(connection->is_open());
+}
+
+TEST_CASE("AUTH goes out in the same write as the first commands, and its reply is taken out", "[connection]") {
+  ScriptedPeer peer("+OK\r\n$5\r\nnodes\r\n");
+  const redis::ConnectionSettings settings{.credentials = {"", "s3cret-pw"}, .timeouts = {Millis(500), Millis(1000)}};
+  {
+    auto connection = redis::Connection::start(peer.endpoint(), settings);
+    REQUIRE(connection.has_value());
+    auto replies = connection->pipeline({{"CLUSTER", "NODES"}});
+    REQUIRE(replies.has_value());
+    REQUIRE(replies->size() == 1);
+    CHECK(replies->front().str == "nodes");
+  }
+  const std::string request = peer.request();  // the peer has read it all in one read
+  CHECK(request.starts_with("*2\r\n$4\r\nAUTH\r\n$9\r\ns3cret-pw\r\n"));
+  CHECK(request.find("CLUSTER") != std::string::npos);
+}
+
+TEST_CASE("a refused AUTH at open is an auth error that names the server, never the password", "[connection]") {
+  ScriptedPeer peer("-WRONGPASS invalid username-password pair or user is disabled.\r\n");
+  const redis::ConnectionSettings settings{.credentials = {"app", "s3cret-pw"},
+                                           .timeouts = {Millis(500), Millis(1000)}};
+  auto connection = redis::Connection::open(peer.endpoint(), settings);
+  REQUIRE_FALSE(connection.has_value());
+  CHECK(connection.error().kind == ErrorKind::auth);
+  CHECK(connection.error().code == ReplyCode::wrongpass);
+  CHECK_THAT(connection.error().message,
+             Catch::StartsWith(peer.endpoint().to_string() + ": AUTH (redacted): WRONGPASS"));
+  CHECK(connection.error().message.find("s3cret-pw") == std::string::npos);
+}
+
+TEST_CASE("a port nobody listens on is refused at once, as an I/O error naming the endpoint", "[connection]") {
+  const net::Endpoint nobody{"127.0.0.1", test::free_port()};
+  auto connection = redis::Connection::open(nobody, {.credentials = {}, .timeouts = {Millis(1000), Millis(1000)}});
+  REQUIRE_FALSE(connection.has_value());
+  CHECK(connection.error().kind == ErrorKind::io);
+  CHECK_THAT(connection.error().message, Catch::StartsWith(nobody.to_string() + ": connect: Connection refused"));
 }

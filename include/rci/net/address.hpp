@@ -1,11 +1,20 @@
 #pragma once
-// Numeric IP addresses as the cluster bus takes them: one canonical text form, and which
-// addresses can never be a node's.
+// Numeric IP addresses as the cluster bus takes them: one canonical text form, which
+// addresses can never be a node's, and an address with its port.
 
 #include <optional>
 #include <string>
 
 namespace rci::net {
+
+// A numeric address and port; names are resolved beforehand (the cluster bus needs IPs).
+struct Endpoint {
+  std::string ip;
+  int port = 0;
+  // "ip:port", with brackets around IPv6 literals.
+  std::string to_string() const;
+  bool operator==(const Endpoint&) const = default;
+};
 
 // The address in the form inet_ntop gives (IPv6 lower-case and compressed, an IPv4-mapped IPv6
 // address as plain IPv4, as DNS and Redis give them); nullopt when `text` is not a numeric IPv4

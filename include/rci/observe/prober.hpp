@@ -1,7 +1,7 @@
 #pragma once
-// Probes redis-servers: every address at once from one poll loop over non-blocking sockets,
-// with the connect and command timeouts of the options, over connections kept between calls
-// (so a poll costs one round trip, not a TCP handshake and AUTH).
+// Probes redis-servers: every address at once, from one poll loop over their connections
+// (redis::drive), with the connect and command timeouts of the options, over connections kept
+// between calls (so a probe costs one round trip, not a TCP handshake and AUTH).
 
 #include <map>
 #include <memory>
@@ -37,7 +37,13 @@ class Prober {
   void keep_only(const std::set<std::string>& addresses);
 
  private:
+  // The kept connection to `address` if it is still open.
+  std::shared_ptr<redis::Connection> kept_connection(const std::string& address);
+  // Keeps `connection` as the one to `address`.
+  std::shared_ptr<redis::Connection> keep(const std::string& address, redis::Connection connection);
+
   const Options& options_;
+  const redis::ConnectionSettings settings_;
   std::mutex mutex_;
   std::map<std::string, std::shared_ptr<redis::Connection>> connections_;
 };

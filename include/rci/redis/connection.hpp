@@ -1,34 +1,49 @@
 #pragma once
-// One connection to a redis-server: our socket, hiredis as the RESP codec (command
-// formatter and reply reader). Every command goes through one function that turns a
-// missing reply, an error reply or a timeout into an Error naming the server.
+// One connection to a redis-server: a Transport (net/transport) for the bytes, hiredis as the
+// RESP codec (command formatter and reply reader). A connection never blocks on its own: it
+// holds the commands to send and the replies still to come, and advance() does what it can
+// now. drive() moves many connections at once from one poll loop; pipeline() and command()
+// are drive() over one. So every connection, one or a hundred, opens and talks the same way.
 
+#include <deque>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "rci/config/options.hpp"
-#include "rci/net/socket.hpp"
+#include "rci/net/transport.hpp"
 #include "rci/redis/reply.hpp"
+#include "rci/util/clock.hpp"
 #include "rci/util/error.hpp"
 
 namespace rci::redis {
 
 struct Timeouts {
-  Millis connect{1000};
-  Millis command{2000};
+  Millis connect{1000};  // TCP connect (and a TLS handshake)
+  Millis command{2000};  // the replies to one batch of commands
 };
+
+// How to open a connection. The TLS issue adds its settings here, and start() picks the
+// transport from them: nothing that opens connections changes.
+struct ConnectionSettings {
+  Credentials credentials;  // AUTH is sent first when a password is set
+  Timeouts timeouts;
+};
+
+// The settings from the options: their credentials and timeouts.
+ConnectionSettings connection_settings(const Options& options);
 
 class Connection {
  public:
-  // Connects and authenticates (AUTH is sent only when a password is set), each within its
-  // timeout, cut short by `cap`; later commands get the full timeouts.
-  static Result<Connection> open(const net::Endpoint& endpoint, const Credentials& credentials, Timeouts timeouts,
+  // Starts connecting without waiting. AUTH, when a password is set, is queued first, so it
+  // goes out in one write with the first commands.
+  static Result<Connection> start(const net::Endpoint& endpoint, const ConnectionSettings& settings);
+  // start(), then waits until connected and AUTH answered, within the timeouts cut short by
+  // `cap`. A refused AUTH is an Error of kind `auth`.
+  static Result<Connection> open(const net::Endpoint& endpoint, const ConnectionSettings& settings,
                                  std::optional<Deadline> cap = std::nullopt);
-
-  // Wraps a socket that has just connected; no AUTH is sent (pipeline it yourself).
-  static Connection adopt(net::Socket socket, Timeouts timeouts);
 
   Connection(Connection&&) noexcept;
   Connection& operator=(Connection&&) noexcept;
@@ -42,42 +57,71 @@ class Connection {
   Result<std::vector<Reply>> pipeline(const std::vector<std::vector<std::string>>& commands,
                                       std::optional<Deadline> cap = std::nullopt);
 
-  // The two halves of pipeline(), for driving many connections from one poll loop: send the
-  // commands, then collect replies as they arrive; `collect` returns nothing until all `count`
-  // replies are in, and never waits.
-  Result<void> send_commands(const std::vector<std::vector<std::string>>& commands);
-  Result<std::optional<std::vector<Reply>>> collect(size_t count);
-  int fd() const { return socket_.fd(); }
+  // The steps pipeline() is made of, for drive().
+  // Queues commands; advance() sends them. Their command timeout starts now, or once
+  // connected.
+  Result<void> send(const std::vector<std::vector<std::string>>& commands);
+  // Does what can be done now without waiting: connect, write, read, read replies. A failure
+  // (I/O, a reply that breaks the protocol or the size bounds, a refused AUTH) closes the
+  // connection.
+  Result<void> advance();
+  // Nothing left to do: connected, everything sent, every reply in.
+  bool settled() const;
+  // The replies to the commands sent (AUTH's taken out), once settled.
+  std::vector<Reply> take_replies();
+  // The poll events advance() waits for, and whether it can go on without them.
+  short poll_events() const;
+  bool ready_without_poll() const;
+  // When the current step (connecting, or the replies awaited) runs out of its timeout.
+  Clock::time_point step_deadline() const;
+  // Closes the connection and says which step ran out of time.
+  Error expire();
+  int fd() const;
 
   const net::Endpoint& endpoint() const { return endpoint_; }
-  bool is_open() const { return socket_.is_open(); }
+  bool is_open() const;
 
   // What the replies to the current commands have cost: bytes received and reply objects
   // built (defined in connection.cpp, whose reply builders charge it).
   struct ReplyBudget;
 
  private:
-  Connection(net::Socket socket, net::Endpoint endpoint, Timeouts timeouts);
-  Result<Reply> read_reply(Deadline deadline);
+  Connection(std::unique_ptr<net::Transport> transport, net::Endpoint endpoint, const ConnectionSettings& settings);
+  Result<void> flush();
+  Result<void> receive();
   // The next whole reply the reader holds, or nothing until more bytes come; a reply it cannot
   // read closes the connection.
   Result<std::optional<Reply>> next_reply();
   // Hands received bytes to the reply reader; fails (and closes) once the replies to the
   // current commands pass a size no reply we ask for comes near.
   Result<void> feed(const std::string& data);
+  // Takes the reply to AUTH off the front; a refusal fails the connection.
+  Result<void> accept_auth_reply(const Reply& reply);
+  // Closes the transport and returns `error` with what came before it.
+  std::unexpected<Error> broken(Error error);
   struct ReaderDeleter {
     void operator()(void* reader) const;
   };
-  net::Socket socket_;
+  std::unique_ptr<net::Transport> transport_;
   net::Endpoint endpoint_;
   Timeouts timeouts_;
+  bool connected_ = false;
+  Clock::time_point step_started_;
+  std::string outbox_;                           // formatted commands not yet written
+  std::deque<std::string> awaited_;              // the commands whose replies are still to come
+  bool auth_awaited_ = false;                    // the first reply to come is AUTH's
+  std::vector<Reply> replies_;                   // replies received since the last take_replies()
   std::unique_ptr<ReplyBudget> budget_;          // the reader's, so at a stable address
   std::unique_ptr<void, ReaderDeleter> reader_;  // hiredis redisReader
-  std::vector<Reply> collected_;                 // replies collect() has taken so far
 };
 
+// Moves every connection forward from one poll loop until each has settled, has failed, or
+// its step has run past its timeout or `cap`. One result per connection, in order; a
+// connection that failed is closed.
+std::vector<Result<void>> drive(std::span<Connection* const> connections, Deadline cap);
+
 // AUTH [user] password for `credentials` (which must hold a password); the one place the
-// command is spelt, for every connection that authenticates, opened here or pipelined by hand.
+// command is spelt.
 std::vector<std::string> auth_command(const Credentials& credentials);
 
 // The command as it may appear in a log line: AUTH arguments are replaced by "(redacted)".
