@@ -3,22 +3,33 @@
 #include <fmt/format.h>
 
 #include "rci/util/log.hpp"
+#include "rci/util/overloaded.hpp"
 #include "rci/util/text.hpp"
 
 namespace rci {
 namespace {
 
-Result<redis::Reply> claim_slots(redis::Connection& self, SlotRange range, Deadline deadline) {
-  auto reply =
-      self.command({"CLUSTER", "ADDSLOTSRANGE", std::to_string(range.first), std::to_string(range.last)}, deadline);
+Result<redis::Reply> claim_slots(redis::Connection& node, const plan::ClaimSlots& claim, Deadline deadline) {
+  auto reply = node.command(plan::argv(claim), deadline);
   // Redis 6.2 has no ADDSLOTSRANGE and refuses it with a plain ERR (its wording differs from
   // 7's); every server has ADDSLOTS, which refuses what ADDSLOTSRANGE would for the same reason.
   if (reply || reply.error().code != ReplyCode::err) return reply;
   log::info("CLUSTER ADDSLOTSRANGE refused ({}); naming every slot with CLUSTER ADDSLOTS instead",
             reply.error().message);
   std::vector<std::string> argv = {"CLUSTER", "ADDSLOTS"};
-  for (int slot = range.first; slot <= range.last; ++slot) argv.push_back(std::to_string(slot));
-  return self.command(argv, deadline);
+  for (int slot = claim.range.first; slot <= claim.range.last; ++slot) argv.push_back(std::to_string(slot));
+  return node.command(argv, deadline);
+}
+
+// The step's command on one node.
+Result<redis::Reply> send_step(redis::Connection& node, const plan::Step& step, Deadline deadline) {
+  if (const auto* claim = std::get_if<plan::ClaimSlots>(&step)) return claim_slots(node, *claim, deadline);
+  return node.command(plan::argv(step), deadline);
+}
+
+// A failed slot claim stops the batch: the steps after it depend on it.
+bool later_steps_depend_on(const plan::Action& action) {
+  return std::holds_alternative<plan::ClaimSlots>(action.step);
 }
 
 redis::Reply ok_reply() {
@@ -37,52 +48,44 @@ Millis refusal_backoff(int refusals) {
   return std::min(wait, longest);
 }
 
-// FORGET goes to every node: a node that keeps the ID would gossip it back once the 60 s ban
-// ends. Each node's refusal is its own (a node cannot forget its own master, and one that never
-// knew the ID refuses too); the next observation shows which tables still hold the ID, so the
-// outcome here is reported, not decided on.
-Result<redis::Reply> Actor::forget_everywhere(const plan::Action& action, Deadline deadline) {
-  int forgotten = 0;
+// A step for every node (FORGET: a node that keeps the ID would gossip it back once the 60 s
+// ban ends). Each node's refusal is its own (a node cannot forget its own master, and one that
+// never knew the ID refuses too); the next observation shows which tables still hold the ID, so
+// the outcome here is reported, not decided on.
+Result<redis::Reply> Actor::send_everywhere(const plan::Step& step, const plan::EveryNode& nodes, Deadline deadline) {
+  int accepted = 0;
   std::vector<std::string> refused;
-  for (const auto& address : action.addresses) {
+  for (const auto& address : nodes.addresses) {
     if (deadline.expired()) {
       refused.push_back(fmt::format("{} more not asked before the deadline",
-                                    action.addresses.size() - static_cast<size_t>(forgotten) - refused.size()));
+                                    nodes.addresses.size() - static_cast<size_t>(accepted) - refused.size()));
       break;
     }
     auto connection = connect_(address, deadline);
-    auto reply = connection ? (*connection)->command({"CLUSTER", "FORGET", action.node_id}, deadline)
+    auto reply = connection ? send_step(**connection, step, deadline)
                             : Result<redis::Reply>(std::unexpected(connection.error()));
     if (reply) {
-      ++forgotten;
+      ++accepted;
     } else {
       refused.push_back(reply.error().message);
     }
   }
-  if (forgotten == 0 && !refused.empty()) {
+  if (accepted == 0 && !refused.empty()) {
     return fail(ErrorKind::reply, fmt::format("refused by every node; {}", refused.front()));
   }
   if (!refused.empty()) {
-    log::debug("CLUSTER FORGET {}: forgotten on {} of {} nodes; {}", action.node_id, forgotten, action.addresses.size(),
-               text::join(refused, "; "));
+    log::debug("{}: accepted by {} of {} nodes; {}", text::join(plan::argv(step), " "), accepted,
+               nodes.addresses.size(), text::join(refused, "; "));
   }
   return ok_reply();
 }
 
 Result<redis::Reply> Actor::send(redis::Connection& self, const plan::Action& action, Deadline deadline) {
-  using plan::ActionKind;
-  switch (action.kind) {
-    case ActionKind::set_config_epoch:
-      return self.command({"CLUSTER", "SET-CONFIG-EPOCH", std::to_string(action.config_epoch)}, deadline);
-    case ActionKind::claim_slots: return claim_slots(self, action.slots, deadline);
-    case ActionKind::meet:
-      return self.command({"CLUSTER", "MEET", action.ip, std::to_string(action.port), std::to_string(action.bus_port)},
-                          deadline);
-    case ActionKind::replicate: return self.command({"CLUSTER", "REPLICATE", action.node_id}, deadline);
-    case ActionKind::forget: return forget_everywhere(action, deadline);
-    case ActionKind::bump_epoch: return self.command({"CLUSTER", "BUMPEPOCH"}, deadline);
-  }
-  return fail(ErrorKind::internal, "unknown action");
+  return std::visit(Overloaded{
+                        [&](const plan::ThisNode&) { return send_step(self, action.step, deadline); },
+                        [&](const plan::EveryNode& nodes) { return send_everywhere(action.step, nodes, deadline); },
+                    },
+                    action.target);
 }
 
 // Logs a refusal the first time it is seen with this reason; the same refusal again (the plan
@@ -109,7 +112,7 @@ ActResult Actor::apply(redis::Connection& self, const std::vector<plan::Action>&
     const std::string command = plan::describe(action);
     if (auto it = refusals_.find(command); it != refusals_.end() && Clock::now() < it->second.retry_at) {
       ++result.deferred;
-      if (action.kind == plan::ActionKind::claim_slots) break;
+      if (later_steps_depend_on(action)) break;
       continue;
     }
     auto reply = send(self, action, deadline);
@@ -117,9 +120,9 @@ ActResult Actor::apply(redis::Connection& self, const std::vector<plan::Action>&
       refusals_.erase(command);
       ++result.applied;
       if (action.data_loss) {
-        log::error("DATA LOSS ACCEPTED: {}: {} (because {})", plan::to_string(action.kind), command, action.reason);
+        log::error("DATA LOSS ACCEPTED: {}: {} (because {})", plan::to_string(action.step), command, action.reason);
       } else {
-        log::info("{}: {} (because {})", plan::to_string(action.kind), command, action.reason);
+        log::info("{}: {} (because {})", plan::to_string(action.step), command, action.reason);
       }
       continue;
     }
@@ -133,8 +136,7 @@ ActResult Actor::apply(redis::Connection& self, const std::vector<plan::Action>&
       break;
     }
     note_refusal(action, reply.error());
-    const bool later_steps_depend_on_it = action.kind == plan::ActionKind::claim_slots;
-    if (later_steps_depend_on_it) break;
+    if (later_steps_depend_on(action)) break;
   }
   return result;
 }

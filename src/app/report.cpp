@@ -184,7 +184,7 @@ std::string plan_text(const plan::Plan& plan) {
 std::string plan_json(const plan::Plan& plan) {
   std::vector<std::string> actions;
   for (const auto& action : plan.actions) {
-    actions.push_back(fmt::format(R"({{"kind":{},"command":{},"reason":{}}})", quoted(plan::to_string(action.kind)),
+    actions.push_back(fmt::format(R"({{"kind":{},"command":{},"reason":{}}})", quoted(plan::to_string(action.step)),
                                   quoted(plan::describe(action)), quoted(action.reason)));
   }
   return fmt::format(R"({{"situation":{},"role":{},"outcome":{},"actions":[{}],"waiting_for":{},"warnings":{}}})",

@@ -13,26 +13,20 @@ namespace {
 using redis::ClusterNode;
 
 Action meet_action(const Situation& s, const PodObservation& peer) {
-  Action action;
-  action.kind = ActionKind::meet;
-  action.pod = peer.pod.name;
-  action.node_id = peer.probe->id;
-  action.ip = *peer.address;
-  action.port = s.topology().port;
-  action.bus_port = s.topology().bus_port;
-  action.reason =
-      fmt::format("pod {} answers at {} as node {}, serving slots {}, and this node does not know it yet",
-                  peer.pod.name, *peer.address, short_id(peer.probe->id), slots_text(peer.probe->myself().slots));
-  return action;
+  return {.step = Meet{peer.pod.name, peer.probe->id, *peer.address, s.topology().port, s.topology().bus_port},
+          .target = ThisNode{},
+          .reason = fmt::format("pod {} answers at {} as node {}, serving slots {}, and this node does not know it yet",
+                                peer.pod.name, *peer.address, short_id(peer.probe->id),
+                                slots_text(peer.probe->myself().slots))};
 }
 
 Action replicate_action(const PodObservation& master, std::string reason) {
-  Action action;
-  action.kind = ActionKind::replicate;
-  action.reason = std::move(reason);
-  action.pod = master.pod.name;
-  action.node_id = master.probe->id;
-  return action;
+  return {.step = Replicate{master.pod.name, master.probe->id}, .target = ThisNode{}, .reason = std::move(reason)};
+}
+
+// A FORGET goes to every node that answered, this pod's own first (Situation::forget_targets).
+Action forget_action(const Situation& s, const ClusterNode& node, std::string reason) {
+  return {.step = Forget{node.id}, .target = EveryNode{s.forget_targets()}, .reason = std::move(reason)};
 }
 
 // MEET the pods that serve slots and that this node does not know, or knows without their
@@ -113,20 +107,15 @@ void plan_forget_former_self(const Situation& s, Plan& plan) {
                                           short_id(node.id), node.ip, node.port, pod_name));
       continue;
     }
-    Action action;
-    action.kind = ActionKind::forget;
-    action.node_id = node.id;
-    action.pod = pod_name;
-    action.addresses = s.forget_targets();
-    action.reason = fmt::format(
-        "node {} announces this pod's name {} but this pod is now node {}: it is this pod "
-        "before it lost its data, and it is unreachable ({})",
-        short_id(node.id), pod_name, short_id(s.me().id),
-        node.noaddr  ? "noaddr"
-        : node.fail  ? "fail"
-        : node.pfail ? "pfail"
-                     : "disconnected");
-    plan.actions.push_back(std::move(action));
+    plan.actions.push_back(
+        forget_action(s, node,
+                      fmt::format("node {} announces this pod's name {} but this pod is now node {}: "
+                                  "it is this pod before it lost its data, and it is unreachable ({})",
+                                  short_id(node.id), pod_name, short_id(s.me().id),
+                                  node.noaddr  ? "noaddr"
+                                  : node.fail  ? "fail"
+                                  : node.pfail ? "pfail"
+                                               : "disconnected")));
   }
 }
 
@@ -267,23 +256,19 @@ Plan make_plan(const Topology& topology, int self_index, const Observation& obse
     plan.situation = fmt::format("creating: {} of {} pods answer as themselves and none holds shard {}'s slots {}",
                                  answered, topology.pod_count(), self.pod.shard, range_text(my_range));
     if (myself.config_epoch == 0 && !s.me().knows_other_nodes()) {
-      Action epoch;
-      epoch.kind = ActionKind::set_config_epoch;
-      epoch.reason = fmt::format(
-          "this node knows no other node yet, so it can take config epoch {} (shard {} + 1), "
-          "distinct from every other creating master",
-          self.pod.shard + 1, self.pod.shard);
-      epoch.config_epoch = self.pod.shard + 1;
-      plan.actions.push_back(epoch);
+      plan.actions.push_back(
+          {.step = SetConfigEpoch{self.pod.shard + 1},
+           .target = ThisNode{},
+           .reason = fmt::format("this node knows no other node yet, so it can take config epoch {} (shard {} + 1), "
+                                 "distinct from every other creating master",
+                                 self.pod.shard + 1, self.pod.shard)});
     }
-    Action claim;
-    claim.kind = ActionKind::claim_slots;
-    claim.reason = fmt::format(
-        "this pod is ordinal 0 of shard {} and none of the {} answering pods' tables holds any "
-        "slot of {}",
-        self.pod.shard, answered, range_text(my_range));
-    claim.slots = my_range;
-    plan.actions.push_back(claim);
+    plan.actions.push_back(
+        {.step = ClaimSlots{my_range},
+         .target = ThisNode{},
+         .reason = fmt::format("this pod is ordinal 0 of shard {} and none of the {} answering pods' tables holds "
+                               "any slot of {}",
+                               self.pod.shard, answered, range_text(my_range))});
   } else if (myself.master && !myself.slots.empty()) {
     plan.role = Role::master;
     plan.situation = fmt::format("master serving {} slots", myself.slot_count());
@@ -302,31 +287,25 @@ Plan make_plan(const Topology& topology, int self_index, const Observation& obse
                       slots_text(dead->slots)));
       return plan;
     }
-    Action forget;
-    forget.kind = ActionKind::forget;
-    forget.node_id = dead->id;
-    forget.pod = self.pod.name;
+    Action forget = forget_action(s, *dead,
+                                  fmt::format("--recover-lost-slots: node {} held slots {} and failed with every pod "
+                                              "of shard {}; forgetting it everywhere unassigns them (their data was "
+                                              "already lost)",
+                                              short_id(dead->id), slots_text(dead->slots), self.pod.shard));
     forget.data_loss = true;
-    forget.addresses = s.forget_targets();
-    forget.reason = fmt::format(
-        "--recover-lost-slots: node {} held slots {} and failed with every pod of shard {}; "
-        "forgetting it everywhere unassigns them (their data was already lost)",
-        short_id(dead->id), slots_text(dead->slots), self.pod.shard);
-    plan.actions.push_back(forget);
+    plan.actions.push_back(std::move(forget));
     for (const auto& range : dead->slots) {
-      Action claim;
-      claim.kind = ActionKind::claim_slots;
-      claim.slots = range;
-      claim.data_loss = true;
-      claim.reason = fmt::format("--recover-lost-slots: this pod (ordinal 0 of shard {}) takes over slots {}, empty",
-                                 self.pod.shard, range_text(range));
-      plan.actions.push_back(claim);
+      plan.actions.push_back(
+          {.step = ClaimSlots{range},
+           .target = ThisNode{},
+           .reason = fmt::format("--recover-lost-slots: this pod (ordinal 0 of shard {}) takes over slots {}, empty",
+                                 self.pod.shard, range_text(range)),
+           .data_loss = true});
     }
-    Action bump;
-    bump.kind = ActionKind::bump_epoch;
-    bump.data_loss = true;
-    bump.reason = "a recovered range needs a config epoch above any stale claim still gossiped";
-    plan.actions.push_back(bump);
+    plan.actions.push_back({.step = BumpEpoch{},
+                            .target = ThisNode{},
+                            .reason = "a recovered range needs a config epoch above any stale claim still gossiped",
+                            .data_loss = true});
     // Then, as any master: MEET the other masters (below).
   } else {
     plan.role = Role::replica;
@@ -354,18 +333,6 @@ Plan make_plan(const Topology& topology, int self_index, const Observation& obse
   return plan;
 }
 
-const char* to_string(ActionKind kind) {
-  switch (kind) {
-    case ActionKind::set_config_epoch: return "set-config-epoch";
-    case ActionKind::claim_slots: return "claim-slots";
-    case ActionKind::meet: return "meet";
-    case ActionKind::replicate: return "replicate";
-    case ActionKind::forget: return "forget";
-    case ActionKind::bump_epoch: return "bump-epoch";
-  }
-  return "unknown";
-}
-
 const char* to_string(Outcome outcome) {
   switch (outcome) {
     case Outcome::converged: return "converged";
@@ -381,20 +348,6 @@ const char* to_string(Role role) {
     case Role::master: return "master";
     case Role::replica: return "replica";
     case Role::undecided: return "undecided";
-  }
-  return "unknown";
-}
-
-std::string describe(const Action& action) {
-  switch (action.kind) {
-    case ActionKind::set_config_epoch: return fmt::format("CLUSTER SET-CONFIG-EPOCH {}", action.config_epoch);
-    case ActionKind::claim_slots:
-      return fmt::format("CLUSTER ADDSLOTSRANGE {} {}", action.slots.first, action.slots.last);
-    case ActionKind::meet: return fmt::format("CLUSTER MEET {} {} {}", action.ip, action.port, action.bus_port);
-    case ActionKind::replicate: return fmt::format("CLUSTER REPLICATE {}", action.node_id);
-    case ActionKind::forget:
-      return fmt::format("CLUSTER FORGET {} (on {} nodes)", action.node_id, action.addresses.size());
-    case ActionKind::bump_epoch: return "CLUSTER BUMPEPOCH";
   }
   return "unknown";
 }

@@ -30,12 +30,8 @@ struct Server {
 };
 
 plan::Action replicate_unknown() {
-  plan::Action action;
-  action.kind = plan::ActionKind::replicate;
-  action.node_id = std::string(40, 'f');
-  action.pod = "redis-shard0-0";
-  action.reason = "a test";
-  return action;
+  return {
+      .step = plan::Replicate{"redis-shard0-0", std::string(40, 'f')}, .target = plan::ThisNode{}, .reason = "a test"};
 }
 
 Connector no_other_nodes() {
@@ -64,10 +60,7 @@ TEST_CASE("the actor applies steps, and backs a refused one off", "[actor]") {
   REQUIRE(self.has_value());
   Actor actor(no_other_nodes());
 
-  plan::Action claim;
-  claim.kind = plan::ActionKind::claim_slots;
-  claim.slots = {0, 99};
-  claim.reason = "a test";
+  const plan::Action claim{.step = plan::ClaimSlots{{0, 99}}, .target = plan::ThisNode{}, .reason = "a test"};
   CHECK(actor.apply(*self, {claim}, Deadline::after(Millis(2000))).applied == 1);
   CHECK(self->command({"CLUSTER", "INFO"})->str.find("cluster_slots_assigned:100") != std::string::npos);
 
@@ -96,12 +89,9 @@ TEST_CASE("a FORGET fan-out keeps to the deadline", "[actor]") {
     std::this_thread::sleep_for(std::min(until.remaining(), Millis(100)));
     return fail(ErrorKind::timeout, address + ": timed out connecting");
   });
-  plan::Action forget;
-  forget.kind = plan::ActionKind::forget;
-  forget.node_id = std::string(40, 'd');
-  forget.pod = "redis-shard0-0";
-  forget.reason = "a test";
-  for (int i = 0; i < 100; ++i) forget.addresses.push_back(fmt::format("10.9.0.{}", i));
+  plan::EveryNode nodes;
+  for (int i = 0; i < 100; ++i) nodes.addresses.push_back(fmt::format("10.9.0.{}", i));
+  const plan::Action forget{.step = plan::Forget{std::string(40, 'd')}, .target = nodes, .reason = "a test"};
   const auto started = Clock::now();
   actor.apply(*self, {forget}, Deadline::after(Millis(300)));
   CHECK(Clock::now() - started < Millis(600));  // not 100 x 100 ms
@@ -115,14 +105,45 @@ TEST_CASE("a lost connection ends the batch instead of failing every step on it"
   }();  // the server is gone once this returns
   REQUIRE(self.has_value());
   Actor actor(no_other_nodes());
-  plan::Action meet;
-  meet.kind = plan::ActionKind::meet;
-  meet.ip = "127.0.0.1";
-  meet.port = 6399;
-  meet.bus_port = 16399;
-  meet.reason = "a test";
+  const plan::Action meet{.step = plan::Meet{"redis-shard1-0", std::string(40, 'e'), "127.0.0.1", 6399, 16399},
+                          .target = plan::ThisNode{},
+                          .reason = "a test"};
   ActResult result = actor.apply(*self, {meet, meet, meet}, Deadline::after(Millis(2000)));
   CHECK(result.failed == 1);
   // Not a refusal: the same step is sent again at once next round.
   CHECK(actor.apply(*self, {meet}, Deadline::after(Millis(2000))).deferred == 0);
+}
+
+TEST_CASE("the actor sends each step to its target: this node, or every node in turn", "[actor]") {
+  if (!test::available("redis-server")) return;
+  Server server;
+  auto self = server.connect();
+  REQUIRE(self.has_value());
+  std::vector<std::string> asked;  // the addresses the actor connected to, in order
+  Actor actor([&](const std::string& address, Deadline) -> Result<std::shared_ptr<redis::Connection>> {
+    asked.push_back(address);
+    if (address != "127.0.0.1") return fail(ErrorKind::io, address + ": not reachable in this test");
+    auto connection = server.connect();
+    if (!connection) return std::unexpected(connection.error());
+    return std::make_shared<redis::Connection>(std::move(*connection));
+  });
+
+  // This node's steps go over `self`: no other connection is opened.
+  const plan::Action bump{.step = plan::BumpEpoch{}, .target = plan::ThisNode{}, .reason = "a test"};
+  CHECK(actor.apply(*self, {bump}, Deadline::after(Millis(2000))).applied == 1);
+  CHECK(asked.empty());
+
+  // Where the target is every node, each is asked in the given order, whatever the step; one
+  // node taking it is enough.
+  const std::vector<std::string> nodes = {"10.9.0.1", "127.0.0.1", "10.9.0.2"};
+  const plan::Action everywhere{.step = plan::BumpEpoch{}, .target = plan::EveryNode{nodes}, .reason = "a test"};
+  CHECK(actor.apply(*self, {everywhere}, Deadline::after(Millis(2000))).applied == 1);
+  CHECK(asked == nodes);
+
+  // A FORGET of an ID no node knows is refused by every node: a failure.
+  asked.clear();
+  const plan::Action forget{
+      .step = plan::Forget{std::string(40, 'd')}, .target = plan::EveryNode{nodes}, .reason = "a test"};
+  CHECK(actor.apply(*self, {forget}, Deadline::after(Millis(2000))).failed == 1);
+  CHECK(asked == nodes);
 }

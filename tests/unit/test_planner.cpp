@@ -11,10 +11,10 @@
 #include <fmt/ranges.h>
 
 #include "fixtures.hpp"
+#include "rci/util/overloaded.hpp"
 
 using namespace rci;
 using namespace rci::test;
-using plan::ActionKind;
 using plan::Outcome;
 using plan::Role;
 
@@ -22,15 +22,16 @@ namespace {
 
 // "set-config-epoch 1", "claim-slots 0-5460", "meet redis-shard1-1", "replicate redis-shard0-0".
 std::string summary(const plan::Action& action) {
-  switch (action.kind) {
-    case ActionKind::set_config_epoch: return fmt::format("set-config-epoch {}", action.config_epoch);
-    case ActionKind::claim_slots: return fmt::format("claim-slots {}-{}", action.slots.first, action.slots.last);
-    case ActionKind::meet: return "meet " + action.pod;
-    case ActionKind::replicate: return "replicate " + action.pod;
-    case ActionKind::forget: return "forget " + action.node_id.substr(0, 8);
-    case ActionKind::bump_epoch: return "bump-epoch";
-  }
-  return "unknown";
+  return std::visit(
+      Overloaded{
+          [](const plan::SetConfigEpoch& s) { return fmt::format("set-config-epoch {}", s.epoch); },
+          [](const plan::ClaimSlots& s) { return fmt::format("claim-slots {}-{}", s.range.first, s.range.last); },
+          [](const plan::Meet& s) { return "meet " + s.pod; },
+          [](const plan::Replicate& s) { return "replicate " + s.pod; },
+          [](const plan::Forget& s) { return "forget " + s.node_id.substr(0, 8); },
+          [](const plan::BumpEpoch&) { return std::string("bump-epoch"); },
+      },
+      action.step);
 }
 
 std::vector<std::string> summaries(const plan::Plan& plan) {
@@ -58,44 +59,48 @@ void check_plan_properties(const ClusterBuilder& cluster, PodId self, const plan
     const auto& action = plan.actions[i];
     INFO("action " << i << ": " << plan::describe(action));
     CHECK_FALSE(action.reason.empty());
-    switch (action.kind) {
-      case ActionKind::set_config_epoch:
-        CHECK(i == 0);  // only while the node knows nobody: before any MEET
-        CHECK(action.config_epoch == self.shard + 1);
-        break;
-      case ActionKind::claim_slots:
-        CHECK(action.slots == cluster.range(self));  // a pod claims only its own shard's range
-        break;
-      case ActionKind::meet: {
-        CHECK(action.pod != cluster.name(self));
-        const auto* peer = observed(observation, action.pod);
-        REQUIRE(peer != nullptr);
-        REQUIRE(peer->answered());  // never MEET an address nobody answered at
-        // ... nor a node not verified as that pod's, unless this node already knows it
-        CHECK((peer->identity == Identity::verified || peer->identity == Identity::nameless));
-        CHECK(action.ip == *peer->address);
-        CHECK(action.node_id == peer->probe->id);
-        CHECK(action.node_id != cluster.id(self));
-        CHECK(action.port == 6379);
-        CHECK(action.bus_port == 16379);
-        break;
-      }
-      case ActionKind::replicate: {
-        const auto* master = observed(observation, action.pod);
-        REQUIRE(master != nullptr);
-        REQUIRE(master->answered());
-        CHECK((master->identity == Identity::verified || master->identity == Identity::nameless));
-        CHECK(master->pod.shard == self.shard);
-        CHECK(action.node_id == master->probe->id);
-        break;
-      }
-      case ActionKind::forget:
-        CHECK(action.pod == cluster.name(self));  // only this pod's own former identity
-        CHECK(action.node_id != cluster.id(self));
-        CHECK_FALSE(action.addresses.empty());
-        break;
-      case ActionKind::bump_epoch: CHECK(action.data_loss); break;
+    // Every command goes to this pod's own node, but a FORGET: to every node, this pod's first.
+    if (std::holds_alternative<plan::Forget>(action.step)) {
+      const auto* nodes = std::get_if<plan::EveryNode>(&action.target);
+      REQUIRE(nodes != nullptr);
+      REQUIRE_FALSE(nodes->addresses.empty());
+      CHECK(nodes->addresses.front() == cluster.ip(self));
+    } else {
+      CHECK(std::holds_alternative<plan::ThisNode>(action.target));
     }
+    std::visit(Overloaded{
+                   [&](const plan::SetConfigEpoch& epoch) {
+                     CHECK(i == 0);  // only while the node knows nobody: before any MEET
+                     CHECK(epoch.epoch == self.shard + 1);
+                   },
+                   [&](const plan::ClaimSlots& claim) {
+                     CHECK(claim.range == cluster.range(self));  // a pod claims only its own shard's range
+                   },
+                   [&](const plan::Meet& meet) {
+                     CHECK(meet.pod != cluster.name(self));
+                     const auto* peer = observed(observation, meet.pod);
+                     REQUIRE(peer != nullptr);
+                     REQUIRE(peer->answered());  // never MEET an address nobody answered at
+                     // ... nor a node not verified as that pod's, unless this node already knows it
+                     CHECK((peer->identity == Identity::verified || peer->identity == Identity::nameless));
+                     CHECK(meet.ip == *peer->address);
+                     CHECK(meet.node_id == peer->probe->id);
+                     CHECK(meet.node_id != cluster.id(self));
+                     CHECK(meet.port == 6379);
+                     CHECK(meet.bus_port == 16379);
+                   },
+                   [&](const plan::Replicate& replicate) {
+                     const auto* master = observed(observation, replicate.pod);
+                     REQUIRE(master != nullptr);
+                     REQUIRE(master->answered());
+                     CHECK((master->identity == Identity::verified || master->identity == Identity::nameless));
+                     CHECK(master->pod.shard == self.shard);
+                     CHECK(replicate.node_id == master->probe->id);
+                   },
+                   [&](const plan::Forget& forget) { CHECK(forget.node_id != cluster.id(self)); },
+                   [&](const plan::BumpEpoch&) { CHECK(action.data_loss); },
+               },
+               action.step);
   }
 }
 
@@ -394,10 +399,8 @@ TEST_CASE("planner: MEET and REPLICATE actions carry the verified target", "[pla
   plan::Plan plan = cluster.plan_for(m0);
   REQUIRE(plan.actions.size() == 3);
   const auto& meet = plan.actions[2];
-  CHECK(
-      meet ==
-      plan::Action{
-          ActionKind::meet, meet.reason, 0, {}, "redis-shard1-0", cluster.id(m1), "10.0.0.3", 6379, 16379, {}, false});
+  CHECK(meet == plan::Action{plan::Meet{"redis-shard1-0", cluster.id(m1), "10.0.0.3", 6379, 16379}, plan::ThisNode{},
+                             meet.reason, false});
   CHECK(plan::describe(meet) == "CLUSTER MEET 10.0.0.3 6379 16379");
   CHECK_THAT(meet.reason, Catch::Contains("redis-shard1-0") && Catch::Contains("10.0.0.3"));
   CHECK(plan::describe(plan.actions[0]) == "CLUSTER SET-CONFIG-EPOCH 1");
@@ -406,7 +409,8 @@ TEST_CASE("planner: MEET and REPLICATE actions carry the verified target", "[pla
   ClusterBuilder joining = formed_without(r0).fresh(r0).mesh();
   plan::Plan replicate = joining.plan_for(r0);
   REQUIRE(replicate.actions.size() == 1);
-  CHECK(replicate.actions[0].node_id == joining.id(m0));
+  CHECK(replicate.actions[0] ==
+        plan::Action{plan::Replicate{"redis-shard0-0", joining.id(m0)}, plan::ThisNode{}, replicate.actions[0].reason});
   CHECK(plan::describe(replicate.actions[0]) == "CLUSTER REPLICATE " + joining.id(m0));
 }
 
@@ -434,10 +438,12 @@ TEST_CASE("planner: a long list of missing pods is capped", "[planner]") {
 }
 
 TEST_CASE("planner: to_string names", "[planner]") {
-  CHECK(std::string(plan::to_string(ActionKind::set_config_epoch)) == "set-config-epoch");
-  CHECK(std::string(plan::to_string(ActionKind::claim_slots)) == "claim-slots");
-  CHECK(std::string(plan::to_string(ActionKind::meet)) == "meet");
-  CHECK(std::string(plan::to_string(ActionKind::replicate)) == "replicate");
+  CHECK(std::string(plan::to_string(plan::SetConfigEpoch{1})) == "set-config-epoch");
+  CHECK(std::string(plan::to_string(plan::ClaimSlots{{0, 5460}})) == "claim-slots");
+  CHECK(std::string(plan::to_string(plan::Meet{})) == "meet");
+  CHECK(std::string(plan::to_string(plan::Replicate{})) == "replicate");
+  CHECK(std::string(plan::to_string(plan::Forget{})) == "forget");
+  CHECK(std::string(plan::to_string(plan::BumpEpoch{})) == "bump-epoch");
   CHECK(std::string(plan::to_string(Outcome::converged)) == "converged");
   CHECK(std::string(plan::to_string(Outcome::act)) == "act");
   CHECK(std::string(plan::to_string(Outcome::wait)) == "wait");
@@ -508,7 +514,11 @@ TEST_CASE("planner: a node of another cluster is reported, never MEETed", "[plan
                                                                                             {cluster.range(m0)});
   plan::Plan plan = cluster.plan_for(m0);
   INFO("situation: " << plan.situation);
-  for (const auto& action : plan.actions) CHECK(action.pod != "redis-shard2-0");
+  for (const auto& action : plan.actions) {
+    INFO(plan::describe(action));
+    if (const auto* meet = std::get_if<plan::Meet>(&action.step)) CHECK(meet->pod != "redis-shard2-0");
+    if (const auto* replicate = std::get_if<plan::Replicate>(&action.step)) CHECK(replicate->pod != "redis-shard2-0");
+  }
   bool reported = false;
   for (const auto& line : plan.warnings) reported = reported || line.find("another cluster") != std::string::npos;
   CHECK(reported);
@@ -523,10 +533,11 @@ TEST_CASE("planner: this pod's former identity is forgotten on every node", "[pl
   INFO("situation: " << plan.situation);
   REQUIRE(plan.actions.size() == 1);
   const auto& forget = plan.actions.front();
-  CHECK(forget.kind == ActionKind::forget);
-  CHECK(forget.node_id == "dead" + std::string(36, '0'));
-  CHECK(forget.addresses.size() == 6);
-  CHECK(forget.addresses.front() == cluster.ip(r1));  // its own node first
+  CHECK(forget.step == plan::Step{plan::Forget{"dead" + std::string(36, '0')}});
+  const auto* nodes = std::get_if<plan::EveryNode>(&forget.target);
+  REQUIRE(nodes != nullptr);
+  CHECK(nodes->addresses.size() == 6);
+  CHECK(nodes->addresses.front() == cluster.ip(r1));  // its own node first
   CHECK_FALSE(forget.reason.empty());
 }
 
@@ -539,9 +550,11 @@ TEST_CASE("planner: a FORGET also reaches the pods a narrow round did not ask ag
   plan::Plan plan = plan::make_plan(cluster.topology(), cluster.index(r1), observation);
   REQUIRE(plan.actions.size() == 1);
   const auto& forget = plan.actions.front();
-  CHECK(forget.kind == ActionKind::forget);
-  CHECK(forget.addresses.size() == 6);
-  CHECK(forget.addresses.front() == cluster.ip(r1));
+  CHECK(std::holds_alternative<plan::Forget>(forget.step));
+  const auto* nodes = std::get_if<plan::EveryNode>(&forget.target);
+  REQUIRE(nodes != nullptr);
+  CHECK(nodes->addresses.size() == 6);
+  CHECK(nodes->addresses.front() == cluster.ip(r1));
 }
 
 TEST_CASE(
@@ -575,7 +588,7 @@ TEST_CASE("planner: a live node announcing this pod's name is reported, not forg
   ClusterBuilder cluster = healthy_3x1();
   cluster.former_identity(m1, r1, /*reachable=*/true);
   plan::Plan plan = cluster.plan_for(r1);
-  for (const auto& action : plan.actions) CHECK(action.kind != ActionKind::forget);
+  for (const auto& action : plan.actions) CHECK_FALSE(std::holds_alternative<plan::Forget>(action.step));
   REQUIRE(plan.warnings.size() == 1);
   CHECK_THAT(plan.warnings.front(), Catch::Contains("redis-shard1-1"));
 }
@@ -610,7 +623,27 @@ TEST_CASE("planner: with --recover-lost-slots ordinal 0 forgets the dead owner a
   REQUIRE(plan.outcome == Outcome::act);
   REQUIRE(summaries(plan) == std::vector<std::string>{"forget dead0wne", "claim-slots 0-5460", "bump-epoch"});
   for (const auto& action : plan.actions) CHECK(action.data_loss);
-  CHECK(plan.actions.front().addresses.size() == 6);
+  const auto* nodes = std::get_if<plan::EveryNode>(&plan.actions.front().target);
+  REQUIRE(nodes != nullptr);
+  CHECK(nodes->addresses.size() == 6);
+}
+
+TEST_CASE("planner: each action names its target: this pod's node, or every node for a FORGET", "[planner][heal]") {
+  // The recovery plan holds both kinds: a FORGET for every pod that answered (this pod's node
+  // first, as the actor asks them in order), then steps on this pod's own node only.
+  ClusterBuilder cluster = shard0_lost();
+  plan::Plan plan = plan::make_plan(cluster.topology(), cluster.index(m0), cluster.build(), {true});
+  REQUIRE(plan.actions.size() == 3);
+  std::vector<std::string> every_pod;
+  for (PodId p : {m0, r0, m1, r1, m2, r2}) every_pod.push_back(cluster.ip(p));
+  CHECK(plan.actions[0].target == plan::Target{plan::EveryNode{every_pod}});
+  CHECK(plan::describe(plan.actions[0]) == "CLUSTER FORGET dead0wner" + std::string(31, '0') + " (on 6 nodes)");
+  CHECK(plan.actions[1].target == plan::Target{plan::ThisNode{}});
+  CHECK(plan::describe(plan.actions[1]) == "CLUSTER ADDSLOTSRANGE 0 5460");
+  CHECK(plan.actions[2].target == plan::Target{plan::ThisNode{}});
+  CHECK(plan::describe(plan.actions[2]) == "CLUSTER BUMPEPOCH");
+  CHECK(plan::argv(plan.actions[0].step) ==
+        std::vector<std::string>{"CLUSTER", "FORGET", "dead0wner" + std::string(31, '0')});
 }
 
 TEST_CASE("planner: a replica of the lost shard never recovers slots itself", "[planner][heal]") {

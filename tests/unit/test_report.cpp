@@ -164,11 +164,9 @@ TEST_CASE("plan_json escapes quotes, backslashes and newlines in reasons", "[rep
   plan::Plan plan;
   plan.situation = "a \"quoted\" situation\\with a backslash";
   plan.waiting_for = {"line one\nline two", "tab\there"};
-  plan::Action action;
-  action.kind = plan::ActionKind::replicate;
-  action.node_id = std::string(40, 'a');
-  action.reason = "because \"x\"";
-  plan.actions.push_back(action);
+  plan.actions.push_back({.step = plan::Replicate{"redis-shard0-0", std::string(40, 'a')},
+                          .target = plan::ThisNode{},
+                          .reason = "because \"x\""});
   CHECK(valid_json(report::plan_json(plan)));
 }
 

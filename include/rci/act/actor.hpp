@@ -1,7 +1,8 @@
 #pragma once
-// Applies planned actions to this pod's own redis-server, logging each with its reason, within
-// the reconciler's deadline. An action Redis refuses is not retried at the pace of the poll
-// loop: it backs off, and its refusal is logged once per distinct reason.
+// Applies planned actions, each on the node it names as its target (this pod's own
+// redis-server; every node for a FORGET), logging each with its reason, within the reconciler's
+// deadline. An action Redis refuses is not retried at the pace of the poll loop: it backs off,
+// and its refusal is logged once per distinct reason.
 
 #include <functional>
 #include <map>
@@ -20,8 +21,8 @@ struct ActResult {
   int deferred = 0;  // refused earlier and still backing off: not sent this round
 };
 
-// A connection to another node's address (for FORGET, which must reach every node), opened
-// within the deadline.
+// A connection to another node's address (for an action whose target is plan::EveryNode: a
+// FORGET, which must reach every node), opened within the deadline.
 using Connector = std::function<Result<std::shared_ptr<redis::Connection>>(const std::string& address, Deadline)>;
 
 // How long an action waits after its n-th refusal before it is sent again: from 100 ms,
@@ -32,9 +33,9 @@ class Actor {
  public:
   explicit Actor(Connector connect) : connect_(std::move(connect)) {}
 
-  // Applies `actions` in order on `self` until `deadline`. A failed slot claim stops the
-  // batch (later steps depend on it), as does a lost connection or a timeout; a MEET or
-  // REPLICATE that Redis refuses is logged and the rest go on.
+  // Applies `actions` in order until `deadline`, each on its target (`self` is this pod's node).
+  // A failed slot claim stops the batch (later steps depend on it), as does a lost connection
+  // or a timeout; a MEET or REPLICATE that Redis refuses is logged and the rest go on.
   // Either way the reconciler observes again, so nothing is assumed to have worked.
   ActResult apply(redis::Connection& self, const std::vector<plan::Action>& actions, Deadline deadline);
 
@@ -45,8 +46,9 @@ class Actor {
     int count = 0;
     Clock::time_point retry_at{};
   };
+  // Sends the action's step to its target: over `self`, or to each node through `connect_`.
   Result<redis::Reply> send(redis::Connection& self, const plan::Action& action, Deadline deadline);
-  Result<redis::Reply> forget_everywhere(const plan::Action& action, Deadline deadline);
+  Result<redis::Reply> send_everywhere(const plan::Step& step, const plan::EveryNode& nodes, Deadline deadline);
   void note_refusal(const plan::Action& action, const Error& error);
   Connector connect_;
   std::map<std::string, Refusal> refusals_;  // by the action's command line

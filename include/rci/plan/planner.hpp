@@ -5,40 +5,17 @@
 //
 // Actions target this pod's own node: a pod claims only its own shard's slots, MEETs from its
 // own node and makes only itself a replica. No pod writes another pod's slots. The one
-// exception is FORGET of this pod's own former identity, which must reach every node.
+// exception is FORGET of this pod's own former identity, which must reach every node: each
+// action names its target (plan/action), so the actor never decides where a command goes.
 
 #include <string>
 #include <vector>
 
 #include "rci/observe/observation.hpp"
+#include "rci/plan/action.hpp"
 #include "rci/topology.hpp"
 
 namespace rci::plan {
-
-enum class ActionKind {
-  set_config_epoch,  // CLUSTER SET-CONFIG-EPOCH: distinct epochs for the creating masters
-  claim_slots,       // CLUSTER ADDSLOTSRANGE (ADDSLOTS on servers that lack it)
-  meet,              // CLUSTER MEET ip port bus-port
-  replicate,         // CLUSTER REPLICATE node-id
-  forget,            // CLUSTER FORGET node-id, on every node that answers (within Redis' 60 s ban)
-  bump_epoch,        // CLUSTER BUMPEPOCH: a recovered range must win over any stale claim
-};
-
-struct Action {
-  ActionKind kind = ActionKind::meet;
-  std::string reason;                  // the observation that led to it, in words
-  long long config_epoch = 0;          // set_config_epoch
-  SlotRange slots{};                   // claim_slots
-  std::string pod;                     // meet, replicate: the peer's pod name
-  std::string node_id;                 // meet, replicate: the peer's node ID
-  std::string ip;                      // meet
-  int port = 0;                        // meet
-  int bus_port = 0;                    // meet
-  std::vector<std::string> addresses;  // forget: every node to send it to (this pod's first)
-  bool data_loss = false;              // part of --recover-lost-slots: logged as an error
-
-  bool operator==(const Action&) const = default;
-};
 
 enum class Outcome {
   converged,  // desired role reached and the cluster is healthy as seen from this node
@@ -76,10 +53,7 @@ struct PlanPolicy {
 Plan make_plan(const Topology& topology, int self_index, const Observation& observation, PlanPolicy policy = {});
 
 // Short names for logs and JSON.
-const char* to_string(ActionKind kind);
 const char* to_string(Outcome outcome);
 const char* to_string(Role role);
-// The action as a command line without secrets, e.g. "CLUSTER MEET 10.0.0.3 6379 16379".
-std::string describe(const Action& action);
 
 }  // namespace rci::plan

@@ -1,0 +1,58 @@
+#include "rci/plan/action.hpp"
+
+#include <fmt/format.h>
+
+#include "rci/util/overloaded.hpp"
+#include "rci/util/text.hpp"
+
+namespace rci::plan {
+
+const char* to_string(const Step& step) {
+  return std::visit(Overloaded{
+                        [](const SetConfigEpoch&) { return "set-config-epoch"; },
+                        [](const ClaimSlots&) { return "claim-slots"; },
+                        [](const Meet&) { return "meet"; },
+                        [](const Replicate&) { return "replicate"; },
+                        [](const Forget&) { return "forget"; },
+                        [](const BumpEpoch&) { return "bump-epoch"; },
+                    },
+                    step);
+}
+
+std::vector<std::string> argv(const Step& step) {
+  using Argv = std::vector<std::string>;
+  return std::visit(
+      Overloaded{
+          [](const SetConfigEpoch& s) {
+            return Argv{"CLUSTER", "SET-CONFIG-EPOCH", std::to_string(s.epoch)};
+          },
+          [](const ClaimSlots& s) {
+            return Argv{"CLUSTER", "ADDSLOTSRANGE", std::to_string(s.range.first), std::to_string(s.range.last)};
+          },
+          [](const Meet& s) {
+            return Argv{"CLUSTER", "MEET", s.ip, std::to_string(s.port), std::to_string(s.bus_port)};
+          },
+          [](const Replicate& s) {
+            return Argv{"CLUSTER", "REPLICATE", s.node_id};
+          },
+          [](const Forget& s) {
+            return Argv{"CLUSTER", "FORGET", s.node_id};
+          },
+          [](const BumpEpoch&) {
+            return Argv{"CLUSTER", "BUMPEPOCH"};
+          },
+      },
+      step);
+}
+
+std::string describe(const Action& action) {
+  const std::string command = text::join(argv(action.step), " ");
+  return std::visit(
+      Overloaded{
+          [&](const ThisNode&) { return command; },
+          [&](const EveryNode& nodes) { return fmt::format("{} (on {} nodes)", command, nodes.addresses.size()); },
+      },
+      action.target);
+}
+
+}  // namespace rci::plan
