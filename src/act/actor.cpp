@@ -55,13 +55,13 @@ Millis refusal_backoff(int refusals) {
 Result<redis::Reply> Actor::send_everywhere(const plan::Step& step, const plan::EveryNode& nodes, Deadline deadline) {
   int accepted = 0;
   std::vector<std::string> refused;
-  for (const auto& address : nodes.addresses) {
+  for (const auto& node : nodes.nodes) {
     if (deadline.expired()) {
       refused.push_back(fmt::format("{} more not asked before the deadline",
-                                    nodes.addresses.size() - static_cast<size_t>(accepted) - refused.size()));
+                                    nodes.nodes.size() - static_cast<size_t>(accepted) - refused.size()));
       break;
     }
-    auto connection = connect_(address, deadline);
+    auto connection = connect_(node, deadline);
     auto reply = connection ? send_step(**connection, step, deadline)
                             : Result<redis::Reply>(std::unexpected(connection.error()));
     if (reply) {
@@ -74,8 +74,8 @@ Result<redis::Reply> Actor::send_everywhere(const plan::Step& step, const plan::
     return fail(ErrorKind::reply, fmt::format("refused by every node; {}", refused.front()));
   }
   if (!refused.empty()) {
-    log::debug("{}: accepted by {} of {} nodes; {}", text::join(plan::argv(step), " "), accepted,
-               nodes.addresses.size(), text::join(refused, "; "));
+    log::debug("{}: accepted by {} of {} nodes; {}", text::join(plan::argv(step), " "), accepted, nodes.nodes.size(),
+               text::join(refused, "; "));
   }
   return ok_reply();
 }

@@ -82,7 +82,7 @@ ReconcileResult reconcile(const Options& options, ReconcileMode mode) {
   const int self_index = topology.index_of(options.pod.shard, options.pod.ordinal);
   const Deadline deadline = Deadline::after(options.timeout);
   Observer observer(options, topology);
-  Actor actor([&observer](const std::string& address, Deadline until) { return observer.connection(address, until); });
+  Actor actor([&observer](const net::Endpoint& node, Deadline until) { return observer.connection(node, until); });
   Backoff backoff(options.pod.ordinal == 0 ? first_poll : first_poll_follower, slowest_poll);
   std::string last_situation, last_waiting, last_warnings;
 
@@ -99,7 +99,7 @@ ReconcileResult reconcile(const Options& options, ReconcileMode mode) {
   // their next round on; if it does not answer yet, as soon as a round shows it answering.
   auto configure_once = [&] {
     if (node_configured) return;
-    auto self = observer.connection(options.pod_ip, deadline.capped(options.connect_timeout));
+    auto self = observer.connection(observer.own_endpoint(), deadline.capped(options.connect_timeout));
     if (!self) return;
     policy.names = configure_local_node(**self, options, deadline);
     node_configured = true;
@@ -139,7 +139,7 @@ ReconcileResult reconcile(const Options& options, ReconcileMode mode) {
           log::debug("maintenance pass: a node is failing, leaving the next step to Redis' failover");
           break;
         }
-        auto self = observer.connection(options.pod_ip, deadline);
+        auto self = observer.connection(observer.own_endpoint(), deadline);
         if (!self) {
           log::warn("cannot reach the local redis-server to act: {}", self.error().message);
           break;

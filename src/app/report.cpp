@@ -63,7 +63,7 @@ std::string discover_text(const Topology& topology, const Observation& observati
   for (const auto& name : discovery.unexpected) out += fmt::format("  also listed, no expected pod: {}\n", name);
   out += fmt::format("{:<24} {:<16} {}\n", "POD", "ADDRESS", "ANSWERS");
   for (const auto& pod : observation.pods) {
-    std::string address = pod.address ? *pod.address : "-";
+    std::string address = pod.endpoint ? pod.endpoint->ip : "-";
     std::string answers;
     if (pod.answered()) {
       const auto& probe = *pod.probe;
@@ -84,9 +84,10 @@ std::string discover_text(const Topology& topology, const Observation& observati
 std::string discover_json(const Topology& topology, const Observation& observation) {
   std::vector<std::string> items;
   for (const auto& pod : observation.pods) {
-    std::string item = fmt::format(R"({{"pod":{},"dns_name":{},"shard":{},"ordinal":{},"address":{},"answers":{})",
-                                   quoted(pod.pod.name), quoted(pod.pod.dns_name), pod.pod.shard, pod.pod.ordinal,
-                                   pod.address ? quoted(*pod.address) : "null", pod.answered() ? "true" : "false");
+    std::string item = fmt::format(
+        R"({{"pod":{},"dns_name":{},"shard":{},"ordinal":{},"address":{},"port":{},"answers":{})", quoted(pod.pod.name),
+        quoted(pod.pod.dns_name), pod.pod.shard, pod.pod.ordinal, pod.endpoint ? quoted(pod.endpoint->ip) : "null",
+        pod.endpoint ? std::to_string(pod.endpoint->port) : "null", pod.answered() ? "true" : "false");
     if (pod.answered()) {
       item += fmt::format(R"(,"node_id":{},"announces":{},"identity":{},"provenance":{})", quoted(pod.probe->id),
                           quoted(pod.announced), quoted(to_string(pod.identity)), quoted(to_string(pod.provenance)));
@@ -109,7 +110,7 @@ std::string status_text(const Topology& topology, const Observation& observation
     out += fmt::format("shard {} (slots {}-{})\n", shard, range.first, range.last);
     for (const auto& pod : observation.pods) {
       if (pod.pod.shard != shard) continue;
-      std::string address = pod.address ? fmt::format("{}:{}", *pod.address, topology.port) : "-";
+      std::string address = pod.endpoint ? pod.endpoint->to_string() : "-";
       if (!pod.answered()) {
         out += fmt::format("  {:<22} {:<22} down: {}\n", pod.pod.name, address, pod.why_not());
         continue;
@@ -143,8 +144,8 @@ std::string status_json(const Topology& topology, const Observation& observation
   for (const auto& pod : observation.pods) {
     std::string item =
         fmt::format(R"({{"pod":{},"shard":{},"ordinal":{},"address":{},"port":{},"answers":{})", quoted(pod.pod.name),
-                    pod.pod.shard, pod.pod.ordinal, pod.address ? quoted(*pod.address) : "null", topology.port,
-                    pod.answered() ? "true" : "false");
+                    pod.pod.shard, pod.pod.ordinal, pod.endpoint ? quoted(pod.endpoint->ip) : "null",
+                    pod.endpoint ? pod.endpoint->port : topology.port, pod.answered() ? "true" : "false");
     if (!pod.answered()) {
       item += fmt::format(R"(,"error":{}}})", quoted(pod.why_not()));
       items.push_back(item);

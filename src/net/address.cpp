@@ -8,7 +8,7 @@
 namespace rci::net {
 
 std::string Endpoint::to_string() const {
-  if (ip.find(':') != std::string::npos) return fmt::format("[{}]:{}", ip, port);
+  if (family() == Family::ipv6) return fmt::format("[{}]:{}", ip, port);
   return fmt::format("{}:{}", ip, port);
 }
 

@@ -28,7 +28,7 @@ std::string errno_text(int err) {
 // The socket address of a numeric endpoint.
 Result<std::pair<sockaddr_storage, socklen_t>> socket_address(const Endpoint& endpoint) {
   sockaddr_storage storage{};
-  if (endpoint.ip.find(':') != std::string::npos) {
+  if (endpoint.family() == Family::ipv6) {
     auto* addr6 = reinterpret_cast<sockaddr_in6*>(&storage);
     addr6->sin6_family = AF_INET6;
     addr6->sin6_port = htons(static_cast<uint16_t>(endpoint.port));

@@ -24,7 +24,7 @@ constexpr auto srv_failed_retry = std::chrono::milliseconds(250);
 // How many unexpected SRV targets are kept for reports.
 constexpr size_t max_listed_unexpected = 64;
 
-Result<std::string> not_resolved(const ExpectedPod& pod) {
+Result<net::Endpoint> not_resolved(const ExpectedPod& pod) {
   return fail(ErrorKind::dns, pod.dns_name + ": not resolved this round");
 }
 
@@ -53,12 +53,15 @@ class PodNames final : public Discovery {
 
     Located located;
     for (size_t i = 0; i < topology_.pods.size(); ++i) {
-      located.addresses.push_back(cached_[i] ? Result<std::string>(*cached_[i]) : not_resolved(topology_.pods[i]));
+      located.endpoints.push_back(cached_[i] ? Result<net::Endpoint>(*cached_[i]) : not_resolved(topology_.pods[i]));
     }
     for (size_t k = 0; k < asked.size(); ++k) {
       const size_t i = asked[k];
-      located.addresses[i] = std::move(answers[k].address);
-      cached_[i] = located.addresses[i] ? std::optional<std::string>(*located.addresses[i]) : std::nullopt;
+      auto& address = answers[k].address;
+      // A name gives an address only: the port is --port, as every pod's is without SRV.
+      located.endpoints[i] = address ? Result<net::Endpoint>(net::Endpoint{*address, topology_.port})
+                                     : std::unexpected(std::move(address.error()));
+      cached_[i] = located.endpoints[i] ? std::optional<net::Endpoint>(*located.endpoints[i]) : std::nullopt;
     }
     return located;
   }
@@ -66,7 +69,7 @@ class PodNames final : public Discovery {
  private:
   const Topology& topology_;
   dns::Resolver& resolver_;
-  std::vector<std::optional<std::string>> cached_;
+  std::vector<std::optional<net::Endpoint>> cached_;
   Clock::time_point cache_time_{};
 };
 
@@ -100,7 +103,7 @@ class ServiceRecords final : public Discovery {
     // `run`'s start guard waits rather than take a silent DNS server for "no replica here".
     Located located;
     for (size_t i = 0; i < topology_.pods.size(); ++i) {
-      located.addresses.push_back(fail(ErrorKind::timeout, srv_failure_));
+      located.endpoints.push_back(fail(ErrorKind::timeout, srv_failure_));
     }
     located.report.method = DiscoveryMethod::srv;
     return located;
@@ -177,19 +180,24 @@ class ServiceRecords final : public Discovery {
       const auto& pod = topology_.pods[i];
       const auto& matched = match_.pods[i];
       if (!matched.listed) {
-        located.addresses.push_back(
+        located.endpoints.push_back(
             fail(ErrorKind::dns, fmt::format("{}: not among the SRV records of {}", pod.dns_name, topology_.srv_name)));
-      } else if (matched.address) {
-        located.addresses.push_back(*matched.address);
-      } else {
-        located.addresses.push_back(not_resolved(pod));
+      } else if (!matched.address) {
+        located.endpoints.push_back(not_resolved(pod));
         by_name[i] = wanted[i];
+      } else if (*matched.address) {
+        located.endpoints.push_back(net::Endpoint{**matched.address, matched.port});
+      } else {
+        located.endpoints.push_back(std::unexpected(matched.address->error()));
       }
     }
     if (std::find(by_name.begin(), by_name.end(), true) != by_name.end()) {
       Located named = names_.locate(by_name, deadline);
       for (size_t i = 0; i < by_name.size(); ++i) {
-        if (by_name[i]) located.addresses[i] = std::move(named.addresses[i]);
+        if (!by_name[i]) continue;
+        // The address by name, the port from the pod's SRV record.
+        located.endpoints[i] = std::move(named.endpoints[i]);
+        if (located.endpoints[i]) located.endpoints[i]->port = match_.pods[i].port;
       }
     }
     return located;
@@ -232,7 +240,13 @@ SrvMatch match_srv_answer(const Topology& topology, const dns::SrvAnswer& answer
     auto& matched = match.pods[found_pod->second];
     if (matched.listed) continue;
     matched.listed = true;
+    matched.port = record.port;
     ++match.listed_count;
+    if (record.port == 0) {
+      matched.address = fail(ErrorKind::dns,
+                             fmt::format("{}: its SRV record gives port 0, which no server listens on", pod->dns_name));
+      continue;
+    }
     auto found = answer.addresses.find(target);
     if (found == answer.addresses.end() || found->second.empty()) continue;
     // IPv4 first, as the per-name lookup does.

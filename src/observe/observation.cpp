@@ -64,10 +64,10 @@ void verify_identities(Observation& observation, int self_index) {
 }
 
 std::string PodObservation::why_not() const {
-  if (!address) return address.error().message;
+  if (!endpoint) return endpoint.error().message;
   if (!probe) return probe.error().message;
   if (identity == Identity::verified) return {};
-  const std::string answered_as = fmt::format("{} answers as node {}", *address, probe->id.substr(0, 8));
+  const std::string answered_as = fmt::format("{} answers as node {}", endpoint->to_string(), probe->id.substr(0, 8));
   switch (identity) {
     case Identity::verified: return {};
     case Identity::nameless: return answered_as + ", which announces no pod name yet (its bootstrap has not run)";

@@ -16,12 +16,12 @@ Observer::Observer(const Options& options, const Topology& topology)
       discovery_(make_discovery(options, topology, resolver_)),
       prober_(options) {}
 
-std::set<std::string> remember_addresses(std::vector<std::optional<std::string>>& last, const Observation& observation,
-                                         const std::string& own) {
+std::set<net::Endpoint> remember_endpoints(std::vector<std::optional<net::Endpoint>>& last,
+                                           const Observation& observation, const net::Endpoint& own) {
   if (last.size() != observation.pods.size()) last.assign(observation.pods.size(), std::nullopt);
-  std::set<std::string> kept = {own};
+  std::set<net::Endpoint> kept = {own};
   for (size_t i = 0; i < observation.pods.size(); ++i) {
-    if (observation.pods[i].address) last[i] = *observation.pods[i].address;
+    if (observation.pods[i].endpoint) last[i] = *observation.pods[i].endpoint;
     if (last[i]) kept.insert(*last[i]);
   }
   return kept;
@@ -102,7 +102,7 @@ Observation Observer::observe(Deadline deadline, Scope scope) {
   std::vector<bool> wanted(pod_count, true);
   std::vector<redis::ClusterNode> local_table;
   if (bootstrap_scope) {
-    self_probe = prober_.probe(options_.pod_ip, ProbeDepth::full, deadline);
+    self_probe = prober_.probe(own_endpoint(), ProbeDepth::full, deadline);
     if (*self_probe && (*self_probe)->cluster_enabled) local_table = (*self_probe)->nodes;
     if (narrow) {
       wanted = select_probes(topology_, static_cast<int>(*self_index), *self_probe ? &**self_probe : nullptr);
@@ -131,31 +131,31 @@ Observation Observer::observe(Deadline deadline, Scope scope) {
   for (size_t i = 0; i < pod_count; ++i) {
     PodObservation pod;
     pod.pod = topology_.pods[i];
-    // This pod's own address is known without DNS; its record may not be published yet.
-    pod.address = self_index == i ? Result<std::string>(options_.pod_ip) : std::move(located.addresses[i]);
+    // This pod's own endpoint is known without DNS; its record may not be published yet.
+    pod.endpoint = self_index == i ? Result<net::Endpoint>(own_endpoint()) : std::move(located.endpoints[i]);
     if (self_index == i && self_probe) pod.probe = std::move(*self_probe);
     observation.pods.push_back(std::move(pod));
   }
 
-  auto connected_entry_at = [&](const std::string& address) -> const redis::ClusterNode* {
+  auto connected_entry_at = [&](const net::Endpoint& endpoint) -> const redis::ClusterNode* {
     for (const auto& node : local_table) {
-      if (!node.myself && node.ip == address && node.port == options_.port && node.link_connected && !node.handshake &&
-          !node.fail && !node.pfail) {
+      if (!node.myself && node.ip == endpoint.ip && node.port == endpoint.port && node.link_connected &&
+          !node.handshake && !node.fail && !node.pfail) {
         return &node;
       }
     }
     return nullptr;
   };
 
-  // Probe every wanted distinct address once, all at the same time.
-  std::set<std::string> addresses;
+  // Probe every wanted distinct endpoint once, all at the same time.
+  std::set<net::Endpoint> endpoints;
   for (size_t i = 0; i < pod_count; ++i) {
     auto& pod = observation.pods[i];
     if (self_index == i && bootstrap_scope) continue;  // asked above
-    if (!pod.address) continue;
+    if (!pod.endpoint) continue;
     if (!wanted[i]) {
       // Not worth asking this round: this node's view of it, or its previous answer.
-      if (const auto* entry = connected_entry_at(*pod.address)) {
+      if (const auto* entry = connected_entry_at(*pod.endpoint)) {
         pod.probe = probe_from_local_table(*entry);
         pod.provenance = Provenance::local_table;
       } else if (last_probes_[i]) {
@@ -166,24 +166,24 @@ Observation Observer::observe(Deadline deadline, Scope scope) {
       }
       continue;
     }
-    addresses.insert(*pod.address);
+    endpoints.insert(*pod.endpoint);
   }
-  std::vector<std::string> targets(addresses.begin(), addresses.end());
+  std::vector<net::Endpoint> targets(endpoints.begin(), endpoints.end());
   // Peers' own CLUSTER NODES is all the bootstrap loop reads of them.
   auto probes = prober_.probe_all(targets, bootstrap_scope ? ProbeDepth::table_only : ProbeDepth::full, deadline);
   for (auto& pod : observation.pods) {
-    if (!pod.address) {
-      pod.probe = std::unexpected(pod.address.error());
+    if (!pod.endpoint) {
+      pod.probe = std::unexpected(pod.endpoint.error());
       continue;
     }
-    auto it = std::lower_bound(targets.begin(), targets.end(), *pod.address);
-    if (it == targets.end() || *it != *pod.address) continue;  // probed above or stood in for
+    auto it = std::lower_bound(targets.begin(), targets.end(), *pod.endpoint);
+    if (it == targets.end() || *it != *pod.endpoint) continue;  // probed above or stood in for
     pod.probe = probes[static_cast<size_t>(it - targets.begin())];
   }
   log::debug("observe: dns {} ms, {} probes {} ms{}", std::chrono::duration_cast<Millis>(resolved - started).count(),
              targets.size(), std::chrono::duration_cast<Millis>(Clock::now() - resolved).count(),
              narrow ? "" : " (full round)");
-  prober_.keep_only(remember_addresses(last_addresses_, observation, options_.pod_ip));
+  prober_.keep_only(remember_endpoints(last_endpoints_, observation, own_endpoint()));
   for (size_t i = 0; i < observation.pods.size(); ++i) {
     auto& pod = observation.pods[i];
     if (pod.asked()) last_probes_[i] = *pod.probe;
@@ -191,7 +191,7 @@ Observation Observer::observe(Deadline deadline, Scope scope) {
       last_probes_[i].reset();
       // A failure to probe the pod's address names host:port; say which pod. (Without an
       // address, the probe's error is the lookup's, which names the pod's DNS name already.)
-      if (pod.address) pod.probe.error().message = fmt::format("{}: {}", pod.pod.name, pod.probe.error().message);
+      if (pod.endpoint) pod.probe.error().message = fmt::format("{}: {}", pod.pod.name, pod.probe.error().message);
     }
   }
   verify_identities(observation, self_index ? static_cast<int>(*self_index) : -1);

@@ -8,34 +8,34 @@ namespace rci {
 
 Prober::Prober(const Options& options) : options_(options), settings_(redis::connection_settings(options)) {}
 
-Result<std::shared_ptr<redis::Connection>> Prober::connection(const std::string& address, Deadline deadline) {
-  if (auto kept = kept_connection(address)) return kept;
-  auto opened = redis::Connection::open(net::Endpoint{address, options_.port}, settings_, deadline);
+Result<std::shared_ptr<redis::Connection>> Prober::connection(const net::Endpoint& endpoint, Deadline deadline) {
+  if (auto kept = kept_connection(endpoint)) return kept;
+  auto opened = redis::Connection::open(endpoint, settings_, deadline);
   if (!opened) return std::unexpected(opened.error());
-  return keep(address, std::move(*opened));
+  return keep(endpoint, std::move(*opened));
 }
 
-std::shared_ptr<redis::Connection> Prober::kept_connection(const std::string& address) {
+std::shared_ptr<redis::Connection> Prober::kept_connection(const net::Endpoint& endpoint) {
   std::lock_guard lock(mutex_);
-  if (auto it = connections_.find(address); it != connections_.end() && it->second->is_open()) return it->second;
+  if (auto it = connections_.find(endpoint); it != connections_.end() && it->second->is_open()) return it->second;
   return nullptr;
 }
 
-std::shared_ptr<redis::Connection> Prober::keep(const std::string& address, redis::Connection connection) {
+std::shared_ptr<redis::Connection> Prober::keep(const net::Endpoint& endpoint, redis::Connection connection) {
   auto shared = std::make_shared<redis::Connection>(std::move(connection));
   std::lock_guard lock(mutex_);
-  connections_[address] = shared;
+  connections_[endpoint] = shared;
   return shared;
 }
 
-void Prober::drop_connection(const std::string& address) {
+void Prober::drop_connection(const net::Endpoint& endpoint) {
   std::lock_guard lock(mutex_);
-  connections_.erase(address);
+  connections_.erase(endpoint);
 }
 
-void Prober::keep_only(const std::set<std::string>& addresses) {
+void Prober::keep_only(const std::set<net::Endpoint>& endpoints) {
   std::lock_guard lock(mutex_);
-  std::erase_if(connections_, [&](const auto& entry) { return !addresses.contains(entry.first); });
+  std::erase_if(connections_, [&](const auto& entry) { return !endpoints.contains(entry.first); });
 }
 
 namespace {
@@ -74,32 +74,32 @@ Result<NodeProbe> interpret_probe(const std::vector<redis::Reply>& r, ProbeDepth
 
 }  // namespace
 
-Result<NodeProbe> Prober::probe(const std::string& address, ProbeDepth depth, Deadline deadline) {
-  return std::move(probe_all({address}, depth, deadline).front());
+Result<NodeProbe> Prober::probe(const net::Endpoint& endpoint, ProbeDepth depth, Deadline deadline) {
+  return std::move(probe_all({endpoint}, depth, deadline).front());
 }
 
-std::vector<Result<NodeProbe>> Prober::probe_all(const std::vector<std::string>& addresses, ProbeDepth depth,
+std::vector<Result<NodeProbe>> Prober::probe_all(const std::vector<net::Endpoint>& endpoints, ProbeDepth depth,
                                                  Deadline deadline) {
   // Every probe is one batch of commands on a connection kept between rounds (no TCP
   // handshake and AUTH again), or on one just started (AUTH goes out in the same write); one
   // poll loop drives them all, so a hundred peers cost one thread and about one round trip.
   const auto commands = probe_commands(depth);
-  std::vector<Result<NodeProbe>> results(addresses.size(), fail(ErrorKind::internal, "not probed"));
-  std::vector<std::shared_ptr<redis::Connection>> connections(addresses.size());
+  std::vector<Result<NodeProbe>> results(endpoints.size(), fail(ErrorKind::internal, "not probed"));
+  std::vector<std::shared_ptr<redis::Connection>> connections(endpoints.size());
   std::vector<redis::Connection*> driven;
   std::vector<size_t> owners;
-  for (size_t i = 0; i < addresses.size(); ++i) {
-    auto connection = kept_connection(addresses[i]);
+  for (size_t i = 0; i < endpoints.size(); ++i) {
+    auto connection = kept_connection(endpoints[i]);
     if (!connection) {
-      auto started = redis::Connection::start(net::Endpoint{addresses[i], options_.port}, settings_);
+      auto started = redis::Connection::start(endpoints[i], settings_);
       if (!started) {
         results[i] = std::unexpected(started.error());
         continue;
       }
-      connection = keep(addresses[i], std::move(*started));
+      connection = keep(endpoints[i], std::move(*started));
     }
     if (auto sent = connection->send(commands); !sent) {
-      drop_connection(addresses[i]);
+      drop_connection(endpoints[i]);
       results[i] = std::unexpected(sent.error());
       continue;
     }
@@ -112,12 +112,11 @@ std::vector<Result<NodeProbe>> Prober::probe_all(const std::vector<std::string>&
   for (size_t k = 0; k < owners.size(); ++k) {
     const size_t i = owners[k];
     if (!outcomes[k]) {
-      drop_connection(addresses[i]);
+      drop_connection(endpoints[i]);
       results[i] = std::unexpected(outcomes[k].error());
       continue;
     }
-    const auto where = net::Endpoint{addresses[i], options_.port}.to_string();
-    results[i] = interpret_probe(connections[i]->take_replies(), depth, where);
+    results[i] = interpret_probe(connections[i]->take_replies(), depth, endpoints[i].to_string());
   }
   return results;
 }

@@ -50,7 +50,7 @@ std::string describe(const Action& action) {
   return std::visit(
       Overloaded{
           [&](const ThisNode&) { return command; },
-          [&](const EveryNode& nodes) { return fmt::format("{} (on {} nodes)", command, nodes.addresses.size()); },
+          [&](const EveryNode& nodes) { return fmt::format("{} (on {} nodes)", command, nodes.nodes.size()); },
       },
       action.target);
 }

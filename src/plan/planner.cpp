@@ -12,11 +12,14 @@ namespace {
 
 using redis::ClusterNode;
 
+// A MEET of `peer` where it answered: its endpoint, and the bus port its node gives for itself
+// (--bus-port where it gives none).
 Action meet_action(const Situation& s, const PodObservation& peer) {
-  return {.step = Meet{peer.pod.name, peer.probe->id, *peer.address, s.topology().port, s.topology().bus_port},
+  const int bus_port = peer.probe->myself().bus_port != 0 ? peer.probe->myself().bus_port : s.topology().bus_port;
+  return {.step = Meet{peer.pod.name, peer.probe->id, peer.endpoint->ip, peer.endpoint->port, bus_port},
           .target = ThisNode{},
           .reason = fmt::format("pod {} answers at {} as node {}, serving slots {}, and this node does not know it yet",
-                                peer.pod.name, *peer.address, short_id(peer.probe->id),
+                                peer.pod.name, peer.endpoint->to_string(), short_id(peer.probe->id),
                                 slots_text(peer.probe->myself().slots))};
 }
 
@@ -49,24 +52,26 @@ void plan_meets(const Situation& s, Plan& plan) {
     // A replica first gets its own master; other shards' owners only once it replicates, and
     // only those its node has not learned by then (select_probes asks just those).
     if (plan.role == Role::replica && peer.pod.shard != s.self().pod.shard && !s.myself().replica) continue;
-    if (s.handshake_in_progress_with(*peer.address)) continue;
+    if (s.handshake_in_progress_with(*peer.endpoint)) continue;
     // Who answers there must belong to this cluster: a MEET would merge whatever it knows.
     if (peer.provenance == Provenance::asked) {
       if (auto conflict = s.slot_conflict_with(*peer.probe)) {
         plan.warnings.push_back(fmt::format("pod {} at {} answers as node {} of another cluster ({}); not MEETing it",
-                                            peer.pod.name, *peer.address, short_id(peer.probe->id), *conflict));
+                                            peer.pod.name, peer.endpoint->to_string(), short_id(peer.probe->id),
+                                            *conflict));
         continue;
       }
     }
     const ClusterNode* known = s.known_to_me(peer.probe->id);
     if (known == nullptr) {
       plan.actions.push_back(meet_action(s, peer));
-    } else if (known->ip != *peer.address || known->port != s.topology().port) {
+    } else if (known->ip != peer.endpoint->ip || known->port != peer.endpoint->port) {
       // Its pod moved (or every pod did, after a full restart): Redis resolves a MEET to the
       // new address of a known node ID into an address update once the PONG carries the ID.
       Action action = meet_action(s, peer);
-      action.reason = fmt::format("this node knows node {} (pod {}) at {}:{}, but the pod now answers at {}",
-                                  short_id(peer.probe->id), peer.pod.name, known->ip, known->port, *peer.address);
+      action.reason =
+          fmt::format("this node knows node {} (pod {}) at {}:{}, but the pod now answers at {}",
+                      short_id(peer.probe->id), peer.pod.name, known->ip, known->port, peer.endpoint->to_string());
       plan.actions.push_back(std::move(action));
     } else if (peer.provenance == Provenance::asked && known->slots != claimed.slots) {
       Action action = meet_action(s, peer);
@@ -132,7 +137,7 @@ void report_misidentified(const Situation& s, Plan& plan) {
     }
     plan.warnings.push_back(fmt::format(
         "pod {}'s address {} answers as node {}, which announces '{}' ({}); not counting it, not MEETing it",
-        pod.pod.name, *pod.address, short_id(pod.probe->id), pod.announced, whose));
+        pod.pod.name, pod.endpoint->to_string(), short_id(pod.probe->id), pod.announced, whose));
   }
 }
 
@@ -151,13 +156,13 @@ void plan_replica(const Situation& s, Plan& plan) {
     // it there until CLUSTER REPLICATE is issued again (once the table has the new address).
     const ClusterNode* entry = s.known_to_me(master_id);
     const auto& replication = s.me().replication;
-    if (entry != nullptr && !replication.master_link_up && entry->ip == *master->address &&
-        !replication.master_host.empty() && replication.master_host != *master->address) {
+    if (entry != nullptr && !replication.master_link_up && entry->ip == master->endpoint->ip &&
+        !replication.master_host.empty() && replication.master_host != master->endpoint->ip) {
       plan.actions.push_back(replicate_action(
           *master, fmt::format("the replication link is down and points at {}:{}, but shard {}'s master {} (pod {}) "
                                "now answers at {}",
                                replication.master_host, replication.master_port, s.self().pod.shard,
-                               short_id(master_id), master->pod.name, *master->address)));
+                               short_id(master_id), master->pod.name, master->endpoint->ip)));
     }
     return;
   }
@@ -229,7 +234,7 @@ Plan make_plan(const Topology& topology, int self_index, const Observation& obse
     plan.situation = "this pod's redis-server runs without cluster support";
     plan.waiting_for.push_back(
         fmt::format("local redis-server at {}: cluster support is disabled ({}); start it with 'cluster-enabled yes'",
-                    *self.address, self.probe->cluster_refusal));
+                    self.endpoint->to_string(), self.probe->cluster_refusal));
     return plan;
   }
 

@@ -85,9 +85,9 @@ const ClusterNode* Situation::known_to_me(const std::string& id) const {
   return node != nullptr && !node->handshake ? node : nullptr;
 }
 
-bool Situation::handshake_in_progress_with(const std::string& ip) const {
+bool Situation::handshake_in_progress_with(const net::Endpoint& endpoint) const {
   return std::any_of(me().nodes.begin(), me().nodes.end(), [&](const ClusterNode& node) {
-    return node.handshake && node.ip == ip && node.port == topology_.port;
+    return node.handshake && node.ip == endpoint.ip && node.port == endpoint.port;
   });
 }
 
@@ -162,7 +162,7 @@ std::string Situation::who_should_serve(SlotRange range) const {
     }
 
     for (const auto& pod : observation_.pods) {
-      if (pod.address && *pod.address == holder->ip) {
+      if (pod.endpoint && pod.endpoint->ip == holder->ip && pod.endpoint->port == holder->port) {
         return fmt::format("its slots are held by node {} at {}:{}, the address of pod {}: {}", short_id(holder->id),
                            holder->ip, holder->port, pod.pod.name, pod.why_not());
       }
@@ -184,11 +184,11 @@ std::string Situation::who_should_serve(SlotRange range) const {
                      trusted(creator) ? "answers, has not claimed its slots yet" : creator.why_not());
 }
 
-std::vector<std::string> Situation::forget_targets() const {
-  std::vector<std::string> targets = {*self_.address};
+std::vector<net::Endpoint> Situation::forget_targets() const {
+  std::vector<net::Endpoint> targets = {*self_.endpoint};
   for (const auto& pod : observation_.pods) {
-    if (&pod == &self_ || !belongs(pod) || !pod.address) continue;
-    if (std::find(targets.begin(), targets.end(), *pod.address) == targets.end()) targets.push_back(*pod.address);
+    if (&pod == &self_ || !belongs(pod) || !pod.endpoint) continue;
+    if (std::find(targets.begin(), targets.end(), *pod.endpoint) == targets.end()) targets.push_back(*pod.endpoint);
   }
   return targets;
 }

@@ -65,7 +65,7 @@ class Situation {
   // The node in this node's own table with `id`, unless it is still in handshake.
   const redis::ClusterNode* known_to_me(const std::string& id) const;
 
-  bool handshake_in_progress_with(const std::string& ip) const;
+  bool handshake_in_progress_with(const net::Endpoint& endpoint) const;
 
   // The pod of this pod's shard whose node is a master serving slots; with several (a stale
   // master not yet demoted), the one with the highest config epoch, as Redis decides.
@@ -88,7 +88,7 @@ class Situation {
   // Where a FORGET must go: the address of every pod that answered, this round or (its answer
   // reused) an earlier one, this pod's first. Redis bans a forgotten ID for 60 s only, so it
   // must reach every node, also those a narrow round did not ask.
-  std::vector<std::string> forget_targets() const;
+  std::vector<net::Endpoint> forget_targets() const;
 
   // Lines naming the pods that did not answer and why, capped for readability.
   std::vector<std::string> missing_pods() const;

@@ -30,7 +30,7 @@ std::optional<std::string> empty_start_hazard(const Observation& observation, co
   std::vector<std::string> unknown;
   for (const auto& pod : observation.pods) {
     if (pod.pod.shard != shard || pod.answered() || shown(pod.pod)) continue;
-    const Error& why = pod.address ? pod.probe.error() : pod.address.error();
+    const Error& why = pod.endpoint ? pod.probe.error() : pod.endpoint.error();
     if (why.kind == ErrorKind::timeout) unknown.push_back(pod.pod.name);
   }
   // The node IDs of the pods that answered, to name a replica by its pod where possible.

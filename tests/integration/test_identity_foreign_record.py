@@ -54,7 +54,8 @@ def main() -> None:
         a.wait_bootstraps(runs, timeout=50)
         print(f"[identity] a: the five other bootstraps converged, slowest "
               f"{max(r.elapsed for r in runs):.1f}s", flush=True)
-        warned = [run for run in runs if f"pod {stale.name}'s address {foreign.ip} answers as node" in run.stderr]
+        warned = [run for run in runs
+                  if f"pod {stale.name}'s address {foreign.ip}:{foreign.port} answers as node" in run.stderr]
         check(warned, "no bootstrap of a reported the foreign node at a/" + stale.name
               + "'s address\n" + runs[0].describe(40))
         for run in runs:

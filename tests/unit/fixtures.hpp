@@ -259,15 +259,15 @@ class ClusterBuilder {
       PodId source = at(p).alias_of.value_or(p);
       switch (at(source).presence) {
         case Presence::unresolved:
-          pod.address = fail(ErrorKind::dns, fmt::format("{}: no such name (NXDOMAIN)", expected.dns_name));
-          pod.probe = std::unexpected(pod.address.error());
+          pod.endpoint = fail(ErrorKind::dns, fmt::format("{}: no such name (NXDOMAIN)", expected.dns_name));
+          pod.probe = std::unexpected(pod.endpoint.error());
           break;
         case Presence::refused:
-          pod.address = ip(source);
+          pod.endpoint = net::Endpoint{ip(source), 6379};
           pod.probe = fail(ErrorKind::io, fmt::format("{}: {}:6379: connection refused", expected.name, ip(source)));
           break;
         case Presence::answers:
-          pod.address = ip(source);
+          pod.endpoint = net::Endpoint{ip(source), 6379};
           pod.probe = probe_of(source);
           break;
       }

@@ -5,9 +5,9 @@
 
 #include <fmt/format.h>
 
-#include "rci/act/actor.hpp"
-
 #include <thread>
+
+#include "rci/act/actor.hpp"
 #include "servers.hpp"
 
 using namespace rci;
@@ -24,8 +24,9 @@ struct Server {
                    "--dir", process.dir().string(), "--save", "", "--appendonly", "no"});
     REQUIRE(test::eventually([&] { return connect().has_value(); }));
   }
+  net::Endpoint endpoint() const { return {"127.0.0.1", port}; }
   Result<redis::Connection> connect() const {
-    return redis::Connection::open({"127.0.0.1", port}, {.credentials = {}, .timeouts = {Millis(500), Millis(1000)}});
+    return redis::Connection::open(endpoint(), {.credentials = {}, .timeouts = {Millis(500), Millis(1000)}});
   }
 };
 
@@ -35,8 +36,8 @@ plan::Action replicate_unknown() {
 }
 
 Connector no_other_nodes() {
-  return [](const std::string& address, Deadline) -> Result<std::shared_ptr<redis::Connection>> {
-    return fail(ErrorKind::io, address + ": not reachable in this test");
+  return [](const net::Endpoint& node, Deadline) -> Result<std::shared_ptr<redis::Connection>> {
+    return fail(ErrorKind::io, node.to_string() + ": not reachable in this test");
   };
 }
 
@@ -85,12 +86,12 @@ TEST_CASE("a FORGET fan-out keeps to the deadline", "[actor]") {
   auto self = server.connect();
   REQUIRE(self.has_value());
   // Every other node is slow to reach: each connect takes the time it is given.
-  Actor actor([](const std::string& address, Deadline until) -> Result<std::shared_ptr<redis::Connection>> {
+  Actor actor([](const net::Endpoint& node, Deadline until) -> Result<std::shared_ptr<redis::Connection>> {
     std::this_thread::sleep_for(std::min(until.remaining(), Millis(100)));
-    return fail(ErrorKind::timeout, address + ": timed out connecting");
+    return fail(ErrorKind::timeout, node.to_string() + ": timed out connecting");
   });
   plan::EveryNode nodes;
-  for (int i = 0; i < 100; ++i) nodes.addresses.push_back(fmt::format("10.9.0.{}", i));
+  for (int i = 0; i < 100; ++i) nodes.nodes.push_back({fmt::format("10.9.0.{}", i), 6379});
   const plan::Action forget{.step = plan::Forget{std::string(40, 'd')}, .target = nodes, .reason = "a test"};
   const auto started = Clock::now();
   actor.apply(*self, {forget}, Deadline::after(Millis(300)));
@@ -119,10 +120,10 @@ TEST_CASE("the actor sends each step to its target: this node, or every node in 
   Server server;
   auto self = server.connect();
   REQUIRE(self.has_value());
-  std::vector<std::string> asked;  // the addresses the actor connected to, in order
-  Actor actor([&](const std::string& address, Deadline) -> Result<std::shared_ptr<redis::Connection>> {
-    asked.push_back(address);
-    if (address != "127.0.0.1") return fail(ErrorKind::io, address + ": not reachable in this test");
+  std::vector<net::Endpoint> asked;  // the nodes the actor connected to, in order
+  Actor actor([&](const net::Endpoint& node, Deadline) -> Result<std::shared_ptr<redis::Connection>> {
+    asked.push_back(node);
+    if (node != server.endpoint()) return fail(ErrorKind::io, node.to_string() + ": not reachable in this test");
     auto connection = server.connect();
     if (!connection) return std::unexpected(connection.error());
     return std::make_shared<redis::Connection>(std::move(*connection));
@@ -135,7 +136,7 @@ TEST_CASE("the actor sends each step to its target: this node, or every node in 
 
   // Where the target is every node, each is asked in the given order, whatever the step; one
   // node taking it is enough.
-  const std::vector<std::string> nodes = {"10.9.0.1", "127.0.0.1", "10.9.0.2"};
+  const std::vector<net::Endpoint> nodes = {{"10.9.0.1", 6379}, server.endpoint(), {"10.9.0.2", 6379}};
   const plan::Action everywhere{.step = plan::BumpEpoch{}, .target = plan::EveryNode{nodes}, .reason = "a test"};
   CHECK(actor.apply(*self, {everywhere}, Deadline::after(Millis(2000))).applied == 1);
   CHECK(asked == nodes);

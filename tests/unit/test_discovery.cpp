@@ -57,6 +57,22 @@ TEST_CASE("match_srv_answer prefers IPv4 and refuses addresses no node can have"
   CHECK(match.pods[2].address->value() == "fd00::3");
 }
 
+TEST_CASE("match_srv_answer takes each pod's port from its record, and refuses port 0", "[discovery]") {
+  const Topology topology = make_topology(test::cluster_options(3, 0));
+  dns::SrvAnswer answer;
+  answer.records = {{"redis-shard0-0" + suffix, 7000, 0, 10},
+                    {"redis-shard1-0" + suffix, 0, 0, 10},
+                    {"redis-shard2-0" + suffix, 6379, 0, 10}};
+  for (const auto& record : answer.records) answer.addresses[record.target] = {"10.0.0.1"};
+  SrvMatch match = match_srv_answer(topology, answer);
+  CHECK(match.pods[0].port == 7000);
+  CHECK(match.pods[0].address->value() == "10.0.0.1");
+  REQUIRE(match.pods[1].listed);
+  REQUIRE_FALSE(match.pods[1].address->has_value());
+  CHECK_THAT(match.pods[1].address->error().message, Catch::Contains("gives port 0"));
+  CHECK(match.pods[2].port == 6379);
+}
+
 TEST_CASE("the SRV name is the service's named port under the cluster domain", "[discovery]") {
   Options options = test::cluster_options(3, 1);
   options.port_name = "client";

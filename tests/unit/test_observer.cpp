@@ -66,7 +66,7 @@ TEST_CASE("PodObservation::why_not says why a pod is not usable", "[observer]") 
   PodObservation pod;
   CHECK_FALSE(pod.answered());
   CHECK(pod.why_not() == "not resolved");
-  pod.address = std::string("10.0.0.1");
+  pod.endpoint = net::Endpoint{"10.0.0.1", 6379};
   pod.probe = fail(ErrorKind::io, "10.0.0.1:6379: connection refused");
   CHECK(pod.why_not() == "10.0.0.1:6379: connection refused");
   pod.probe = NodeProbe{};
@@ -131,24 +131,30 @@ TEST_CASE("dns_wait leaves the probes their time within the round", "[observer]"
   CHECK(dns_wait(milliseconds(750), milliseconds(500), milliseconds(3000)) == milliseconds(100));
 }
 
-TEST_CASE("remember_addresses keeps a pod's connection through failed lookups, not through a move", "[observer]") {
+TEST_CASE("remember_endpoints keeps a pod's connection through failed lookups, not through a move", "[observer]") {
   ClusterBuilder cluster = healthy_3x1();
-  std::vector<std::optional<std::string>> last;
-  const std::string own = cluster.ip(m0);
+  std::vector<std::optional<net::Endpoint>> last;
+  const net::Endpoint own{cluster.ip(m0), 6379};
+  const net::Endpoint r2_before{cluster.ip(r2), 6379};
   Observation first = cluster.build();
-  CHECK(remember_addresses(last, first, own).size() == 6);
+  CHECK(remember_endpoints(last, first, own).size() == 6);
 
-  // r2's lookup fails this round: its address is still kept.
+  // r2's lookup fails this round: its endpoint is still kept.
   Observation failed = cluster.build();
-  failed.pods.at(cluster.index(r2)).address = fail(ErrorKind::timeout, "no answer before the deadline");
-  auto kept = remember_addresses(last, failed, own);
-  CHECK(kept.contains(cluster.ip(r2)));
+  failed.pods.at(cluster.index(r2)).endpoint = fail(ErrorKind::timeout, "no answer before the deadline");
+  auto kept = remember_endpoints(last, failed, own);
+  CHECK(kept.contains(r2_before));
 
-  // r2 moved: its old address goes, the new one is kept.
+  // r2 moved (a new address, or a new port in its SRV record): the old endpoint goes.
   Observation moved = cluster.build();
-  moved.pods.at(cluster.index(r2)).address = std::string("10.0.9.9");
-  kept = remember_addresses(last, moved, own);
-  CHECK_FALSE(kept.contains(cluster.ip(r2)));
-  CHECK(kept.contains("10.0.9.9"));
+  moved.pods.at(cluster.index(r2)).endpoint = net::Endpoint{"10.0.9.9", 6379};
+  kept = remember_endpoints(last, moved, own);
+  CHECK_FALSE(kept.contains(r2_before));
+  CHECK(kept.contains(net::Endpoint{"10.0.9.9", 6379}));
   CHECK(kept.contains(own));
+  Observation new_port = cluster.build();
+  new_port.pods.at(cluster.index(r2)).endpoint = net::Endpoint{"10.0.9.9", 7000};
+  kept = remember_endpoints(last, new_port, own);
+  CHECK_FALSE(kept.contains(net::Endpoint{"10.0.9.9", 6379}));
+  CHECK(kept.contains(net::Endpoint{"10.0.9.9", 7000}));
 }

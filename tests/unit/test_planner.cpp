@@ -63,8 +63,8 @@ void check_plan_properties(const ClusterBuilder& cluster, PodId self, const plan
     if (std::holds_alternative<plan::Forget>(action.step)) {
       const auto* nodes = std::get_if<plan::EveryNode>(&action.target);
       REQUIRE(nodes != nullptr);
-      REQUIRE_FALSE(nodes->addresses.empty());
-      CHECK(nodes->addresses.front() == cluster.ip(self));
+      REQUIRE_FALSE(nodes->nodes.empty());
+      CHECK(nodes->nodes.front() == net::Endpoint{cluster.ip(self), 6379});
     } else {
       CHECK(std::holds_alternative<plan::ThisNode>(action.target));
     }
@@ -83,7 +83,8 @@ void check_plan_properties(const ClusterBuilder& cluster, PodId self, const plan
                      REQUIRE(peer->answered());  // never MEET an address nobody answered at
                      // ... nor a node not verified as that pod's, unless this node already knows it
                      CHECK((peer->identity == Identity::verified || peer->identity == Identity::nameless));
-                     CHECK(meet.ip == *peer->address);
+                     CHECK(meet.ip == peer->endpoint->ip);
+                     CHECK(meet.port == peer->endpoint->port);
                      CHECK(meet.node_id == peer->probe->id);
                      CHECK(meet.node_id != cluster.id(self));
                      CHECK(meet.port == 6379);
@@ -414,6 +415,24 @@ TEST_CASE("planner: MEET and REPLICATE actions carry the verified target", "[pla
   CHECK(plan::describe(replicate.actions[0]) == "CLUSTER REPLICATE " + joining.id(m0));
 }
 
+TEST_CASE("planner: a MEET goes to the port DNS gave and the bus port the node gives for itself", "[planner]") {
+  // m1's SRV record names port 7000, and its node says its cluster bus is at 17777: a pod
+  // that does not use --port and --bus-port is still MEETed where it listens.
+  ClusterBuilder cluster = ClusterBuilder().fresh_all().claimed(m1);
+  Observation observation = cluster.build();
+  auto& peer = observation.pods.at(cluster.index(m1));
+  peer.endpoint->port = 7000;
+  for (auto& node : peer.probe->nodes) {
+    if (!node.myself) continue;
+    node.port = 7000;
+    node.bus_port = 17777;
+  }
+  plan::Plan plan = plan::make_plan(cluster.topology(), cluster.index(m0), observation);
+  REQUIRE(plan.actions.size() == 3);
+  CHECK(plan::describe(plan.actions[2]) == "CLUSTER MEET 10.0.0.3 7000 17777");
+  CHECK_THAT(plan.actions[2].reason, Catch::Contains("answers at 10.0.0.3:7000"));
+}
+
 TEST_CASE("planner: the quorum counts every expected pod, whatever the shard", "[planner]") {
   // 3x2: 9 pods, quorum 5.
   ClusterBuilder four(3, 2);
@@ -536,8 +555,8 @@ TEST_CASE("planner: this pod's former identity is forgotten on every node", "[pl
   CHECK(forget.step == plan::Step{plan::Forget{"dead" + std::string(36, '0')}});
   const auto* nodes = std::get_if<plan::EveryNode>(&forget.target);
   REQUIRE(nodes != nullptr);
-  CHECK(nodes->addresses.size() == 6);
-  CHECK(nodes->addresses.front() == cluster.ip(r1));  // its own node first
+  CHECK(nodes->nodes.size() == 6);
+  CHECK(nodes->nodes.front() == net::Endpoint{cluster.ip(r1), 6379});  // its own node first
   CHECK_FALSE(forget.reason.empty());
 }
 
@@ -553,8 +572,8 @@ TEST_CASE("planner: a FORGET also reaches the pods a narrow round did not ask ag
   CHECK(std::holds_alternative<plan::Forget>(forget.step));
   const auto* nodes = std::get_if<plan::EveryNode>(&forget.target);
   REQUIRE(nodes != nullptr);
-  CHECK(nodes->addresses.size() == 6);
-  CHECK(nodes->addresses.front() == cluster.ip(r1));
+  CHECK(nodes->nodes.size() == 6);
+  CHECK(nodes->nodes.front() == net::Endpoint{cluster.ip(r1), 6379});
 }
 
 TEST_CASE(
@@ -625,7 +644,7 @@ TEST_CASE("planner: with --recover-lost-slots ordinal 0 forgets the dead owner a
   for (const auto& action : plan.actions) CHECK(action.data_loss);
   const auto* nodes = std::get_if<plan::EveryNode>(&plan.actions.front().target);
   REQUIRE(nodes != nullptr);
-  CHECK(nodes->addresses.size() == 6);
+  CHECK(nodes->nodes.size() == 6);
 }
 
 TEST_CASE("planner: each action names its target: this pod's node, or every node for a FORGET", "[planner][heal]") {
@@ -634,8 +653,8 @@ TEST_CASE("planner: each action names its target: this pod's node, or every node
   ClusterBuilder cluster = shard0_lost();
   plan::Plan plan = plan::make_plan(cluster.topology(), cluster.index(m0), cluster.build(), {true});
   REQUIRE(plan.actions.size() == 3);
-  std::vector<std::string> every_pod;
-  for (PodId p : {m0, r0, m1, r1, m2, r2}) every_pod.push_back(cluster.ip(p));
+  std::vector<net::Endpoint> every_pod;
+  for (PodId p : {m0, r0, m1, r1, m2, r2}) every_pod.push_back({cluster.ip(p), 6379});
   CHECK(plan.actions[0].target == plan::Target{plan::EveryNode{every_pod}});
   CHECK(plan::describe(plan.actions[0]) == "CLUSTER FORGET dead0wner" + std::string(31, '0') + " (on 6 nodes)");
   CHECK(plan.actions[1].target == plan::Target{plan::ThisNode{}});

@@ -49,21 +49,21 @@ size_t open_fds() {
 TEST_CASE("the prober closes kept connections to addresses no pod has any more", "[prober]") {
   Listener listener;
   Options options;
-  options.port = listener.port();
   Prober prober(options);
   const size_t before = open_fds();
+  auto at = [&](const char* ip) { return net::Endpoint{ip, listener.port()}; };
 
   for (const char* address : {"127.0.0.1", "127.0.0.2", "127.0.0.3"})
-    REQUIRE(prober.connection(address, Deadline::after(Millis(2000))).has_value());
+    REQUIRE(prober.connection(at(address), Deadline::after(Millis(2000))).has_value());
   CHECK(open_fds() == before + 3);
 
   // Kept: asking again reuses the connection.
-  auto again = prober.connection("127.0.0.2", Deadline::after(Millis(2000)));
+  auto again = prober.connection(at("127.0.0.2"), Deadline::after(Millis(2000)));
   REQUIRE(again.has_value());
   CHECK(open_fds() == before + 3);
   again->reset();
 
-  prober.keep_only({"127.0.0.2"});
+  prober.keep_only({at("127.0.0.2")});
   CHECK(open_fds() == before + 1);
   prober.keep_only({});
   CHECK(open_fds() == before);

@@ -73,8 +73,8 @@ TEST_CASE("empty start: a pod of this shard that timed out is waited for, unless
   CHECK_THAT(*hazard, Catch::Contains("redis-shard0-1") && Catch::Contains("unknown"));
   // A lookup that timed out is no evidence either.
   Observation no_dns = cluster.build();
-  no_dns.pods.at(cluster.index(r0)).address = fail(ErrorKind::timeout, "redis-shard0-1...: no answer (timeout)");
-  no_dns.pods.at(cluster.index(r0)).probe = std::unexpected(no_dns.pods.at(cluster.index(r0)).address.error());
+  no_dns.pods.at(cluster.index(r0)).endpoint = fail(ErrorKind::timeout, "redis-shard0-1...: no answer (timeout)");
+  no_dns.pods.at(cluster.index(r0)).probe = std::unexpected(no_dns.pods.at(cluster.index(r0)).endpoint.error());
   CHECK(plan::empty_start_hazard(no_dns, cluster.ip(m0), 6379, 0).has_value());
   // Another shard's pod timing out does not matter: it replicates another master.
   Observation other_shard = cluster.build();

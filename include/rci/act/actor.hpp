@@ -23,7 +23,7 @@ struct ActResult {
 
 // A connection to another node's address (for an action whose target is plan::EveryNode: a
 // FORGET, which must reach every node), opened within the deadline.
-using Connector = std::function<Result<std::shared_ptr<redis::Connection>>(const std::string& address, Deadline)>;
+using Connector = std::function<Result<std::shared_ptr<redis::Connection>>(const net::Endpoint& node, Deadline)>;
 
 // How long an action waits after its n-th refusal before it is sent again: from 100 ms,
 // doubling, at most 5 s. Pure, so the pacing is unit-tested.

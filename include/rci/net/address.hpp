@@ -7,13 +7,18 @@
 
 namespace rci::net {
 
-// A numeric address and port; names are resolved beforehand (the cluster bus needs IPs).
+enum class Family { ipv4, ipv6 };
+
+// Where a server listens: a numeric address and its port (names are resolved beforehand: the
+// cluster bus takes IPs).
 struct Endpoint {
   std::string ip;
   int port = 0;
+  Family family() const { return ip.find(':') != std::string::npos ? Family::ipv6 : Family::ipv4; }
   // "ip:port", with brackets around IPv6 literals.
   std::string to_string() const;
   bool operator==(const Endpoint&) const = default;
+  auto operator<=>(const Endpoint&) const = default;
 };
 
 // The address in the form inet_ntop gives (IPv6 lower-case and compressed, an IPv4-mapped IPv6

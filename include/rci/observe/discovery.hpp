@@ -13,21 +13,22 @@
 
 #include "rci/config/options.hpp"
 #include "rci/dns/resolver.hpp"
+#include "rci/net/address.hpp"
 #include "rci/observe/observation.hpp"
 #include "rci/topology.hpp"
 
 namespace rci {
 
-// The pods' addresses as DNS gave them, and how they were found.
+// Where the pods are as DNS gave them, and how they were found.
 struct Located {
-  std::vector<Result<std::string>> addresses;  // per pod, in Topology::pods order
+  std::vector<Result<net::Endpoint>> endpoints;  // per pod, in Topology::pods order
   DiscoveryReport report;
 };
 
 class Discovery {
  public:
   virtual ~Discovery() = default;
-  // The addresses of the pods marked `wanted`, found within `deadline`; the others keep an
+  // Where the pods marked `wanted` are, found within `deadline`; the others keep an
   // earlier answer where there is one. Called every round: implementations reuse answers for
   // a few seconds rather than ask the DNS server each time.
   virtual Located locate(const std::vector<bool>& wanted, Deadline deadline) = 0;
@@ -43,6 +44,7 @@ std::unique_ptr<Discovery> make_discovery(const Options& options, const Topology
 struct SrvMatch {
   struct Pod {
     bool listed = false;                         // a record targets the pod's FQDN
+    int port = 0;                                // that record's port
     std::optional<Result<std::string>> address;  // the additional section's address for it, if any
   };
   std::vector<Pod> pods;                // in Topology::pods order

@@ -1,11 +1,12 @@
 #pragma once
-// What one round of observation saw: for every expected pod, its address and, if it
+// What one round of observation saw: for every expected pod, where its node is and, if it
 // answered, its node's view of the cluster. Plain data: the planner reads it, tests build it.
 
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "rci/net/address.hpp"
 #include "rci/redis/cluster_nodes.hpp"
 #include "rci/redis/info.hpp"
 #include "rci/topology.hpp"
@@ -52,7 +53,10 @@ enum class Identity {
 // One expected pod as seen this round.
 struct PodObservation {
   ExpectedPod pod;
-  Result<std::string> address = std::unexpected(Error{ErrorKind::internal, "not resolved"});
+  // Where its node listens for clients: the address DNS gives (this pod's own: --pod-ip) and
+  // the port of its SRV record (--port without one). The cluster bus port is the node's own
+  // word (its `myself` entry), read where it is needed.
+  Result<net::Endpoint> endpoint = std::unexpected(Error{ErrorKind::internal, "not resolved"});
   // Set when the address resolved and the node answered every probe command.
   Result<NodeProbe> probe = std::unexpected(Error{ErrorKind::internal, "not probed"});
   Provenance provenance = Provenance::asked;

@@ -35,10 +35,12 @@ class Observer {
   // One round over the expected pods.
   Observation observe(Deadline deadline, Scope scope = Scope::every_pod);
 
-  // A connection to this pod's own node (or any address), kept between rounds; for acting.
-  Result<std::shared_ptr<redis::Connection>> connection(const std::string& address, Deadline deadline) {
-    return prober_.connection(address, deadline);
+  // A connection to this pod's own node (or any node), kept between rounds; for acting.
+  Result<std::shared_ptr<redis::Connection>> connection(const net::Endpoint& endpoint, Deadline deadline) {
+    return prober_.connection(endpoint, deadline);
   }
+  // Where this pod's own node listens: --pod-ip and --port.
+  net::Endpoint own_endpoint() const { return {options_.pod_ip, options_.port}; }
 
  private:
   const Options& options_;
@@ -49,19 +51,19 @@ class Observer {
   void report_discovery_change(const DiscoveryReport& report);
   std::string last_discovery_;
   std::vector<std::optional<NodeProbe>> last_probes_;  // per pod: its last successful answer
-  // Per pod: the last address DNS gave it. A lookup that fails (dnsmasq drops queries under
-  // load) keeps it; only a new address replaces it, and only then is the old connection closed.
-  std::vector<std::optional<std::string>> last_addresses_;
+  // Per pod: the last endpoint DNS gave it. A lookup that fails (dnsmasq drops queries under
+  // load) keeps it; only a new one replaces it, and only then is the old connection closed.
+  std::vector<std::optional<net::Endpoint>> last_endpoints_;
   Clock::time_point last_full_round_{};
   Prober prober_;
 };
 
-// Records in `last` each pod's address from this round, keeping the previous one where the
+// Records in `last` each pod's endpoint from this round, keeping the previous one where the
 // lookup failed (a DNS server dropping queries under load must not cost kept connections), and
-// returns the addresses whose connections are kept: every pod's last address and `own`. Only a
-// pod that moved leaves an address behind.
-std::set<std::string> remember_addresses(std::vector<std::optional<std::string>>& last, const Observation& observation,
-                                         const std::string& own);
+// returns the endpoints whose connections are kept: every pod's last endpoint and `own`. Only
+// a pod that moved leaves an endpoint behind.
+std::set<net::Endpoint> remember_endpoints(std::vector<std::optional<net::Endpoint>>& last,
+                                           const Observation& observation, const net::Endpoint& own);
 
 // How long a round waits for DNS: its budget, but never so long that the probes after it lose
 // the `probe_time` they need (connect and command timeouts) before the round's deadline: a name

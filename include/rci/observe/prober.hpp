@@ -20,32 +20,32 @@ class Prober {
  public:
   explicit Prober(const Options& options);
 
-  // Probes one address now, giving up at `deadline` at the latest.
-  Result<NodeProbe> probe(const std::string& address, ProbeDepth depth, Deadline deadline);
-  // Probes every address at once; results in the order of `addresses`. Each address gets the
-  // options' connect and command timeouts, cut short by `deadline`.
-  std::vector<Result<NodeProbe>> probe_all(const std::vector<std::string>& addresses, ProbeDepth depth,
+  // Probes one node now, giving up at `deadline` at the latest.
+  Result<NodeProbe> probe(const net::Endpoint& endpoint, ProbeDepth depth, Deadline deadline);
+  // Probes every endpoint at once; results in the order of `endpoints`. Each gets the options'
+  // connect and command timeouts, cut short by `deadline`.
+  std::vector<Result<NodeProbe>> probe_all(const std::vector<net::Endpoint>& endpoints, ProbeDepth depth,
                                            Deadline deadline);
 
-  // A connection to `address` (at the options' port), reused when still open; a new one is
-  // opened within the options' timeouts, cut short by `deadline`.
-  Result<std::shared_ptr<redis::Connection>> connection(const std::string& address, Deadline deadline);
+  // A connection to `endpoint`, reused when still open; a new one is opened within the
+  // options' timeouts, cut short by `deadline`.
+  Result<std::shared_ptr<redis::Connection>> connection(const net::Endpoint& endpoint, Deadline deadline);
   // Forgets a connection after an I/O failure so the next use reconnects.
-  void drop_connection(const std::string& address);
-  // Closes the kept connections to every address but `addresses` (a pod that moved leaves its
-  // old address behind for good).
-  void keep_only(const std::set<std::string>& addresses);
+  void drop_connection(const net::Endpoint& endpoint);
+  // Closes the kept connections to every endpoint but `endpoints` (a pod that moved leaves its
+  // old endpoint behind for good).
+  void keep_only(const std::set<net::Endpoint>& endpoints);
 
  private:
-  // The kept connection to `address` if it is still open.
-  std::shared_ptr<redis::Connection> kept_connection(const std::string& address);
-  // Keeps `connection` as the one to `address`.
-  std::shared_ptr<redis::Connection> keep(const std::string& address, redis::Connection connection);
+  // The kept connection to `endpoint` if it is still open.
+  std::shared_ptr<redis::Connection> kept_connection(const net::Endpoint& endpoint);
+  // Keeps `connection` as the one to `endpoint`.
+  std::shared_ptr<redis::Connection> keep(const net::Endpoint& endpoint, redis::Connection connection);
 
   const Options& options_;
   const redis::ConnectionSettings settings_;
   std::mutex mutex_;
-  std::map<std::string, std::shared_ptr<redis::Connection>> connections_;
+  std::map<net::Endpoint, std::shared_ptr<redis::Connection>> connections_;
 };
 
 }  // namespace rci

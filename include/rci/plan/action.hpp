@@ -6,6 +6,7 @@
 #include <variant>
 #include <vector>
 
+#include "rci/net/address.hpp"
 #include "rci/topology.hpp"
 
 namespace rci::plan {
@@ -60,7 +61,7 @@ struct ThisNode {
 // The target: each of these nodes in turn, this pod's own first. A FORGET must reach every node:
 // one that keeps the ID gossips it back once the ban ends.
 struct EveryNode {
-  std::vector<std::string> addresses;
+  std::vector<net::Endpoint> nodes;
   bool operator==(const EveryNode&) const = default;
 };
 
