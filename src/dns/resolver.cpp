@@ -129,6 +129,9 @@ void on_result(void* arg, int status, int /*timeouts*/, ares_addrinfo* result) {
 
 struct Resolver::Impl {
   ares_channel channel = nullptr;
+  // The shortest wait between passes when c-ares says "now" (see drive): a tenth of a try,
+  // at most 100 ms, so a timeout or retry is handled at most that much late.
+  Millis least_wait{10};
   std::string setup_error;
   // The SRV query started by start_srv(), owned here so that its callback, which c-ares may
   // run during any later call (or in ares_destroy), always has somewhere to write.
@@ -145,6 +148,7 @@ Resolver::Resolver(std::optional<DnsServer> server, Patience patience) : impl_(n
   ares_options options{};
   // c-ares doubles the wait on every try (see Patience).
   options.timeout = static_cast<int>(patience.first_try.count());
+  impl_->least_wait = std::clamp(patience.first_try / 10, Millis(1), Millis(100));
   options.tries = patience.tries;
   // Names are fully qualified: no search list, so a query never wanders off the cluster.
   // EDNS lets an SRV answer of a dozen pods, with their addresses, fit one UDP datagram (dnsmasq
@@ -292,7 +296,14 @@ void Resolver::drive(const int& in_flight, Deadline deadline, const std::functio
     timeval wait{};
     ares_timeout(impl_->channel, &max_wait, &wait);
     int timeout_ms = static_cast<int>(wait.tv_sec * 1000 + wait.tv_usec / 1000);
-    if (timeout_ms == 0 && remaining > 0) timeout_ms = 1;
+    // ares_timeout says "now" pass after pass while a query over TCP waits for its answer
+    // (c-ares 1.18; at 300 pods every bootstrap polled a thousand times a second, and the DNS
+    // server they all waited for got no CPU). The sockets still wake the wait at once; only
+    // timeouts and retries are handled up to least_wait late.
+    const long long least_wait_ms = impl_->least_wait.count();
+    if (timeout_ms < least_wait_ms && remaining > 0) {
+      timeout_ms = static_cast<int>(std::min<long long>(least_wait_ms, remaining));
+    }
     int ready = ::poll(fds.data(), fds.size(), timeout_ms);
     if (ready <= 0) {
       ares_process_fd(impl_->channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);  // timeouts and retries
