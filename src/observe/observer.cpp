@@ -32,6 +32,18 @@ Millis dns_wait(Millis budget, Millis remaining, Millis probe_time) {
   return std::min(budget, std::max(least, remaining - probe_time));
 }
 
+namespace {
+
+// Whether `self`'s table holds a node announcing `pod`'s name that it is connected to.
+bool shows_connected(const NodeProbe& self, const ExpectedPod& pod) {
+  return std::any_of(self.nodes.begin(), self.nodes.end(), [&](const redis::ClusterNode& node) {
+    return !node.myself && !node.handshake && node.link_connected && !node.fail && !node.pfail &&
+           announces(node.hostname, pod);
+  });
+}
+
+}  // namespace
+
 std::vector<bool> select_probes(const Topology& topology, int self_index, const NodeProbe* self) {
   const int pod_count = topology.pod_count();
   std::vector<bool> wanted(pod_count, true);
@@ -66,11 +78,34 @@ std::vector<bool> select_probes(const Topology& topology, int self_index, const 
       wanted[i] = true;  // its master and fellow replicas decide this pod's role
     } else {
       // The shards whose slots its node has not learned: their ordinal-0 pod (the master at
-      // creation) is asked, so it can be MEETed and hand over its slot claims.
-      wanted[i] = has_role && !shard_covered[pod.shard] && pod.ordinal == 0;
+      // creation) is asked, so it can be MEETed and hand over its slot claims; unless this
+      // node already knows that pod's node and is connected to it: then its table entry is
+      // enough to MEET it again (see plan_meets), and asking it for a table of every node
+      // would cost more than all the rest of the round at a hundred shards.
+      wanted[i] = has_role && !shard_covered[pod.shard] && pod.ordinal == 0 && !shows_connected(*self, pod);
     }
   }
   return wanted;
+}
+
+void Observer::pace_quorum_wait(std::vector<bool>& wanted, size_t self_index) {
+  const bool asks_everyone = std::count(wanted.begin(), wanted.end(), true) + 1 == static_cast<long>(wanted.size());
+  if (!asks_everyone) return;  // not waiting for a quorum
+  const auto verified = std::count(last_verified_.begin(), last_verified_.end(), true);
+  const auto now = Clock::now();
+  // Every pod is asked when a decision may be near (the pods verified so far make a quorum: a
+  // pod creates only on answers of this round). Otherwise the pods not verified yet (their
+  // bootstrap has not named their node) are asked once per interval that grows with the
+  // cluster, and in between only this pod's shard; the verified ones keep their last answer.
+  // At 300 pods, a hundred ordinal-0 pods asking all 299 others every round kept two cores
+  // busy answering them, and the DNS server everyone waited for got no CPU.
+  if (verified >= topology_.quorum()) return;
+  const bool ask_unverified = now - last_quorum_round_ >= quorum_round_interval(topology_.pod_count());
+  if (ask_unverified) last_quorum_round_ = now;
+  const int shard = topology_.pods[self_index].shard;
+  for (size_t i = 0; i < wanted.size(); ++i) {
+    wanted[i] = (ask_unverified && !last_verified_[i]) || topology_.pods[i].shard == shard;
+  }
 }
 
 void Observer::report_discovery_change(const DiscoveryReport& report) {
@@ -90,24 +125,29 @@ Observation Observer::observe(Deadline deadline, Scope scope) {
     if (topology_.pods[i].name == self_name && !options_.pod_ip.empty()) self_index = i;
   }
   if (last_probes_.size() != pod_count) last_probes_.assign(pod_count, std::nullopt);
+  if (last_verified_.size() != pod_count) last_verified_.assign(pod_count, false);
   const auto started = Clock::now();
 
   const bool bootstrap_scope = scope == Scope::changing_peers && self_index.has_value();
-  const bool narrow = bootstrap_scope && Clock::now() - last_full_round_ < full_refresh_interval;
-  if (!narrow) last_full_round_ = Clock::now();
+  // A refresh round asks every pod this node's table does not show connected; the rounds
+  // between ask only the pods select_probes picks, and reuse the last answer of the others.
+  const bool refresh = !bootstrap_scope || Clock::now() - last_full_round_ >= full_refresh_interval;
+  if (refresh) last_full_round_ = Clock::now();
 
   // In the bootstrap loop this node is asked first (its address needs no DNS): its table
   // decides which peers matter this round.
   std::optional<Result<NodeProbe>> self_probe;
-  std::vector<bool> wanted(pod_count, true);
+  std::vector<bool> wanted(pod_count, true);   // asked, whatever this node's table shows
+  std::vector<bool> located(pod_count, true);  // their addresses looked up
   std::vector<redis::ClusterNode> local_table;
   if (bootstrap_scope) {
     self_probe = prober_.probe(own_endpoint(), ProbeDepth::full, deadline);
     if (*self_probe && (*self_probe)->cluster_enabled) local_table = (*self_probe)->nodes;
-    if (narrow) {
-      wanted = select_probes(topology_, static_cast<int>(*self_index), *self_probe ? &**self_probe : nullptr);
-    }
+    wanted = select_probes(topology_, static_cast<int>(*self_index), *self_probe ? &**self_probe : nullptr);
+    if (!refresh) pace_quorum_wait(wanted, *self_index);
     wanted[*self_index] = false;
+    if (!refresh) located = wanted;
+    located[*self_index] = false;
   }
 
   // Only the names of pods to be asked are resolved; the others keep their last answer.
@@ -122,17 +162,17 @@ Observation Observer::observe(Deadline deadline, Scope scope) {
                                                     : Millis(15000);
   const Deadline dns_deadline =
       Deadline::after(dns_wait(dns_budget, deadline.remaining(), options_.connect_timeout + options_.command_timeout));
-  Located located = discovery_->locate(wanted, dns_deadline);
+  Located found = discovery_->locate(located, dns_deadline);
   const auto resolved = Clock::now();
 
-  report_discovery_change(located.report);
+  report_discovery_change(found.report);
   Observation observation;
-  observation.discovery = std::move(located.report);
+  observation.discovery = std::move(found.report);
   for (size_t i = 0; i < pod_count; ++i) {
     PodObservation pod;
     pod.pod = topology_.pods[i];
     // This pod's own endpoint is known without DNS; its record may not be published yet.
-    pod.endpoint = self_index == i ? Result<net::Endpoint>(own_endpoint()) : std::move(located.endpoints[i]);
+    pod.endpoint = self_index == i ? Result<net::Endpoint>(own_endpoint()) : std::move(found.endpoints[i]);
     if (self_index == i && self_probe) pod.probe = std::move(*self_probe);
     observation.pods.push_back(std::move(pod));
   }
@@ -154,10 +194,16 @@ Observation Observer::observe(Deadline deadline, Scope scope) {
     if (self_index == i && bootstrap_scope) continue;  // asked above
     if (!pod.endpoint) continue;
     if (!wanted[i]) {
-      // Not worth asking this round: this node's view of it, or its previous answer.
+      // Not worth asking this round: this node's view of it (a refresh asks only the pods that
+      // view does not show: at 300 pods, asking all of them would cost every pod 300 tables of
+      // 300 lines every few seconds), or its previous answer.
       if (const auto* entry = connected_entry_at(*pod.endpoint)) {
         pod.probe = probe_from_local_table(*entry);
         pod.provenance = Provenance::local_table;
+        continue;
+      }
+      if (refresh) {
+        endpoints.insert(*pod.endpoint);
       } else if (last_probes_[i]) {
         pod.probe = *last_probes_[i];
         pod.provenance = Provenance::reused;
@@ -182,7 +228,7 @@ Observation Observer::observe(Deadline deadline, Scope scope) {
   }
   log::debug("observe: dns {} ms, {} probes {} ms{}", std::chrono::duration_cast<Millis>(resolved - started).count(),
              targets.size(), std::chrono::duration_cast<Millis>(Clock::now() - resolved).count(),
-             narrow ? "" : " (full round)");
+             refresh ? " (refresh round)" : "");
   prober_.keep_only(remember_endpoints(last_endpoints_, observation, own_endpoint()));
   for (size_t i = 0; i < observation.pods.size(); ++i) {
     auto& pod = observation.pods[i];
@@ -195,6 +241,10 @@ Observation Observer::observe(Deadline deadline, Scope scope) {
     }
   }
   verify_identities(observation, self_index ? static_cast<int>(*self_index) : -1);
+  for (size_t i = 0; i < pod_count; ++i) {
+    const auto& pod = observation.pods[i];
+    last_verified_[i] = pod.answered() && pod.identity == Identity::verified;
+  }
   return observation;
 }
 

@@ -258,6 +258,18 @@ Plan make_plan(const Topology& topology, int self_index, const Observation& obse
       for (auto& line : s.missing_pods()) plan.waiting_for.push_back(std::move(line));
       return plan;
     }
+    // Between rounds that ask every pod, a waiting pod reuses the answers of pods already
+    // verified (see Observer::observe); a decision to create is made on answers of this round.
+    const int asked_now = s.trusted_node_count(Freshness::asked_this_round);
+    if (asked_now < topology.quorum()) {
+      plan.situation = fmt::format(
+          "no observed node holds shard {}'s slots {}, and {} of {} pods answer as themselves, {} of them in earlier "
+          "rounds: asking every pod again before creating",
+          self.pod.shard, range_text(my_range), answered, topology.pod_count(), answered - asked_now);
+      plan.waiting_for.push_back(fmt::format("quorum: {} of {} pods answered as themselves this round, {} needed",
+                                             asked_now, topology.pod_count(), topology.quorum()));
+      return plan;
+    }
     plan.situation = fmt::format("creating: {} of {} pods answer as themselves and none holds shard {}'s slots {}",
                                  answered, topology.pod_count(), self.pod.shard, range_text(my_range));
     if (myself.config_epoch == 0 && !s.me().knows_other_nodes()) {

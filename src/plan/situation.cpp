@@ -52,10 +52,12 @@ const ExpectedPod* Situation::pod_announced_as(const std::string& hostname) cons
   return nullptr;
 }
 
-int Situation::trusted_node_count() const {
+int Situation::trusted_node_count(Freshness freshness) const {
   std::set<std::string> ids;
   for (const auto& pod : observation_.pods) {
-    if (trusted(pod)) ids.insert(pod.probe->id);
+    if (!trusted(pod)) continue;
+    if (freshness == Freshness::asked_this_round && pod.provenance != Provenance::asked) continue;
+    ids.insert(pod.probe->id);
   }
   return static_cast<int>(ids.size());
 }

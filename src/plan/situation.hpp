@@ -22,6 +22,8 @@ std::string short_id(const std::string& id);
 
 // Everything the planner's rules ask of one observation, from this pod's point of view.
 // Holds references: it lives only while make_plan runs.
+enum class Freshness { any_round, asked_this_round };
+
 class Situation {
  public:
   Situation(const Topology& topology, int self_index, const Observation& observation, NameCheck names)
@@ -50,8 +52,9 @@ class Situation {
   // The expected pod whose name or FQDN `hostname` is, if any.
   const ExpectedPod* pod_announced_as(const std::string& hostname) const;
 
-  // The distinct node IDs of trusted pods (this pod's included): what the quorum counts.
-  int trusted_node_count() const;
+  // The distinct node IDs of trusted pods (this pod's included): what the quorum counts; with
+  // Freshness::asked_this_round, only of pods asked this round (not their earlier answers).
+  int trusted_node_count(Freshness freshness = Freshness::any_round) const;
 
   // The node that any observed table says holds a slot of `range` (nullptr: none does).
   // Tables of every pod that answered are consulted, so one node's stale or partial view

@@ -114,6 +114,15 @@ TEST_CASE("select_probes: a master asks the ordinal 0 of shards whose slots it h
   CHECK(probed_pods(cluster, test::m0) == std::vector<std::string>{"redis-shard0-1", "redis-shard2-0"});
 }
 
+TEST_CASE("select_probes: a master does not ask a shard's owner it is already connected to", "[observer]") {
+  // m0 knows m2 and is connected to it, but has not learned m2's slots yet: m2's table (a
+  // line per node, 300 at 100x2) would add nothing the table entry does not say.
+  test::ClusterBuilder cluster;
+  cluster.fresh_all().claimed(test::m0).claimed(test::m1).claimed(test::m2).knows(test::m0, {test::m1, test::m2});
+  cluster.listed_with_slots(test::m0, test::m2, {});
+  CHECK(probed_pods(cluster, test::m0) == std::vector<std::string>{"redis-shard0-1"});
+}
+
 TEST_CASE("select_probes: with no answer from its own node a pod asks everyone", "[observer]") {
   test::ClusterBuilder cluster;
   cluster.fresh_all().down(test::r0);

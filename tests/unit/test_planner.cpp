@@ -446,6 +446,26 @@ TEST_CASE("planner: the quorum counts every expected pod, whatever the shard", "
   CHECK(summaries(plan) == std::vector<std::string>{"set-config-epoch 1", "claim-slots 0-5460"});
 }
 
+TEST_CASE("planner: a quorum made of earlier rounds' answers asks again before creating", "[planner]") {
+  // 3x2, quorum 5: five pods answer as themselves, but two of those answers are reused from an
+  // earlier round (a waiting pod asks only the pods it has not verified yet). Creating on them
+  // could rest on tables a second old: the plan waits for a round that asks every pod.
+  ClusterBuilder five(3, 2);
+  five.fresh({0, 0}).fresh({0, 1}).fresh({1, 0}).fresh({2, 2}).fresh({1, 1});
+  Observation observation = five.build();
+  observation.pods.at(five.index({1, 0})).provenance = Provenance::reused;
+  observation.pods.at(five.index({2, 2})).provenance = Provenance::reused;
+  plan::Plan plan = plan::make_plan(five.topology(), five.index({0, 0}), observation);
+  CHECK(plan.outcome == Outcome::wait);
+  CHECK(plan.actions.empty());
+  CHECK_THAT(plan.situation, Catch::Contains("2 of them in earlier rounds: asking every pod again before creating"));
+  REQUIRE_FALSE(plan.waiting_for.empty());
+  CHECK(plan.waiting_for.front() == "quorum: 3 of 9 pods answered as themselves this round, 5 needed");
+
+  // The next round asks them all: it creates.
+  CHECK(five.plan_for({0, 0}).outcome == Outcome::act);
+}
+
 TEST_CASE("planner: a long list of missing pods is capped", "[planner]") {
   ClusterBuilder cluster(10, 1);  // 20 pods, quorum 11; only the creator answers
   cluster.fresh({0, 0});
