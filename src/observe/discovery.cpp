@@ -78,8 +78,9 @@ class PodNames final : public Discovery {
 // naming an expected pod) mean per-pod names. A timeout is no such evidence: under load
 // (300 pods starting at once) a fall-back to names would turn one query per pod into 300 and
 // sink the DNS server; so the round waits for SRV (up to 15 s before the first answer, see
-// Observer::observe), unless SRV has never answered and timed out `timeouts_before_names`
-// times in a row (a server that drops SRV queries).
+// Observer::observe), unless SRV has never answered, has failed `timeouts_before_names` times
+// in a row, and for `failing_before_names` (a server that drops or refuses SRV queries; a
+// loaded one answers SERVFAIL, or its TCP front gives up, several times within seconds).
 class ServiceRecords final : public Discovery {
  public:
   ServiceRecords(const Options& options, const Topology& topology, dns::Resolver& names_resolver,
@@ -93,7 +94,8 @@ class ServiceRecords final : public Discovery {
   Located locate(const std::vector<bool>& wanted, Deadline deadline) override {
     refresh(wanted, deadline);
     if (answer_) return from_answer(wanted, deadline);
-    const bool give_up_on_srv = absent_ || (!ever_answered_ && timeouts_in_a_row_ >= timeouts_before_names);
+    const bool give_up_on_srv = absent_ || (!ever_answered_ && timeouts_in_a_row_ >= timeouts_before_names &&
+                                            Clock::now() - first_failure_at_ >= failing_before_names);
     if (fall_back_ && give_up_on_srv) {
       Located located = names_.locate(wanted, deadline);
       located.report.note = srv_failure_;
@@ -113,6 +115,7 @@ class ServiceRecords final : public Discovery {
 
  private:
   static constexpr int timeouts_before_names = 3;
+  static constexpr auto failing_before_names = std::chrono::seconds(20);
 
   // Asks SRV again when the answer in hand is old (or lacks a wanted pod and is not quite new).
   // The query outlives the round (see Resolver::start_srv): with an answer in hand the round
@@ -151,6 +154,7 @@ class ServiceRecords final : public Discovery {
     }
     absent_ = asked.status == dns::Status::no_such_name || asked.status == dns::Status::no_record;
     timeouts_in_a_row_ = absent_ ? 0 : timeouts_in_a_row_ + 1;
+    if (timeouts_in_a_row_ == 1) first_failure_at_ = now;
     log::debug("{} ({} in a row)", asked.answer.error().message, timeouts_in_a_row_);
     srv_failure_ = asked.answer.error().message;
     retry_at_ = now + (absent_ ? srv_absent_retry : srv_failed_retry);
@@ -211,10 +215,11 @@ class ServiceRecords final : public Discovery {
   SrvMatch match_;
   Clock::time_point answered_at_{};
   Clock::time_point retry_at_{};
-  bool absent_ = false;         // the last answer said there are no (usable) SRV records
-  bool ever_answered_ = false;  // an SRV answer naming expected pods came at least once
-  int timeouts_in_a_row_ = 0;   // SRV queries without any answer since the last answer
-  std::string srv_failure_;     // why there is no SRV answer in hand
+  bool absent_ = false;                   // the last answer said there are no (usable) SRV records
+  bool ever_answered_ = false;            // an SRV answer naming expected pods came at least once
+  int timeouts_in_a_row_ = 0;             // SRV queries without any answer since the last answer
+  Clock::time_point first_failure_at_{};  // when the first of them failed
+  std::string srv_failure_;               // why there is no SRV answer in hand
 };
 
 }  // namespace
