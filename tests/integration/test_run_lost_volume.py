@@ -142,11 +142,13 @@ def main() -> None:
         # D. As A, while one unrelated name's lookups never get an answer (until `run` has
         #    decided to hold redis-server back: the pod must then reach that pod to forget its
         #    former ID there).
+        #    The proxy answers UDP only, and SRV goes over TCP: the pod asks each pod's name
+        #    (as with a DNS server without SRV), which is what this case is about.
         proxy = SilencingProxy(bed.dns.address, cluster.pod(0, 1).name)
         try:
             held_back_until_promoted(cluster, cluster.pod(1, 0), cluster.pod(1, 1),
                                      while_held=proxy.stop_silencing, options_via="env",
-                                     extra_env={"DNS_SERVER": proxy.server_arg})
+                                     extra_env={"DNS_SERVER": proxy.server_arg, "DISCOVERY": "names"})
         finally:
             proxy.close()
 
