@@ -170,9 +170,9 @@ void remove_credentials_once_read(const Options& options, const std::string& dir
                                   Millis budget) {
   const Deadline deadline = Deadline::after(budget);
   Backoff backoff(Millis(20), Millis(500));
+  // A connection without AUTH: the server accepting it is all this asks.
+  const redis::ConnectionSettings connect_only{.credentials = {}, .timeouts = {.connect = options.connect_timeout}};
   while (!deadline.expired()) {
-    // A connection without AUTH: the server accepting it is all this asks.
-    const redis::ConnectionSettings connect_only{.credentials = {}, .timeouts = {.connect = options.connect_timeout}};
     if (redis::Connection::open({options.pod_ip, options.port}, connect_only, deadline)) {
       ::unlink(file.c_str());
       ::rmdir(dir.c_str());

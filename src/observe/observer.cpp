@@ -37,8 +37,7 @@ namespace {
 // Whether `self`'s table holds a node announcing `pod`'s name that it is connected to.
 bool shows_connected(const NodeProbe& self, const ExpectedPod& pod) {
   return std::any_of(self.nodes.begin(), self.nodes.end(), [&](const redis::ClusterNode& node) {
-    return !node.myself && !node.handshake && node.link_connected && !node.fail && !node.pfail &&
-           announces(node.hostname, pod);
+    return node.is_connected_peer() && announces(node.hostname, pod);
   });
 }
 
@@ -79,9 +78,9 @@ std::vector<bool> select_probes(const Topology& topology, int self_index, const 
     } else {
       // The shards whose slots its node has not learned: their ordinal-0 pod (the master at
       // creation) is asked, so it can be MEETed and hand over its slot claims; unless this
-      // node already knows that pod's node and is connected to it: then its table entry is
-      // enough to MEET it again (see plan_meets), and asking it for a table of every node
-      // would cost more than all the rest of the round at a hundred shards.
+      // node is already connected to that pod's node: its slots then reach this node with its
+      // own pings (within half the node timeout), and asking it every round for a table of
+      // every node would cost more than all the rest of the round at a hundred shards.
       wanted[i] = has_role && !shard_covered[pod.shard] && pod.ordinal == 0 && !shows_connected(*self, pod);
     }
   }
@@ -90,7 +89,9 @@ std::vector<bool> select_probes(const Topology& topology, int self_index, const 
 
 void Observer::pace_quorum_wait(std::vector<bool>& wanted, size_t self_index) {
   const bool asks_everyone = std::count(wanted.begin(), wanted.end(), true) + 1 == static_cast<long>(wanted.size());
-  if (!asks_everyone) return;  // not waiting for a quorum
+  // select_probes asks every pod only while this pod may have to create its shard (or its own
+  // node did not answer): otherwise there is no quorum to wait for.
+  if (!asks_everyone) return;
   const auto verified = std::count(last_verified_.begin(), last_verified_.end(), true);
   const auto now = Clock::now();
   // Every pod is asked when a decision may be near (the pods verified so far make a quorum: a
@@ -179,10 +180,7 @@ Observation Observer::observe(Deadline deadline, Scope scope) {
 
   auto connected_entry_at = [&](const net::Endpoint& endpoint) -> const redis::ClusterNode* {
     for (const auto& node : local_table) {
-      if (!node.myself && node.ip == endpoint.ip && node.port == endpoint.port && node.link_connected &&
-          !node.handshake && !node.fail && !node.pfail) {
-        return &node;
-      }
+      if (node.is_connected_peer() && node.ip == endpoint.ip && node.port == endpoint.port) return &node;
     }
     return nullptr;
   };

@@ -6,7 +6,7 @@
 
 namespace rci {
 
-Prober::Prober(const Options& options) : options_(options), settings_(redis::connection_settings(options)) {}
+Prober::Prober(const Options& options) : settings_(redis::connection_settings(options)) {}
 
 Result<std::shared_ptr<redis::Connection>> Prober::connection(const net::Endpoint& endpoint, Deadline deadline) {
   if (auto kept = kept_connection(endpoint)) return kept;

@@ -172,8 +172,9 @@ std::string Situation::who_should_serve(SlotRange range) const {
 
     // Say why the pods of the shard whose range it is cannot be asked: that is what to fix.
     std::string unreachable;
+    const int shard = shard_of(range);
     for (const auto& pod : observation_.pods) {
-      if (pod.pod.shard == shard_of(range) && !trusted(pod)) {
+      if (pod.pod.shard == shard && !trusted(pod)) {
         unreachable += fmt::format("; pod {}: {}", pod.pod.name, pod.why_not());
       }
     }

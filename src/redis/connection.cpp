@@ -167,9 +167,7 @@ Result<Connection> Connection::open(const net::Endpoint& endpoint, const Connect
                                     std::optional<Deadline> cap) {
   auto connection = start(endpoint, settings);
   if (!connection) return connection;
-  Connection* one[] = {&*connection};
-  auto opened = std::move(drive(one, cap.value_or(Deadline(Clock::time_point::max()))).front());
-  if (!opened) return std::unexpected(opened.error());
+  if (auto opened = connection->drive_alone(cap); !opened) return std::unexpected(opened.error());
   return connection;
 }
 
@@ -311,6 +309,11 @@ Error Connection::expire() {
   return broken(Error{ErrorKind::timeout, fmt::format("{}: timed out {}", endpoint_.to_string(), step)}).error();
 }
 
+Result<void> Connection::drive_alone(std::optional<Deadline> cap) {
+  Connection* self[] = {this};
+  return std::move(drive(self, cap.value_or(Deadline(Clock::time_point::max()))).front());
+}
+
 std::vector<Result<void>> drive(std::span<Connection* const> connections, Deadline cap) {
   std::vector<Result<void>> results(connections.size());
   std::vector<bool> done(connections.size(), false);
@@ -367,9 +370,7 @@ std::vector<Result<void>> drive(std::span<Connection* const> connections, Deadli
 Result<std::vector<Reply>> Connection::pipeline(const std::vector<std::vector<std::string>>& commands,
                                                 std::optional<Deadline> cap) {
   if (auto sent = send(commands); !sent) return std::unexpected(sent.error());
-  Connection* one[] = {this};
-  auto driven = std::move(drive(one, cap.value_or(Deadline(Clock::time_point::max()))).front());
-  if (!driven) return std::unexpected(driven.error());
+  if (auto driven = drive_alone(cap); !driven) return std::unexpected(driven.error());
   return take_replies();
 }
 

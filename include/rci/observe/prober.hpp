@@ -42,7 +42,6 @@ class Prober {
   // Keeps `connection` as the one to `endpoint`.
   std::shared_ptr<redis::Connection> keep(const net::Endpoint& endpoint, redis::Connection connection);
 
-  const Options& options_;
   const redis::ConnectionSettings settings_;
   std::mutex mutex_;
   std::map<net::Endpoint, std::shared_ptr<redis::Connection>> connections_;

@@ -36,6 +36,9 @@ struct ClusterNode {
   bool serves_slot(int slot) const;
   // A master that owns slots and is not agreed failed.
   bool is_live_slot_owner() const { return master && !fail && !slots.empty(); }
+  // Another node that the viewing node is connected to and sees healthy: its entry is as good
+  // as asking it for what an entry holds (ID, role, slots, name).
+  bool is_connected_peer() const { return !myself && !handshake && link_connected && !fail && !pfail; }
 };
 
 // Parses the whole reply; a malformed line is an error naming the line number and field.

@@ -87,6 +87,9 @@ class Connection {
 
  private:
   Connection(std::unique_ptr<net::Transport> transport, net::Endpoint endpoint, const ConnectionSettings& settings);
+  // drive() over this connection alone, until settled or failed, within its timeouts cut
+  // short by `cap`.
+  Result<void> drive_alone(std::optional<Deadline> cap);
   Result<void> flush();
   Result<void> receive();
   // The next whole reply the reader holds, or nothing until more bytes come; a reply it cannot
