@@ -2,6 +2,7 @@
 // The desired shape of the cluster: which pods exist and which slots each shard serves.
 // Pure functions of the options: every pod computes the same answer without talking.
 
+#include <algorithm>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -45,6 +46,12 @@ struct Topology {
   int pod_count() const { return static_cast<int>(pods.size()); }
   // Smallest number of pods that is more than half of all expected pods.
   int quorum() const { return pod_count() / 2 + 1; }
+  // How many other shards' masters a pod MEETs (and so asks about) in one round: every one up
+  // to 30x2, then 2400/pods (8 at 300 pods), at least 4. A MEET costs both nodes a handshake
+  // and gossip spreads membership anyway: when every pod of a 100x2 cold start asked and MEETed
+  // every master it had not learned, their tables and handshakes kept the servers too busy to
+  // answer. Later rounds take the next ones gossip has not brought by then.
+  int meets_per_round() const { return std::clamp(2400 / std::max(pod_count(), 1), 4, 32); }
   // Index into `pods` of (shard, ordinal).
   int index_of(int shard, int ordinal) const { return shard * (replicas + 1) + ordinal; }
 };

@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <thread>
+#include <variant>
 
 #include "rci/act/actor.hpp"
 #include "rci/observe/observer.hpp"
@@ -19,7 +21,12 @@ constexpr Millis first_poll{20};
 // A pod that is not its shard's ordinal 0 can do nothing before that pod claims its slots, so it
 // polls more slowly at first: at cold start the CPU goes to the pods that must act first.
 constexpr Millis first_poll_follower{100};
-constexpr Millis slowest_poll{500};
+// The slowest pace, once nothing changes: twice a second, and less often from 100 pods on
+// (1.5 s at 300): every poll makes this pod's server write its table, a line per node, and
+// at 300 pods those tables were a fifth of the machine's CPU.
+Millis slowest_poll(int pod_count) {
+  return std::clamp(Millis(5 * static_cast<long long>(pod_count)), Millis(500), Millis(1500));
+}
 
 void log_plan_change(const plan::Plan& plan, std::string& last_situation, std::string& last_waiting,
                      std::string& last_warnings) {
@@ -75,6 +82,13 @@ plan::NameCheck configure_local_node(redis::Connection& self, const Options& opt
   return names;
 }
 
+// Whether `actions` hold a step other than a MEET or a FORGET.
+bool changes_role(const std::vector<plan::Action>& actions) {
+  return std::any_of(actions.begin(), actions.end(), [](const plan::Action& action) {
+    return !std::holds_alternative<plan::Meet>(action.step) && !std::holds_alternative<plan::Forget>(action.step);
+  });
+}
+
 }  // namespace
 
 ReconcileResult reconcile(const Options& options, ReconcileMode mode) {
@@ -83,7 +97,7 @@ ReconcileResult reconcile(const Options& options, ReconcileMode mode) {
   const Deadline deadline = Deadline::after(options.timeout);
   Observer observer(options, topology);
   Actor actor([&observer](const net::Endpoint& node, Deadline until) { return observer.connection(node, until); });
-  Backoff backoff(options.pod.ordinal == 0 ? first_poll : first_poll_follower, slowest_poll);
+  Backoff backoff(options.pod.ordinal == 0 ? first_poll : first_poll_follower, slowest_poll(topology.pod_count()));
   std::string last_situation, last_waiting, last_warnings;
 
   const bool quiet = mode == ReconcileMode::maintenance;
@@ -144,10 +158,13 @@ ReconcileResult reconcile(const Options& options, ReconcileMode mode) {
           log::warn("cannot reach the local redis-server to act: {}", self.error().message);
           break;
         }
-        // Something sent changes what the next round sees: look again soon. Steps that Redis
-        // keeps refusing back off inside the actor and leave the polling pace alone.
+        // A step that changes this node's role (slots claimed, a master replicated) changes
+        // what the next round sees: look again soon. MEETs and FORGETs take effect through
+        // gossip, in their own time: polling faster after each would have 300 pods, MEETing a
+        // few masters a round, ask their servers for their tables ten times a second. Steps
+        // that Redis keeps refusing back off inside the actor and leave the pace alone.
         const ActResult acted = actor.apply(**self, plan.actions, deadline);
-        if (acted.applied + acted.failed > 0) backoff.reset();
+        if (acted.applied + acted.failed > 0 && changes_role(plan.actions)) backoff.reset();
         break;
       }
       case plan::Outcome::wait: break;

@@ -12,11 +12,23 @@
 namespace rci {
 namespace {
 
-// Answers are reused this long so a fast poll loop does not flood the DNS server.
+// How long an SRV answer is reused before it is asked again. Every answer is verified (who
+// answers at each address, announcing which pod), so an old one costs at worst a round's delay,
+// while a fresh one for every pod every few seconds costs the DNS server: an answer of 300 pods
+// is 26 KB, and 300 pods asking it every 5 s made dnsmasq the bottleneck of a 100x2 cold start.
+// So the period grows with the pods: 5 s up to 100 pods, 15 s at 300.
+Millis srv_reuse_period(size_t pods) {
+  return std::clamp(Millis(50 * static_cast<long long>(pods)), Millis(5000), Millis(15000));
+}
+// An answer that lists no record for a wanted pod (not scheduled yet) is asked again sooner:
+// 1 s up to 100 pods, 3 s at 300. (A pod listed without an address in the additional section
+// is looked up by name instead: dnsmasq, for one, adds no address for targets past the first
+// 16 KB of the answer, about 230 of 300.)
+Millis srv_incomplete_reuse_period(size_t pods) {
+  return std::clamp(Millis(10 * static_cast<long long>(pods)), Millis(1000), Millis(5000));
+}
+// Per-pod names are reused this long so a fast poll loop does not flood the DNS server.
 constexpr auto reuse_for = std::chrono::seconds(5);
-// An SRV answer that lacks wanted pods (not scheduled yet, no address yet) is asked again
-// sooner, but not every round.
-constexpr auto reuse_incomplete_for = std::chrono::seconds(1);
 // Without SRV records for the service, they are looked for again this seldom (auto mode).
 constexpr auto srv_absent_retry = std::chrono::seconds(30);
 // After a timeout or server failure, SRV is tried again this soon (the round waits for it).
@@ -108,6 +120,7 @@ class ServiceRecords final : public Discovery {
       located.endpoints.push_back(fail(ErrorKind::timeout, srv_failure_));
     }
     located.report.method = DiscoveryMethod::srv;
+    located.report.note = srv_failure_;
     return located;
   }
 
@@ -124,8 +137,10 @@ class ServiceRecords final : public Discovery {
   // over TCP is asked for once, not once a round.
   void refresh(const std::vector<bool>& wanted, Deadline deadline) {
     const auto now = Clock::now();
-    const bool due =
-        answer_ ? now - answered_at_ >= (lacks_none_of(wanted) ? reuse_for : reuse_incomplete_for) : now >= retry_at_;
+    const size_t pods = topology_.pods.size();
+    const bool due = answer_ ? now - answered_at_ >=
+                                   (lists_all_of(wanted) ? srv_reuse_period(pods) : srv_incomplete_reuse_period(pods))
+                             : now >= retry_at_;
     if (due) resolver_.start_srv(topology_.srv_name);
     auto asked = resolver_.poll_srv(answer_ ? Deadline::after(Millis(0)) : deadline);
     if (asked) take(std::move(*asked));
@@ -161,16 +176,16 @@ class ServiceRecords final : public Discovery {
     // A refresh that timed out keeps the answer in hand: its addresses may be old, but every
     // answer at them is verified (who announces which pod), and none would be worse.
     if (absent_) answer_.reset();
-    if (answer_) answered_at_ = now - reuse_for + srv_failed_retry;  // ask again soon
+    if (answer_) answered_at_ = now - srv_reuse_period(topology_.pods.size()) + srv_failed_retry;  // ask again soon
   }
 
   static std::string example_target(const dns::SrvAnswer& answer) {
     return answer.records.empty() ? "" : fmt::format(" (e.g. {})", answer.records.front().target);
   }
 
-  bool lacks_none_of(const std::vector<bool>& wanted) const {
+  bool lists_all_of(const std::vector<bool>& wanted) const {
     for (size_t i = 0; i < wanted.size(); ++i) {
-      if (wanted[i] && (!match_.pods[i].listed || !match_.pods[i].address)) return false;
+      if (wanted[i] && !match_.pods[i].listed) return false;
     }
     return true;
   }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <mutex>
 #include <set>
 
 #include "rci/util/log.hpp"
@@ -47,7 +48,11 @@ std::vector<bool> select_probes(const Topology& topology, int self_index, const 
   const int pod_count = topology.pod_count();
   std::vector<bool> wanted(pod_count, true);
   wanted[self_index] = false;  // this pod's node is asked in full before the selection
-  if (self == nullptr || !self->cluster_enabled) return wanted;  // nothing known: ask everyone
+  // This pod can do nothing while its own node does not answer: asking its peers would only
+  // load them. (At 300 pods, servers too busy to answer their own bootstrap within the command
+  // timeout had every bootstrap ask all 299 peers each round, which kept every server busy.)
+  if (self == nullptr) return std::vector<bool>(pod_count, false);
+  if (!self->cluster_enabled) return wanted;  // a misconfigured node: every pod's view, for the report
   const auto& me = self->myself();
   const auto& self_pod = topology.pods[self_index];
   // An ordinal-0 pod that may have to create its shard needs a quorum's view of every table.
@@ -70,27 +75,28 @@ std::vector<bool> select_probes(const Topology& topology, int self_index, const 
   // A node with its role (a master serving slots, or a replica) MEETs the owners of the
   // slots it has not learned (see plan_meets); before that, other shards do not matter.
   const bool has_role = (me.master && !me.slots.empty()) || me.replica;
-  for (int i = 0; i < pod_count; ++i) {
-    const auto& pod = topology.pods[i];
-    if (i == self_index) continue;
-    if (pod.shard == self_pod.shard) {
-      wanted[i] = true;  // its master and fellow replicas decide this pod's role
-    } else {
-      // The shards whose slots its node has not learned: their ordinal-0 pod (the master at
-      // creation) is asked, so it can be MEETed and hand over its slot claims; unless this
-      // node is already connected to that pod's node: its slots then reach this node with its
-      // own pings (within half the node timeout), and asking it every round for a table of
-      // every node would cost more than all the rest of the round at a hundred shards.
-      wanted[i] = has_role && !shard_covered[pod.shard] && pod.ordinal == 0 && !shows_connected(*self, pod);
-    }
+  int uncovered_left = topology.meets_per_round();
+  for (int i = 0; i < pod_count; ++i) wanted[i] = i != self_index && topology.pods[i].shard == self_pod.shard;
+  // Its master and fellow replicas decide this pod's role (above). Then the shards whose slots
+  // its node has not learned, in turn from its own, as many as a round may MEET: their ordinal-0
+  // pod (the master at creation) is asked, so it can be MEETed and hand over its slot claims;
+  // unless this node is already connected to that pod's node: its slots then reach this node
+  // with its own pings (within half the node timeout), and asking it every round for a table of
+  // every node would cost more than all the rest of the round at a hundred shards.
+  for (int turn = 1; turn < topology.shards && has_role && uncovered_left > 0; ++turn) {
+    const int shard = (self_pod.shard + turn) % topology.shards;
+    const int owner = topology.index_of(shard, 0);
+    if (shard_covered[shard] || shows_connected(*self, topology.pods[owner])) continue;
+    wanted[owner] = true;
+    --uncovered_left;
   }
   return wanted;
 }
 
 void Observer::pace_quorum_wait(std::vector<bool>& wanted, size_t self_index) {
   const bool asks_everyone = std::count(wanted.begin(), wanted.end(), true) + 1 == static_cast<long>(wanted.size());
-  // select_probes asks every pod only while this pod may have to create its shard (or its own
-  // node did not answer): otherwise there is no quorum to wait for.
+  // select_probes asks every pod only while this pod may have to create its shard: otherwise
+  // there is no quorum to wait for.
   if (!asks_everyone) return;
   const auto verified = std::count(last_verified_.begin(), last_verified_.end(), true);
   const auto now = Clock::now();
@@ -113,9 +119,13 @@ void Observer::report_discovery_change(const DiscoveryReport& report) {
   std::string how = report.method == DiscoveryMethod::srv ? fmt::format("SRV records of {}", topology_.srv_name)
                                                           : "each pod's own name";
   if (!report.note.empty()) how += fmt::format(" ({})", report.note);
-  if (how == last_discovery_) return;
+  // Once per change in the process: `run` builds an observer for every maintenance pass.
+  static std::mutex mutex;
+  static std::string last_logged;
+  std::lock_guard lock(mutex);
+  if (how == last_logged) return;
   log::info("discovery: the pods' addresses come from {}", how);
-  last_discovery_ = std::move(how);
+  last_logged = std::move(how);
 }
 
 Observation Observer::observe(Deadline deadline, Scope scope) {
@@ -132,8 +142,7 @@ Observation Observer::observe(Deadline deadline, Scope scope) {
   const bool bootstrap_scope = scope == Scope::changing_peers && self_index.has_value();
   // A refresh round asks every pod this node's table does not show connected; the rounds
   // between ask only the pods select_probes picks, and reuse the last answer of the others.
-  const bool refresh = !bootstrap_scope || Clock::now() - last_full_round_ >= full_refresh_interval;
-  if (refresh) last_full_round_ = Clock::now();
+  const bool refresh_due = !bootstrap_scope || Clock::now() - last_full_round_ >= full_refresh_interval;
 
   // In the bootstrap loop this node is asked first (its address needs no DNS): its table
   // decides which peers matter this round.
@@ -145,6 +154,13 @@ Observation Observer::observe(Deadline deadline, Scope scope) {
     self_probe = prober_.probe(own_endpoint(), ProbeDepth::full, deadline);
     if (*self_probe && (*self_probe)->cluster_enabled) local_table = (*self_probe)->nodes;
     wanted = select_probes(topology_, static_cast<int>(*self_index), *self_probe ? &**self_probe : nullptr);
+  }
+  // A refresh waits for a round in which this pod's own node answers (see select_probes): a
+  // refresh spent on a round that asks nobody would leave the next one 10 s away, and a FORGET
+  // planned meanwhile would reach only the few nodes asked.
+  const bool refresh = refresh_due && (!self_probe || self_probe->has_value());
+  if (refresh) last_full_round_ = Clock::now();
+  if (bootstrap_scope) {
     if (!refresh) pace_quorum_wait(wanted, *self_index);
     wanted[*self_index] = false;
     if (!refresh) located = wanted;
@@ -185,9 +201,12 @@ Observation Observer::observe(Deadline deadline, Scope scope) {
     return nullptr;
   };
 
-  // Probe every wanted distinct endpoint once, all at the same time.
+  // Probe every wanted distinct endpoint once, all at the same time. A refresh round adds the
+  // pods its table does not show connected, up to its budget, in turn from the last one's end.
   std::set<net::Endpoint> endpoints;
-  for (size_t i = 0; i < pod_count; ++i) {
+  size_t refresh_left = refresh ? refresh_probe_budget(topology_.pod_count()) : 0;
+  for (size_t k = 0; k < pod_count; ++k) {
+    const size_t i = (refresh_cursor_ + k) % pod_count;
     auto& pod = observation.pods[i];
     if (self_index == i && bootstrap_scope) continue;  // asked above
     if (!pod.endpoint) continue;
@@ -200,8 +219,9 @@ Observation Observer::observe(Deadline deadline, Scope scope) {
         pod.provenance = Provenance::local_table;
         continue;
       }
-      if (refresh) {
+      if (refresh_left > 0) {
         endpoints.insert(*pod.endpoint);
+        if (--refresh_left == 0) refresh_cursor_ = (i + 1) % pod_count;
       } else if (last_probes_[i]) {
         pod.probe = *last_probes_[i];
         pod.provenance = Provenance::reused;

@@ -40,6 +40,7 @@ Action forget_action(const Situation& s, const ClusterNode& node, std::string re
 // select_probes has by then narrowed those to the shards whose slots its node has not learned,
 // so most of the mesh is left to gossip and the MEETs stay few.
 void plan_meets(const Situation& s, Plan& plan) {
+  std::vector<std::pair<const PodObservation*, Action>> meets;
   for (const auto& peer : s.observation().pods) {
     // MEET only a node verified as its pod's: a MEET merges whatever the target knows.
     if (&peer == &s.self() || !s.trusted(peer) || !peer.probe->cluster_enabled) continue;
@@ -64,7 +65,7 @@ void plan_meets(const Situation& s, Plan& plan) {
     }
     const ClusterNode* known = s.known_to_me(peer.probe->id);
     if (known == nullptr) {
-      plan.actions.push_back(meet_action(s, peer));
+      meets.emplace_back(&peer, meet_action(s, peer));
     } else if (known->ip != peer.endpoint->ip || known->port != peer.endpoint->port) {
       // Its pod moved (or every pod did, after a full restart): Redis resolves a MEET to the
       // new address of a known node ID into an address update once the PONG carries the ID.
@@ -72,16 +73,25 @@ void plan_meets(const Situation& s, Plan& plan) {
       action.reason =
           fmt::format("this node knows node {} (pod {}) at {}:{}, but the pod now answers at {}",
                       short_id(peer.probe->id), peer.pod.name, known->ip, known->port, peer.endpoint->to_string());
-      plan.actions.push_back(std::move(action));
+      meets.emplace_back(&peer, std::move(action));
     } else if (peer.provenance == Provenance::asked && known->slots != claimed.slots) {
       Action action = meet_action(s, peer);
       action.reason = fmt::format(
           "pod {} (node {}) serves slots {} that this node has not learned yet; a MEET "
           "makes Redis exchange them now instead of at the next ping",
           peer.pod.name, short_id(peer.probe->id), slots_text(claimed.slots));
-      plan.actions.push_back(std::move(action));
+      meets.emplace_back(&peer, std::move(action));
     }
   }
+  // Its own shard first, then the shards after it in turn: pods starting at once spread their
+  // MEETs over every master instead of all MEETing the first few.
+  const int shards = std::max(s.topology().shards, 1);
+  auto turn = [&](const PodObservation* peer) { return (peer->pod.shard - s.self().pod.shard + shards) % shards; };
+  std::stable_sort(meets.begin(), meets.end(),
+                   [&](const auto& a, const auto& b) { return turn(a.first) < turn(b.first); });
+  const auto budget = static_cast<size_t>(s.topology().meets_per_round());
+  if (meets.size() > budget) meets.erase(meets.begin() + static_cast<std::ptrdiff_t>(budget), meets.end());
+  for (auto& meet : meets) plan.actions.push_back(std::move(meet.second));
 }
 
 // A node in this node's table that announces this pod's name or FQDN (cluster-announce-hostname,

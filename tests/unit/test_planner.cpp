@@ -511,13 +511,35 @@ TEST_CASE("planner: after a full restart in which every IP changed, known peers 
     CHECK(plan.outcome == Outcome::act);
     CHECK(summaries(plan) == std::vector<std::string>{"meet redis-shard1-0", "meet redis-shard2-0"});
   }
-  SECTION("a replica MEETs every master at its new address (it replicates already)") {
+  SECTION("a replica MEETs every master at its new address (it replicates already), its own first") {
     plan::Plan plan = cluster.plan_for(r1);
     INFO("situation: " << plan.situation);
     CHECK(plan.outcome == Outcome::act);
     CHECK(summaries(plan) ==
-          std::vector<std::string>{"meet redis-shard0-0", "meet redis-shard1-0", "meet redis-shard2-0"});
+          std::vector<std::string>{"meet redis-shard1-0", "meet redis-shard2-0", "meet redis-shard0-0"});
   }
+}
+
+TEST_CASE("planner: a round MEETs at most 2400/pods masters, its own shard's first, then the shards after it",
+          "[planner][scale]") {
+  // 80x2 (240 pods): every master serves its slots, and this replica knows none of them yet.
+  ClusterBuilder cluster(80, 2);
+  cluster.fresh_all();
+  for (int shard = 0; shard < 80; ++shard) cluster.claimed({shard, 0});
+  const PodId self{78, 1};
+  cluster.replica_of(self, {78, 0});
+  plan::Plan plan = cluster.plan_for(self);
+  INFO("situation: " << plan.situation);
+  CHECK(plan.outcome == Outcome::act);
+  std::vector<std::string> expected;
+  for (int shard : {78, 79, 0, 1, 2, 3, 4, 5, 6, 7}) expected.push_back(fmt::format("meet redis-shard{}-0", shard));
+  CHECK(summaries(plan) == expected);
+  // The next round, with those ten known (MEETed or brought by gossip), MEETs the next ten.
+  for (int shard : {78, 79, 0, 1, 2, 3, 4, 5, 6, 7}) cluster.knows(self, {PodId{shard, 0}});
+  plan::Plan next = cluster.plan_for(self);
+  REQUIRE_FALSE(summaries(next).empty());
+  CHECK(summaries(next).front() == "meet redis-shard8-0");
+  CHECK(summaries(next).size() == 10);
 }
 
 TEST_CASE("planner: a replica still linked to its master's old address replicates it again", "[planner][brief]") {

@@ -79,7 +79,7 @@ enum class DiscoveryMethod {
 
 struct DiscoveryReport {
   DiscoveryMethod method = DiscoveryMethod::names;
-  std::string note;                     // why this method, when it is not the one asked for
+  std::string note;                     // why this method when it is not the one asked for, or why it has no answer
   std::vector<std::string> unexpected;  // SRV targets that are no expected pod (e.g. a shard beyond SHARDS)
 };
 

@@ -28,6 +28,13 @@ enum class Scope {
 };
 
 inline constexpr auto full_refresh_interval = std::chrono::seconds(10);
+// How many of the pods its table does not show connected one refresh round asks: all of them
+// up to 100 pods, then 10,000/pods (33 at 300), in turn, so each pod is asked every few
+// refreshes. While a mesh of 300 nodes forms, most links are not up yet, and 300 pods asking
+// 299 peers each for a table of 300 lines every 10 s was 9,000 tables a second.
+constexpr size_t refresh_probe_budget(int pod_count) {
+  return pod_count <= 100 ? static_cast<size_t>(pod_count) : static_cast<size_t>(10'000 / pod_count);
+}
 // While a pod waits for a quorum, how often it asks the pods not verified yet (see
 // pace_quorum_wait): 5 ms per pod, from 50 ms to 1.5 s, so that an ordinal-0 pod asks about
 // 200 pods a second whatever the size (a hundred of them at 300 pods: 20,000 probes a second).
@@ -59,7 +66,6 @@ class Observer {
   void pace_quorum_wait(std::vector<bool>& wanted, size_t self_index);
   // Logs how the pods were found when that changes (SRV, or a fallback to names and why).
   void report_discovery_change(const DiscoveryReport& report);
-  std::string last_discovery_;
   std::vector<std::optional<NodeProbe>> last_probes_;  // per pod: its last successful answer
   std::vector<bool> last_verified_;                    // per pod: its last answer was verified as its
   Clock::time_point last_quorum_round_{};
@@ -67,6 +73,7 @@ class Observer {
   // load) keeps it; only a new one replaces it, and only then is the old connection closed.
   std::vector<std::optional<net::Endpoint>> last_endpoints_;
   Clock::time_point last_full_round_{};
+  size_t refresh_cursor_ = 0;  // the pod the next refresh round starts asking from
   Prober prober_;
 };
 
