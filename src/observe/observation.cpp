@@ -111,8 +111,9 @@ NodeProbe probe_from_local_table(const redis::ClusterNode& entry) {
   NodeProbe probe;
   probe.table_only = true;
   probe.id = entry.id;
-  probe.nodes = {entry};
-  probe.nodes.front().myself = true;
+  redis::ClusterNode as_itself = entry;
+  as_itself.myself = true;
+  probe.nodes = std::vector<redis::ClusterNode>{std::move(as_itself)};
   probe.replication.is_master = entry.master;
   return probe;
 }

@@ -422,11 +422,13 @@ TEST_CASE("planner: a MEET goes to the port DNS gave and the bus port the node g
   Observation observation = cluster.build();
   auto& peer = observation.pods.at(cluster.index(m1));
   peer.endpoint->port = 7000;
-  for (auto& node : peer.probe->nodes) {
+  std::vector<redis::ClusterNode> lines = peer.probe->nodes.lines();
+  for (auto& node : lines) {
     if (!node.myself) continue;
     node.port = 7000;
     node.bus_port = 17777;
   }
+  peer.probe->nodes = lines;
   plan::Plan plan = plan::make_plan(cluster.topology(), cluster.index(m0), observation);
   REQUIRE(plan.actions.size() == 3);
   CHECK(plan::describe(plan.actions[2]) == "CLUSTER MEET 10.0.0.3 7000 17777");

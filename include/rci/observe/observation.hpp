@@ -2,6 +2,7 @@
 // What one round of observation saw: for every expected pod, where its node is and, if it
 // answered, its node's view of the cluster. Plain data: the planner reads it, tests build it.
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,6 +15,38 @@
 
 namespace rci {
 
+// A node's CLUSTER NODES table, shared by the copies of its probe: a round reuses earlier
+// answers (Provenance::reused) and keeps this round's for the next, and at 300 pods a copy of
+// a 300-line table per reuse per round was most of a bootstrap's memory. Reads as a vector;
+// a write (tests build tables line by line) copies it first if it is shared.
+class NodeTable {
+ public:
+  NodeTable() = default;
+  NodeTable(std::vector<redis::ClusterNode> nodes)  // NOLINT(google-explicit-constructor): a table is its lines
+      : nodes_(std::make_shared<const std::vector<redis::ClusterNode>>(std::move(nodes))) {}
+
+  const std::vector<redis::ClusterNode>& lines() const { return nodes_ ? *nodes_ : no_lines(); }
+  operator const std::vector<redis::ClusterNode>&() const { return lines(); }  // NOLINT: as above
+  auto begin() const { return lines().begin(); }
+  auto end() const { return lines().end(); }
+  size_t size() const { return lines().size(); }
+  bool empty() const { return lines().empty(); }
+  const redis::ClusterNode& front() const { return lines().front(); }
+  const redis::ClusterNode& operator[](size_t i) const { return lines()[i]; }
+  void push_back(redis::ClusterNode node) {
+    auto copy = lines();
+    copy.push_back(std::move(node));
+    nodes_ = std::make_shared<const std::vector<redis::ClusterNode>>(std::move(copy));
+  }
+
+ private:
+  static const std::vector<redis::ClusterNode>& no_lines() {
+    static const std::vector<redis::ClusterNode> none;
+    return none;
+  }
+  std::shared_ptr<const std::vector<redis::ClusterNode>> nodes_;
+};
+
 // One redis-server's answers to the probe commands.
 struct NodeProbe {
   bool cluster_enabled = true;  // false: redis-server runs without cluster-enabled
@@ -22,11 +55,11 @@ struct NodeProbe {
   // Provenance::local_table): `cluster`, `replication` (but is_master) and `keys` are
   // defaults, not answers.
   bool table_only = false;
-  std::string id;                         // its own node ID (the `myself` line)
-  std::vector<redis::ClusterNode> nodes;  // CLUSTER NODES as it sees it
-  redis::ClusterInfo cluster;             // CLUSTER INFO
-  redis::ReplicationInfo replication;     // INFO replication
-  long long keys = 0;                     // DBSIZE
+  std::string id;                      // its own node ID (the `myself` line)
+  NodeTable nodes;                     // CLUSTER NODES as it sees it
+  redis::ClusterInfo cluster;          // CLUSTER INFO
+  redis::ReplicationInfo replication;  // INFO replication
+  long long keys = 0;                  // DBSIZE
 
   const redis::ClusterNode& myself() const;  // the `myself` entry (always present)
   bool knows_other_nodes() const { return nodes.size() > 1; }
