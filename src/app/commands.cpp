@@ -9,6 +9,7 @@
 #include "rci/app/reconciler.hpp"
 #include "rci/app/report.hpp"
 #include "rci/app/supervisor.hpp"
+#include "rci/app/termination_message.hpp"
 #include "rci/observe/observer.hpp"
 #include "rci/util/error.hpp"
 #include "rci/util/log.hpp"
@@ -36,9 +37,10 @@ int run_bootstrap(const Options& options) {
   std::string why = plan.outcome == plan::Outcome::fail
                         ? "cannot converge without help"
                         : fmt::format("did not converge within {} s", options.timeout.count());
-  log::error("bootstrap of pod {} {}: {}", options.pod_name, why, plan.situation);
-  for (const auto& line : plan.waiting_for) log::error("  missing: {}", line);
-  for (const auto& line : plan.warnings) log::error("  warning: {}", line);
+  std::vector<std::string> lines = {fmt::format("bootstrap of pod {} {}: {}", options.pod_name, why, plan.situation)};
+  for (const auto& line : plan.waiting_for) lines.push_back("  missing: " + line);
+  for (const auto& line : plan.warnings) lines.push_back("  warning: " + line);
+  give_up_with(options, lines);
   return exit_code::failed;
 }
 

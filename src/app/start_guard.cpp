@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "rci/app/termination_message.hpp"
 #include "rci/config/redis_conf.hpp"
 #include "rci/observe/observer.hpp"
 #include "rci/plan/start_check.hpp"
@@ -72,7 +73,8 @@ StartVerdict wait_until_safe_to_start(const Options& options, const std::vector<
     }
     last_hazard = *hazard;
     if (deadline.expired()) {
-      log::error("still not safe to start redis-server after --timeout {} s: {}", options.timeout.count(), *hazard);
+      give_up_with(options, {fmt::format("still not safe to start redis-server after --timeout {} s: {}",
+                                         options.timeout.count(), *hazard)});
       return StartVerdict::timed_out;
     }
     if (!pause(std::min(backoff.next(), deadline.remaining()))) return StartVerdict::interrupted;

@@ -18,6 +18,7 @@
 #include "rci/app/reconciler.hpp"
 #include "rci/app/server_version.hpp"
 #include "rci/app/start_guard.hpp"
+#include "rci/app/termination_message.hpp"
 #include "rci/redis/connection.hpp"
 #include "rci/topology.hpp"
 #include "rci/util/clock.hpp"
@@ -84,14 +85,16 @@ int exit_code_of(int status) {
 void reconcile_forever(Options options, std::atomic<bool>& give_up) {
   ReconcileResult first = reconcile(options, ReconcileMode::bootstrap);
   if (!first.converged) {
-    log::error("bootstrap did not converge: {}", first.last_plan.situation);
-    for (const auto& line : first.last_plan.waiting_for) log::error("  missing: {}", line);
+    std::vector<std::string> lines = {fmt::format("bootstrap did not converge: {}", first.last_plan.situation)};
+    for (const auto& line : first.last_plan.waiting_for) lines.push_back("  missing: " + line);
     if (options.on_bootstrap_failure == OnBootstrapFailure::exit) {
-      log::error("--on-bootstrap-failure exit: stopping redis-server");
+      lines.push_back("--on-bootstrap-failure exit: stopping redis-server");
+      give_up_with(options, lines);
       give_up = true;
       ::kill(::getpid(), SIGUSR1);
       return;
     }
+    for (const auto& line : lines) log::error("{}", line);
     log::warn("--on-bootstrap-failure keep-running: serving anyway and reconciling every {} s",
               options.reconcile_interval.count());
   }
@@ -319,7 +322,7 @@ int run_supervised(const Options& options) {
 
   auto started = start_child(argv, previous);
   if (!started) {
-    log::error("{}", started.error().message);
+    give_up_with(options, {started.error().message});
     return started.error().cannot_execute ? exit_code::cannot_execute : exit_code::failed;
   }
   const pid_t child = *started;

@@ -108,6 +108,10 @@ const std::vector<OptionSpec>& option_specs() {
        {"STOP_GRACE"},
        "seconds redis-server gets to stop after a failed bootstrap (exit policy) before SIGKILL (default 30)",
        run},
+      {"--termination-log",
+       {"TERMINATION_LOG"},
+       "file for the reason bootstrap or run gives up, shown by kubectl describe pod "
+       "(default /dev/termination-log where writable; 'none': no file)"},
       {"--replica-migration",
        {"REPLICA_MIGRATION"},
        "deny (default: replicas stay in the shard their pod name says) or allow (Redis' automatic migration)"},
@@ -458,6 +462,11 @@ void parse_cluster_options(const OptionSource& get, const EnvLookup& env, Option
   }
   if (auto v = get("--dns-server"); v.present) options.dns_server = parse_dns_server(v.text, v.source);
   parse_discovery(get, options);
+  if (auto v = get("--termination-log"); v.present) {
+    if (v.text.empty()) bad(v, "is not a file path; give a path, or 'none' for no termination message");
+    options.termination_log = v.text == "none" ? "" : v.text;
+    options.termination_log_given = true;
+  }
 }
 
 void parse_run_options(const OptionSource& get, const std::vector<std::string>& server_command, Options& options) {

@@ -5,6 +5,10 @@ their deadline -- not earlier, since a missing pod may still appear, and not muc
 an error that names redis-shard2-0 and why:
   A. its DNS name does not exist (NXDOMAIN);
   B. its name resolves but nothing listens there (connection refused).
+In B, shard 0's bootstrap also writes its reason to --termination-log (where Kubernetes reads
+the message `kubectl describe pod` shows): the file must hold the same lines as its error log,
+within Kubernetes' 4096 bytes. Shard 1's bootstrap is given none and writes nothing: the default
+path, /dev/termination-log, does not exist outside Kubernetes (and is never created).
 Finally (C) the pod appears: every bootstrap must now exit 0 and the cluster be correct, so the
 failed attempts left nothing behind that blocks the real one.
 """
@@ -43,6 +47,22 @@ def expect_deadline(runs, reasons, phase) -> None:
               f"{text.strip().splitlines()[-1]}", flush=True)
 
 
+def check_termination_message(run, path) -> None:
+    """The file holds the error lines of the run's log, message text only, in order."""
+    check(os.path.exists(path), f"B: {run.pod.name} wrote no {path}\n{run.describe()}")
+    with open(path) as f:
+        message = f.read()
+    check(len(message.encode()) <= 4096, f"B: the termination message is {len(message)} bytes")
+    check("did not converge" in message and MISSING in message,
+          f"B: the termination message does not say why:\n{message}")
+    logged = [line.split(" error ", 1)[1] for line in run.stderr.splitlines() if " error " in line]
+    check(message.splitlines() == logged[:len(message.splitlines())],
+          f"B: the termination message is not the error log's lines:\n{message}\n---\n"
+          f"{run.stderr}")
+    print(f"[deadline] B: termination message of {run.pod.name}: {len(message)} bytes, "
+          f"{len(message.splitlines())} lines", flush=True)
+
+
 def main() -> None:
     with TestBed("deadline") as bed:
         cluster = bed.cluster(3, 0)
@@ -55,8 +75,14 @@ def main() -> None:
                         "A (no DNS record)")
 
         missing.publish()
-        runs = cluster.bootstrap_all(pods=present, timeout=TIMEOUT, log_level="error")
+        message_file = os.path.join(present[0].dir, "termination-log")
+        runs = [present[0].bootstrap(timeout=TIMEOUT, log_level="error",
+                                     extra_args=("--termination-log", message_file)),
+                present[1].bootstrap(timeout=TIMEOUT, log_level="error")]
         expect_deadline(runs, ("refused", "connect"), "B (nothing listening)")
+        check_termination_message(runs[0], message_file)
+        check(not os.path.exists("/dev/termination-log"),
+              "B: a bootstrap without --termination-log created /dev/termination-log")
 
         missing.start()
         runs = cluster.bootstrap_all()

@@ -531,3 +531,15 @@ TEST_CASE("probe liveness needs no password: a missing Secret must not fail it",
   CHECK_THAT(config_error({"probe", "readiness"}, Env{{"REDIS_PASSWORD_FILE", "/nonexistent/rci-test/password"}}),
              Catch::Contains("REDIS_PASSWORD_FILE"));
 }
+
+TEST_CASE("the termination-log option: default /dev/termination-log, a path, or none", "[options]") {
+  Options defaults = parse({"bootstrap"});
+  CHECK(defaults.termination_log == "/dev/termination-log");
+  CHECK_FALSE(defaults.termination_log_given);
+  Options given = parse({"bootstrap", "--termination-log", "/tmp/why"});
+  CHECK(given.termination_log == "/tmp/why");
+  CHECK(given.termination_log_given);
+  CHECK(parse({"bootstrap"}, with(pod_env(), {{"TERMINATION_LOG", "none"}})).termination_log.empty());
+  CHECK_THAT(config_error({"bootstrap", "--termination-log", ""}),
+             Catch::Contains("--termination-log") && Catch::Contains("'none'"));
+}

@@ -73,6 +73,12 @@ struct Options {
   // Redis' automatic replica migration moves replicas between shards; here shards are defined
   // by pod names, so it is turned off on each node unless allowed.
   bool allow_replica_migration = false;
+  // bootstrap, run: where the reason for giving up is written for `kubectl describe pod` (the
+  // container's terminationMessagePath). Empty: nowhere. The default is written only where it
+  // exists (outside Kubernetes /dev/termination-log does not); a path given is created if need
+  // be, and warned about when it cannot be written.
+  std::string termination_log = "/dev/termination-log";
+  bool termination_log_given = false;
   // A shard whose every pod lost its data may be taken over, empty, by its ordinal-0 pod.
   bool recover_lost_slots = false;
 };
