@@ -34,6 +34,37 @@ constexpr long long max_count = 1'000'000;
 constexpr long long max_epoch = std::numeric_limits<long long>::max();
 constexpr long long max_port = 65535;
 
+// A `slaveN` value: ip=127.0.0.1,port=6380,state=online,offset=14,lag=0 (IPv6 addresses hold
+// colons, never commas).
+Result<ReplicaLink> parse_replica_link(std::string_view value, const std::string& key) {
+  Fields parts;
+  for (const auto& part : text::split(value, ',')) {
+    const auto eq = part.find('=');
+    if (eq == std::string::npos) {
+      return fail(ErrorKind::protocol, fmt::format("INFO replication: field {} has no '=' in '{}'", key, part));
+    }
+    parts.emplace(std::string(part.substr(0, eq)), std::string(part.substr(eq + 1)));
+  }
+  const std::string what = fmt::format("INFO replication {}", key);
+  ReplicaLink link;
+  if (auto ip = parts.find("ip"); ip != parts.end()) link.ip = ip->second;
+  auto port = int_field(parts, "port", what, max_port);
+  auto offset = int_field(parts, "offset", what, max_epoch);
+  auto lag = int_field(parts, "lag", what, max_epoch);
+  for (const auto* field : {&port, &offset, &lag}) {
+    if (!*field) return std::unexpected(field->error());
+  }
+  if (link.ip.empty() || *port == 0) {
+    return fail(ErrorKind::protocol, fmt::format("{}: no ip or port in '{}'", what, value));
+  }
+  link.port = static_cast<int>(*port);
+  link.offset = *offset;
+  link.lag = *lag;
+  auto state = parts.find("state");
+  link.online = state != parts.end() && state->second == "online";
+  return link;
+}
+
 }  // namespace
 
 Fields parse_info_fields(std::string_view text) {
@@ -95,12 +126,33 @@ Result<ReplicationInfo> parse_replication_info(std::string_view text) {
     info.master_port = static_cast<int>(*port);
     auto link = fields.find("master_link_status");
     info.master_link_up = link != fields.end() && link->second == "up";
+    if (auto io = fields.find("master_last_io_seconds_ago"); io != fields.end()) {
+      auto seconds = text::to_int(io->second);
+      if (!seconds) {
+        return fail(ErrorKind::protocol,
+                    fmt::format("{}: field master_last_io_seconds_ago is not a number: '{}'", what, io->second));
+      }
+      info.last_io_seconds = *seconds;
+    }
   } else if (role->second != "master") {
     return fail(ErrorKind::protocol, fmt::format("INFO replication: unknown role '{}'", role->second));
   }
   auto replicas = int_field(fields, "connected_slaves", what, max_count);
   if (!replicas) return std::unexpected(replicas.error());
   info.connected_replicas = static_cast<int>(*replicas);
+  auto offset = int_field(fields, "master_repl_offset", what, max_epoch);
+  if (!offset) return std::unexpected(offset.error());
+  info.offset = *offset;
+  if (info.is_master) {
+    for (int i = 0; i < info.connected_replicas; ++i) {
+      const std::string key = fmt::format("slave{}", i);
+      auto line = fields.find(key);
+      if (line == fields.end()) continue;  // it left between the count and its line
+      auto link = parse_replica_link(line->second, key);
+      if (!link) return std::unexpected(link.error());
+      info.replicas.push_back(std::move(*link));
+    }
+  }
   return info;
 }
 

@@ -98,6 +98,9 @@ TEST_CASE("INFO replication of a replica with its link up", "[info]") {
   CHECK(info->master_port == 20201);
   CHECK(info->master_link_up);
   CHECK(info->connected_replicas == 0);
+  CHECK(info->offset == 14);
+  CHECK(info->last_io_seconds == 10);
+  CHECK(info->replicas.empty());
 }
 
 TEST_CASE("INFO replication of a replica with its link down", "[info]") {
@@ -117,6 +120,27 @@ TEST_CASE("INFO replication of a master", "[info]") {
   CHECK(info->master_port == 0);
   CHECK_FALSE(info->master_link_up);
   CHECK(info->connected_replicas == 1);
+  CHECK(info->offset == 14);
+  REQUIRE(info->replicas.size() == 1);
+  CHECK(info->replicas[0].ip == "127.0.0.1");
+  CHECK(info->replicas[0].port == 20203);
+  CHECK(info->replicas[0].online);
+  CHECK(info->replicas[0].offset == 14);
+  CHECK(info->replicas[0].lag == 0);
+}
+
+TEST_CASE("INFO replication of a master: each replica's line, IPv6 and syncing ones too", "[info]") {
+  auto info = redis::parse_replication_info(
+      "role:master\r\nconnected_slaves:2\r\n"
+      "slave0:ip=fd00::12,port=6379,state=online,offset=900,lag=1\r\n"
+      "slave1:ip=10.0.0.7,port=6380,state=wait_bgsave,offset=0,lag=0\r\nmaster_repl_offset:1000\r\n");
+  REQUIRE(info.has_value());
+  CHECK(info->offset == 1000);
+  REQUIRE(info->replicas.size() == 2);
+  CHECK(info->replicas[0].ip == "fd00::12");
+  CHECK(info->replicas[0].lag == 1);
+  CHECK_FALSE(info->replicas[1].online);
+  CHECK(info->replicas[1].port == 6380);
 }
 
 TEST_CASE("INFO replication: missing or unknown role and bad numbers are errors", "[info]") {
@@ -132,6 +156,11 @@ TEST_CASE("INFO replication: missing or unknown role and bad numbers are errors"
       {"bad connected_slaves", "role:master\r\nconnected_slaves:one\r\n", "connected_slaves"},
       {"negative connected_slaves", "role:master\r\nconnected_slaves:-5\r\n", "connected_slaves"},
       {"master_port past 65535", "role:slave\r\nmaster_host:10.0.0.1\r\nmaster_port:4294973675\r\n", "master_port"},
+      {"replica line without '='", "role:master\r\nconnected_slaves:1\r\nslave0:ip\r\n", "slave0"},
+      {"replica line without port", "role:master\r\nconnected_slaves:1\r\nslave0:ip=10.0.0.7,state=online\r\n",
+       "slave0"},
+      {"replica offset not a number",
+       "role:master\r\nconnected_slaves:1\r\nslave0:ip=10.0.0.7,port=6379,offset=x,lag=0\r\n", "offset"},
   };
   for (const auto& row : rows) {
     INFO(row.name);

@@ -1,0 +1,41 @@
+#pragma once
+// Whom a master hands its slots to before it stops (the SIGTERM handover of `run`, see
+// ARCHITECTURE.md). Pure: it reads this node's own probe (its table and INFO replication).
+
+#include <map>
+#include <optional>
+#include <string>
+
+#include "rci/net/address.hpp"
+#include "rci/observe/observation.hpp"
+#include "rci/redis/info.hpp"
+
+namespace rci::plan {
+
+struct HandoverTarget {
+  std::string node_id;
+  std::string pod;  // the name its node announces ("" when it announces none)
+  net::Endpoint endpoint;
+  long long offset = 0;  // the replication offset it acknowledged
+};
+
+struct HandoverChoice {
+  std::optional<HandoverTarget> target;  // none: stop at once
+  std::string reason;                    // why this replica, or why none
+};
+
+// What a replica says of itself (its INFO replication), by node ID; nullopt: it did not answer.
+// The master's own `slaveN` lines are no help: they name a replica by the address its
+// connection comes from, which need not be the one it announces (127.0.0.1 for all of them
+// on one host).
+using ReplicaReports = std::map<std::string, std::optional<redis::ReplicationInfo>>;
+
+// A master serving slots hands over to its most caught-up healthy replica: listed as its
+// replica in this node's table, connected, not failing; answering, with its replication link
+// up and its last word from the master at most `max_silence_seconds` old. Most caught-up: the
+// largest offset applied; ties go to the lower node ID, so every reading of the same state
+// picks the same one. Anything else stops at once, and says why.
+HandoverChoice choose_handover(const NodeProbe& self, const ReplicaReports& replicas,
+                               long long max_silence_seconds = 1);
+
+}  // namespace rci::plan

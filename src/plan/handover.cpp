@@ -1,0 +1,66 @@
+#include "rci/plan/handover.hpp"
+
+#include <fmt/format.h>
+
+#include <vector>
+
+#include "rci/util/text.hpp"
+
+namespace rci::plan {
+namespace {
+
+std::string short_node(const redis::ClusterNode& node) {
+  const std::string id = node.id.substr(0, 8);
+  return node.hostname.empty() ? fmt::format("node {}", id) : fmt::format("node {} ({})", id, node.hostname);
+}
+
+// Why `replica` cannot take over now, or nullopt when it can.
+std::optional<std::string> unhealthy(const redis::ClusterNode& replica,
+                                     const std::optional<redis::ReplicationInfo>* report,
+                                     long long max_silence_seconds) {
+  if (replica.fail || replica.pfail) return "failing";
+  if (!replica.link_connected) return "cluster bus link down";
+  if (report == nullptr || !report->has_value()) return "does not answer";
+  const redis::ReplicationInfo& info = **report;
+  if (info.is_master) return "answers as a master";
+  if (!info.master_link_up) return "replication link down";
+  if (info.last_io_seconds > max_silence_seconds) {
+    return fmt::format("last heard from this master {} s ago", info.last_io_seconds);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+HandoverChoice choose_handover(const NodeProbe& self, const ReplicaReports& replicas, long long max_silence_seconds) {
+  const redis::ClusterNode& me = self.myself();
+  if (!me.master || me.slots.empty()) {
+    return {.target = std::nullopt, .reason = "this node serves no slots: nothing to hand over"};
+  }
+  std::optional<HandoverTarget> best;
+  std::vector<std::string> refused;
+  for (const auto& node : self.nodes) {
+    if (node.myself || !node.replica || node.master_id != me.id) continue;
+    auto found = replicas.find(node.id);
+    const auto* report = found == replicas.end() ? nullptr : &found->second;
+    if (auto why = unhealthy(node, report, max_silence_seconds)) {
+      refused.push_back(fmt::format("{}: {}", short_node(node), *why));
+      continue;
+    }
+    const long long offset = (*report)->offset;
+    const bool better = !best || offset > best->offset || (offset == best->offset && node.id < best->node_id);
+    if (better) best = HandoverTarget{node.id, node.hostname, net::Endpoint{node.ip, node.port}, offset};
+  }
+  if (!best) {
+    return {.target = std::nullopt,
+            .reason = refused.empty() ? "no replica of this node is known"
+                                      : fmt::format("no healthy replica ({})", text::join(refused, "; "))};
+  }
+  std::string reason = fmt::format("its most caught-up healthy replica: node {}{} at {}, offset {} of {}",
+                                   best->node_id.substr(0, 8), best->pod.empty() ? "" : " (" + best->pod + ")",
+                                   best->endpoint.to_string(), best->offset, self.replication.offset);
+  if (!refused.empty()) reason += fmt::format("; not {}", text::join(refused, "; "));
+  return {.target = std::move(best), .reason = std::move(reason)};
+}
+
+}  // namespace rci::plan
