@@ -5,12 +5,13 @@
 #include <vector>
 
 #include "rci/util/text.hpp"
+#include "situation.hpp"
 
 namespace rci::plan {
 namespace {
 
 std::string short_node(const redis::ClusterNode& node) {
-  const std::string id = node.id.substr(0, 8);
+  const std::string id = short_id(node.id);
   return node.hostname.empty() ? fmt::format("node {}", id) : fmt::format("node {} ({})", id, node.hostname);
 }
 
@@ -57,7 +58,7 @@ HandoverChoice choose_handover(const NodeProbe& self, const ReplicaReports& repl
                                       : fmt::format("no healthy replica ({})", text::join(refused, "; "))};
   }
   std::string reason = fmt::format("its most caught-up healthy replica: node {}{} at {}, offset {} of {}",
-                                   best->node_id.substr(0, 8), best->pod.empty() ? "" : " (" + best->pod + ")",
+                                   short_id(best->node_id), best->pod.empty() ? "" : " (" + best->pod + ")",
                                    best->endpoint.to_string(), best->offset, self.replication.offset);
   if (!refused.empty()) reason += fmt::format("; not {}", text::join(refused, "; "));
   return {.target = std::move(best), .reason = std::move(reason)};

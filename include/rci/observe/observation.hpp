@@ -18,7 +18,7 @@ namespace rci {
 // A node's CLUSTER NODES table, shared by the copies of its probe: a round reuses earlier
 // answers (Provenance::reused) and keeps this round's for the next, and at 300 pods a copy of
 // a 300-line table per reuse per round was most of a bootstrap's memory. Reads as a vector;
-// a write (tests build tables line by line) copies it first if it is shared.
+// a write (tests build tables line by line) replaces the shared lines with a longer copy.
 class NodeTable {
  public:
   NodeTable() = default;
