@@ -1,11 +1,13 @@
 #include "rci/app/probe.hpp"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "rci/app/handover.hpp"
 #include "rci/redis/connection.hpp"
 #include "rci/redis/info.hpp"
 #include "rci/topology.hpp"
@@ -48,6 +50,11 @@ ProbeVerdict probe_local_node(const Options& options) {
     return {true, reply.is_error() ? "answers (" + reply.str + ")" : "answers PING"};
   }
 
+  // A pod handing its slots over is on its way out: no new traffic for it, whatever its
+  // server says.
+  if (const std::string marker = handover_marker_path(options.port); ::access(marker.c_str(), F_OK) == 0) {
+    return {false, fmt::format("run is handing this node's slots over before it stops ({} exists)", marker)};
+  }
   // Readiness: everything in one round trip (AUTH, when there is a password, in the same write).
   auto connection = redis::Connection::start(local, settings);
   if (!connection) return {false, connection.error().message};

@@ -91,7 +91,7 @@ bool changes_role(const std::vector<plan::Action>& actions) {
 
 }  // namespace
 
-ReconcileResult reconcile(const Options& options, ReconcileMode mode) {
+ReconcileResult reconcile(const Options& options, ReconcileMode mode, std::stop_token stop) {
   const Topology topology = make_topology(options);
   const int self_index = topology.index_of(options.pod.shard, options.pod.ordinal);
   const Deadline deadline = Deadline::after(options.timeout);
@@ -153,6 +153,11 @@ ReconcileResult reconcile(const Options& options, ReconcileMode mode) {
           log::debug("maintenance pass: a node is failing, leaving the next step to Redis' failover");
           break;
         }
+        if (stop.stop_requested()) {
+          log::info("not acting: run is shutting down");
+          result.stopped = true;
+          return result;
+        }
         auto self = observer.connection(observer.own_endpoint(), deadline);
         if (!self) {
           log::warn("cannot reach the local redis-server to act: {}", self.error().message);
@@ -170,7 +175,10 @@ ReconcileResult reconcile(const Options& options, ReconcileMode mode) {
       case plan::Outcome::wait: break;
     }
     if (deadline.expired()) return result;
-    std::this_thread::sleep_for(std::min(backoff.next(), deadline.remaining()));
+    if (!sleep_unless_stopped(std::min(backoff.next(), deadline.remaining()), stop)) {
+      result.stopped = true;
+      return result;
+    }
   }
 }
 

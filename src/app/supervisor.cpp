@@ -15,6 +15,7 @@
 #include <random>
 #include <thread>
 
+#include "rci/app/handover.hpp"
 #include "rci/app/reconciler.hpp"
 #include "rci/app/server_version.hpp"
 #include "rci/app/start_guard.hpp"
@@ -81,9 +82,11 @@ int exit_code_of(int status) {
 }
 
 // Bootstrap once, then keep reconciling every interval (jittered by +-20% so a hundred pods do
-// not poll the cluster in step). Runs on its own thread; talks to the main loop by SIGUSR1.
-void reconcile_forever(Options options, std::atomic<bool>& give_up) {
-  ReconcileResult first = reconcile(options, ReconcileMode::bootstrap);
+// not poll the cluster in step), until `stop` (run is shutting down). Runs on its own thread;
+// talks to the main loop by SIGUSR1.
+void reconcile_forever(Options options, std::atomic<bool>& give_up, std::stop_token stop) {
+  ReconcileResult first = reconcile(options, ReconcileMode::bootstrap, stop);
+  if (first.stopped || stop.stop_requested()) return;
   if (!first.converged) {
     std::vector<std::string> lines = {fmt::format("bootstrap did not converge: {}", first.last_plan.situation)};
     for (const auto& line : first.last_plan.waiting_for) lines.push_back("  missing: " + line);
@@ -104,14 +107,66 @@ void reconcile_forever(Options options, std::atomic<bool>& give_up) {
   Options pass = options;
   pass.timeout = std::min(options.reconcile_interval, std::chrono::seconds(60));
   while (true) {
-    auto wait = std::chrono::duration<double>(options.reconcile_interval) * jitter(random);
-    std::this_thread::sleep_for(wait);
-    ReconcileResult result = reconcile(pass, ReconcileMode::maintenance);
+    const auto wait = std::chrono::duration<double, std::milli>(options.reconcile_interval) * jitter(random);
+    if (!sleep_unless_stopped(std::chrono::duration_cast<Millis>(wait), stop)) return;
+    ReconcileResult result = reconcile(pass, ReconcileMode::maintenance, stop);
+    if (result.stopped) return;
     if (!result.converged) {
       log::warn("maintenance pass did not converge: {}", result.last_plan.situation);
       for (const auto& line : result.last_plan.waiting_for) log::warn("  missing: {}", line);
     }
   }
+}
+
+// The file that tells `probe readiness` a handover runs, for as long as this object lives.
+class HandoverMarker {
+ public:
+  explicit HandoverMarker(std::string path) : path_(std::move(path)) {
+    const int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+      log::warn("{}: cannot create the handover marker ({}): readiness stays as redis-server reports it", path_,
+                std::strerror(errno));
+      return;
+    }
+    const std::string text = "redis-cluster-init run: handing this node's slots over before it stops\n";
+    [[maybe_unused]] auto written = ::write(fd, text.data(), text.size());
+    ::close(fd);
+  }
+  ~HandoverMarker() { ::unlink(path_.c_str()); }
+  HandoverMarker(const HandoverMarker&) = delete;
+  HandoverMarker& operator=(const HandoverMarker&) = delete;
+
+ private:
+  std::string path_;
+};
+
+void log_handover(const HandoverResult& result) {
+  switch (result.outcome) {
+    case HandoverOutcome::handed_over: log::info("handover done: {}", result.detail); break;
+    case HandoverOutcome::not_needed: log::info("no handover: {}", result.detail); break;
+    case HandoverOutcome::cut_short: log::info("handover cut short: {}", result.detail); break;
+    case HandoverOutcome::not_possible:
+    case HandoverOutcome::timed_out:
+      log::warn(
+          "no handover ({}): {}; redis-server stops as a master, and Redis fails its slots over once it "
+          "notices (cluster-node-timeout)",
+          to_string(result.outcome), result.detail);
+      break;
+  }
+}
+
+// The handover thread's body: hands over, then tells the main loop (SIGUSR1) that it may
+// forward the stop signal, whatever happened (an exception included).
+void hand_over_then_signal(const Options& options, std::stop_token stop, std::atomic<bool>& ended) {
+  struct SignalsItsEnd {
+    std::atomic<bool>& ended;
+    ~SignalsItsEnd() {
+      ended = true;
+      ::kill(::getpid(), SIGUSR1);
+    }
+  } signals_its_end{ended};
+  HandoverMarker marker(handover_marker_path(options.port));
+  log_handover(hand_over(options, stop));
 }
 
 // Runs `body` on a detached thread that never ends the process: `run` is PID 1, and an
@@ -329,14 +384,17 @@ int run_supervised(const Options& options) {
   log::info("started {} as pid {}; bootstrapping it into the cluster", argv.front(), child);
 
   std::atomic<bool> give_up{false};
+  // Requested once `run` is asked to stop: the reconciling thread acts no more.
+  std::stop_source reconcile_stop;
   if (!include.file.empty()) {
     start_guarded_thread(
         "removing the credentials file", Millis(0), [&options, dir = include.dir, file = include.file] {
           remove_credentials_once_read(options, dir, file, std::chrono::duration_cast<Millis>(options.timeout));
         });
   }
-  start_guarded_thread("reconciling", std::chrono::duration_cast<Millis>(options.reconcile_interval),
-                       [&options, &give_up] { reconcile_forever(options, give_up); });
+  start_guarded_thread(
+      "reconciling", std::chrono::duration_cast<Millis>(options.reconcile_interval),
+      [&options, &give_up, stop = reconcile_stop.get_token()] { reconcile_forever(options, give_up, stop); });
 
   int status_code = exit_code::failed;
   // Once bootstrap failed under --on-bootstrap-failure exit, redis-server is asked to stop; if
@@ -344,6 +402,17 @@ int run_supervised(const Options& options) {
   bool stopping_after_failure = false;
   bool killed = false;
   Deadline kill_after(Clock::time_point::max());
+  // A stop request with --handover on: the signal is held while the handover thread runs, and
+  // forwarded when it ends (SIGUSR1), or at once when a second signal cuts it short.
+  bool stop_begun = false;
+  bool handover_running = false;
+  int held_signal = 0;
+  std::atomic<bool> handover_ended{false};
+  std::stop_source handover_stop;
+  auto forward = [child](int sig) {
+    log::info("forwarding {} to redis-server (pid {})", strsignal(sig), child);
+    ::kill(child, sig);
+  };
   while (true) {
     int sig = 0;
     if (stopping_after_failure && !killed) {
@@ -373,22 +442,44 @@ int run_supervised(const Options& options) {
       }
       if (server_exited) break;
     } else if (sig == SIGUSR1) {
+      if (handover_running && handover_ended) {
+        handover_running = false;
+        forward(held_signal);
+      }
       if (give_up && !stopping_after_failure) {
         stopping_after_failure = true;
         kill_after = Deadline::after(std::chrono::duration_cast<Millis>(options.stop_grace));
         ::kill(child, SIGTERM);
       }
+    } else if (!is_stop_signal(sig)) {
+      forward(sig);  // SIGHUP
+    } else if (handover_running) {
+      log::info("{} during the handover: cutting it short", strsignal(sig));
+      handover_stop.request_stop();
+      handover_running = false;
+      forward(sig);
+    } else if (!stop_begun && options.handover && sig != SIGQUIT && !stopping_after_failure) {
+      log::info("{}: handing this node's slots over before redis-server stops (--handover on, at most {} s)",
+                strsignal(sig), options.handover_timeout.count());
+      stop_begun = handover_running = true;
+      held_signal = sig;
+      reconcile_stop.request_stop();
+      start_guarded_thread("handing over", Millis(0), [&options, &handover_ended, stop = handover_stop.get_token()] {
+        hand_over_then_signal(options, stop, handover_ended);
+      });
     } else {
-      log::info("forwarding {} to redis-server (pid {})", strsignal(sig), child);
-      ::kill(child, sig);
+      stop_begun = true;
+      reconcile_stop.request_stop();
+      forward(sig);
     }
   }
   log::info("redis-server exited with status {}", status_code);
   if (stopping_after_failure) status_code = exit_code::failed;
   std::fflush(stderr);
-  // The reconciling thread may be mid-pass; nothing it holds needs cleaning up but the
-  // credentials file, which `include` removes now.
+  // The other threads may be mid-step; nothing they hold needs cleaning up but the credentials
+  // file, which `include` removes now, and the handover marker of one cut short.
   include.remove();
+  if (stop_begun) ::unlink(handover_marker_path(options.port).c_str());
   std::_Exit(status_code);
 }
 

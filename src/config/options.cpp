@@ -108,6 +108,14 @@ const std::vector<OptionSpec>& option_specs() {
        {"STOP_GRACE"},
        "seconds redis-server gets to stop after a failed bootstrap (exit policy) before SIGKILL (default 30)",
        run},
+      {"--handover",
+       {"HANDOVER"},
+       "on (default: on SIGTERM a master hands its slots to its most caught-up replica first) or off",
+       run},
+      {"--handover-timeout",
+       {"HANDOVER_TIMEOUT"},
+       "seconds a handover may take before redis-server is stopped anyway (default 20)",
+       run},
       {"--termination-log",
        {"TERMINATION_LOG"},
        "file for the reason bootstrap or run gives up, shown by kubectl describe pod "
@@ -480,6 +488,12 @@ void parse_run_options(const OptionSource& get, const std::vector<std::string>& 
   }
   if (auto v = get("--stop-grace"); v.present) {
     options.stop_grace = std::chrono::seconds(parse_int_in(v, 1, 3600, "seconds from 1 to 3600"));
+  }
+  if (auto v = get("--handover"); v.present) {
+    options.handover = choose<bool>(v, {{"on", true}, {"off", false}}, "is not a choice; expected on or off");
+  }
+  if (auto v = get("--handover-timeout"); v.present) {
+    options.handover_timeout = std::chrono::seconds(parse_int_in(v, 1, 3600, "seconds from 1 to 3600"));
   }
   if (server_command.empty()) throw ConfigError{"run: no server command; expected: run [options] -- redis-server ..."};
   options.server_command = server_command;

@@ -15,9 +15,10 @@ std::string short_node(const redis::ClusterNode& node) {
   return node.hostname.empty() ? fmt::format("node {}", id) : fmt::format("node {} ({})", id, node.hostname);
 }
 
-// Why `replica` cannot take over now, or nullopt when it can.
+// Why `replica` cannot take over now, or nullopt when it can. `master_offset`: this master's
+// replication offset, read before the replica was asked.
 std::optional<std::string> unhealthy(const redis::ClusterNode& replica,
-                                     const std::optional<redis::ReplicationInfo>* report,
+                                     const std::optional<redis::ReplicationInfo>* report, long long master_offset,
                                      long long max_silence_seconds) {
   if (replica.fail || replica.pfail) return "failing";
   if (!replica.link_connected) return "cluster bus link down";
@@ -25,15 +26,20 @@ std::optional<std::string> unhealthy(const redis::ClusterNode& replica,
   const redis::ReplicationInfo& info = **report;
   if (info.is_master) return "answers as a master";
   if (!info.master_link_up) return "replication link down";
-  if (info.last_io_seconds > max_silence_seconds) {
-    return fmt::format("last heard from this master {} s ago", info.last_io_seconds);
+  // A master with no writes to send pings its replicas only every repl-ping-replica-period
+  // (10 s): silence alone is no sign of a dead link. Silence and offsets this master has and
+  // the replica has not are.
+  if (info.last_io_seconds > max_silence_seconds && info.offset < master_offset) {
+    return fmt::format("last heard from this master {} s ago, {} bytes of its stream behind", info.last_io_seconds,
+                       master_offset - info.offset);
   }
   return std::nullopt;
 }
 
 }  // namespace
 
-HandoverChoice choose_handover(const NodeProbe& self, const ReplicaReports& replicas, long long max_silence_seconds) {
+HandoverChoice choose_handover(const NodeProbe& self, const ReplicaReports& replicas,
+                               const std::set<std::string>& tried, long long max_silence_seconds) {
   const redis::ClusterNode& me = self.myself();
   if (!me.master || me.slots.empty()) {
     return {.target = std::nullopt, .reason = "this node serves no slots: nothing to hand over"};
@@ -42,9 +48,13 @@ HandoverChoice choose_handover(const NodeProbe& self, const ReplicaReports& repl
   std::vector<std::string> refused;
   for (const auto& node : self.nodes) {
     if (node.myself || !node.replica || node.master_id != me.id) continue;
+    if (tried.contains(node.id)) {
+      refused.push_back(fmt::format("{}: asked already, did not take over", short_node(node)));
+      continue;
+    }
     auto found = replicas.find(node.id);
     const auto* report = found == replicas.end() ? nullptr : &found->second;
-    if (auto why = unhealthy(node, report, max_silence_seconds)) {
+    if (auto why = unhealthy(node, report, self.replication.offset, max_silence_seconds)) {
       refused.push_back(fmt::format("{}: {}", short_node(node), *why));
       continue;
     }

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""Signals and process hygiene of `redis-cluster-init run`, on a 3x1 cluster formed through it,
-with RDB persistence on (`save 3600 1`, so a clean shutdown saves):
+"""Signals and process hygiene of `redis-cluster-init run`, on a 3x1 cluster formed through it
+with `--handover off`, with RDB persistence on (`save 3600 1`, so a clean shutdown saves):
 
-1. SIGTERM to a master's supervisor alone (as the kubelet signals a container's PID 1): it
-   forwards it, redis-server shuts down cleanly (dump.rdb written at shutdown, and the pod,
+1. SIGTERM to a master's supervisor alone (as the kubelet signals a container's PID 1): with
+   --handover off it forwards it at once (the master does not hand its slots over, so it
+   comes back a master: today's behaviour, kept), redis-server shuts down cleanly (dump.rdb written at shutdown, and the pod,
    started again through `run`, serves every key of its shard from it), the supervisor exits 0
    (redis-server's status) and leaves no process behind (none in its process group, none whose
    parent it was).
@@ -141,7 +142,7 @@ def pid1_reaps_and_forwards(cluster) -> None:
 def main() -> None:
     with TestBed("run_signals") as bed:
         cluster = bed.cluster(3, 1, redis_config=["save 3600 1"])
-        cluster.start_supervised()
+        cluster.start_supervised(run_args=["--handover", "off"])
         check_cluster(cluster, timeout=30)
         check(cluster.pod(0, 0).command("CONFIG", "GET", "save") == ["save", "3600 1"],
               "test bed error: persistence is not configured")

@@ -55,7 +55,8 @@ BINARY_ENV_VARS = ("POD_NAME", "HOSTNAME", "POD_IP", "GOVERNING_SERVICE", "POD_N
                    "REDIS_USER", "BOOTSTRAP_TIMEOUT", "LOG_FORMAT", "LOG_LEVEL",
                    "CONNECT_TIMEOUT_MS", "COMMAND_TIMEOUT_MS", "REPLICA_MIGRATION",
                    "ON_BOOTSTRAP_FAILURE", "RECONCILE_INTERVAL", "STOP_GRACE", "RECOVER_LOST_SLOTS",
-                   "DISCOVERY", "REDIS_PORT_NAME")
+                   "DISCOVERY", "REDIS_PORT_NAME", "HANDOVER", "HANDOVER_TIMEOUT", "TERMINATION_LOG",
+                   "TMPDIR")
 
 _SECRET_VARS = ("REDIS_PASSWORD", "REDISCLI_AUTH")
 
@@ -210,6 +211,13 @@ class Pod:
     @property
     def log_path(self) -> str:
         return os.path.join(self.dir, "redis.log")
+
+    @property
+    def tmp_dir(self) -> str:
+        """The pod's own /tmp (TMPDIR of every run of the binary as this pod)."""
+        path = os.path.join(self.dir, "tmp")
+        os.makedirs(path, exist_ok=True)
+        return path
 
     # --- DNS ------------------------------------------------------------------------------------
 
@@ -531,6 +539,9 @@ class Pod:
         number = len(self.runs) + 1
         name = name or (argv[1] if len(argv) > 1 else "run")
         stem = os.path.join(self.dir, f"{name}-{number}")
+        # Each pod is a container of its own, with its own /tmp: where `run` keeps its handover
+        # marker, which `probe readiness` of the same pod reads.
+        env = {"TMPDIR": self.tmp_dir, **(env or {})}
         with open(stem + ".stdout", "wb") as out, open(stem + ".stderr", "wb") as err:
             proc = self.cluster.bed.registry.spawn(argv, stdout=out, stderr=err,
                                                    env=binary_env(env))

@@ -66,7 +66,8 @@ TEST_CASE("handover: a failing, unlinked, silent or stale replica is passed over
       {"bus link down", master_probe("slave", "disconnected"), replica(1000), "cluster bus link down"},
       {"does not answer", master_probe(), std::nullopt, "does not answer"},
       {"replication link down", master_probe(), replica(1000, "down", -1), "replication link down"},
-      {"silent master", master_probe(), replica(1000, "up", 7), "last heard from this master 7 s ago"},
+      {"silent and behind", master_probe(), replica(990, "up", 7),
+       "last heard from this master 7 s ago, 10 bytes of its stream behind"},
   };
   for (const auto& row : rows) {
     INFO(row.name);
@@ -91,4 +92,23 @@ TEST_CASE("handover: none without a healthy replica, or without slots", "[handov
   auto not_master = plan::choose_handover(as_replica, {});
   CHECK_FALSE(not_master.target.has_value());
   CHECK_THAT(not_master.reason, Catch::Contains("serves no slots"));
+}
+
+TEST_CASE("handover: a replica asked already is passed over for the next one", "[handover]") {
+  const plan::ReplicaReports reports = {{replica_b, replica(990)}, {replica_c, replica(1000)}};
+  auto second = plan::choose_handover(master_probe(), reports, {replica_c});
+  REQUIRE(second.target.has_value());
+  CHECK(second.target->node_id == replica_b);
+  CHECK_THAT(second.reason, Catch::Contains("(redis-shard1-2): asked already, did not take over"));
+
+  auto none = plan::choose_handover(master_probe(), reports, {replica_b, replica_c});
+  CHECK_FALSE(none.target.has_value());
+  CHECK_THAT(none.reason, Catch::Contains("no healthy replica"));
+}
+
+TEST_CASE("handover: an idle master's replica, silent for seconds but caught up, is healthy", "[handover]") {
+  // An idle master pings its replicas only every repl-ping-replica-period (10 s).
+  auto choice = plan::choose_handover(master_probe(), {{replica_b, replica(1000, "up", 9)}});
+  REQUIRE(choice.target.has_value());
+  CHECK(choice.target->node_id == replica_b);
 }

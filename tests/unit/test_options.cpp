@@ -498,6 +498,21 @@ TEST_CASE("run: the server command after -- and the run-only options", "[options
   CHECK_THAT(config_error({"run"}), Catch::Contains("command"));
 }
 
+TEST_CASE("run: the handover is on by default, for at most 20 s", "[options]") {
+  Options defaults = parse({"run", "--", "redis-server"});
+  CHECK(defaults.handover);
+  CHECK(defaults.handover_timeout == std::chrono::seconds(20));
+  Options off = parse({"run", "--handover", "off", "--handover-timeout", "45", "--", "redis-server"});
+  CHECK_FALSE(off.handover);
+  CHECK(off.handover_timeout == std::chrono::seconds(45));
+  CHECK_FALSE(parse({"run", "--", "redis-server"}, with(pod_env(), {{"HANDOVER", "off"}})).handover);
+  CHECK_THAT(config_error({"run", "--handover", "maybe", "--", "redis-server"}),
+             Catch::Contains("--handover") && Catch::Contains("expected on or off"));
+  CHECK_THAT(config_error({"run", "--", "redis-server"}, with(pod_env(), {{"HANDOVER_TIMEOUT", "0"}})),
+             Catch::Contains("HANDOVER_TIMEOUT") && Catch::Contains("seconds from 1 to 3600"));
+  CHECK_THAT(config_error({"bootstrap", "--handover", "on"}), Catch::Contains("--handover"));
+}
+
 TEST_CASE("probe: needs no cluster layout, defaults to 127.0.0.1 and 5 s", "[options]") {
   Options o = parse({"probe", "liveness"}, Env{});
   CHECK(o.subcommand == Subcommand::probe);

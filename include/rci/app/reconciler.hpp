@@ -1,6 +1,8 @@
 #pragma once
 // The observe -> plan -> act loop, repeated until converged or the deadline passes.
 
+#include <stop_token>
+
 #include "rci/config/options.hpp"
 #include "rci/plan/planner.hpp"
 
@@ -10,6 +12,7 @@ struct ReconcileResult {
   bool converged = false;
   int rounds = 0;        // observation rounds it took
   plan::Plan last_plan;  // explains the final state (what was missing on failure)
+  bool stopped = false;  // `stop` was requested before it converged
 };
 
 enum class ReconcileMode {
@@ -18,7 +21,10 @@ enum class ReconcileMode {
                 // this node sees a node failing (a failover may be under way: Redis decides)
 };
 
-// Drives this pod's local redis-server into the cluster, until converged or `deadline`.
-ReconcileResult reconcile(const Options& options, ReconcileMode mode = ReconcileMode::bootstrap);
+// Drives this pod's local redis-server into the cluster, until converged or `deadline`. Once
+// `stop` is requested it acts no more and returns (`run` is shutting down: a handover may be
+// under way, and a step of ours must not race it).
+ReconcileResult reconcile(const Options& options, ReconcileMode mode = ReconcileMode::bootstrap,
+                          std::stop_token stop = {});
 
 }  // namespace rci

@@ -4,6 +4,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "rci/net/address.hpp"
@@ -32,10 +33,14 @@ using ReplicaReports = std::map<std::string, std::optional<redis::ReplicationInf
 
 // A master serving slots hands over to its most caught-up healthy replica: listed as its
 // replica in this node's table, connected, not failing; answering, with its replication link
-// up and its last word from the master at most `max_silence_seconds` old. Most caught-up: the
+// up and either its last word from the master at most `max_silence_seconds` old or every byte
+// of the stream applied that this master had sent when it was asked (an idle master sends
+// only a ping every 10 s). Most caught-up: the
 // largest offset applied; ties go to the lower node ID, so every reading of the same state
-// picks the same one. Anything else stops at once, and says why.
+// picks the same one. A replica in `tried` was asked already and did not take over (Redis
+// aborts a manual failover after 5 s): the next one is chosen. Anything else stops at once, and
+// says why.
 HandoverChoice choose_handover(const NodeProbe& self, const ReplicaReports& replicas,
-                               long long max_silence_seconds = 1);
+                               const std::set<std::string>& tried = {}, long long max_silence_seconds = 1);
 
 }  // namespace rci::plan

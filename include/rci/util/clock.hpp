@@ -3,6 +3,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <stop_token>
 
 namespace rci {
 
@@ -43,5 +46,14 @@ class Backoff {
   Millis max_;
   Millis next_;
 };
+
+// Sleeps for `time`, or less when `stop` is requested first; false when it was.
+inline bool sleep_unless_stopped(Millis time, std::stop_token stop) {
+  std::mutex mutex;
+  std::condition_variable_any woken;
+  std::unique_lock lock(mutex);
+  woken.wait_for(lock, stop, time, [] { return false; });
+  return !stop.stop_requested();
+}
 
 }  // namespace rci
