@@ -40,6 +40,22 @@ bool announces(std::string_view hostname, const ExpectedPod& pod) {
          (text::equal_ignoring_case(hostname, pod.dns_name) || text::equal_ignoring_case(hostname, pod.name));
 }
 
+std::optional<ExpectedPod> departed_pod(const Topology& topology, std::string_view hostname) {
+  if (topology.pods.empty()) return std::nullopt;
+  const std::string_view label = hostname.substr(0, hostname.find('.'));
+  const auto name = parse_pod_name(label);
+  if (!name || name->prefix != topology.prefix || name->shard >= topology.shards ||
+      name->ordinal <= topology.replicas) {
+    return std::nullopt;
+  }
+  // The same service, namespace and domain as every expected pod's FQDN.
+  const ExpectedPod& first = topology.pods.front();
+  const std::string suffix = first.dns_name.substr(first.name.size());
+  ExpectedPod pod{std::string(label), std::string(label) + suffix, name->shard, name->ordinal};
+  if (!announces(hostname, pod)) return std::nullopt;
+  return pod;
+}
+
 std::string service_srv_name(const Options& options) {
   return fmt::format("_{}._tcp.{}.{}.svc.{}", options.port_name, options.service, options.namespace_name,
                      options.cluster_domain);

@@ -3,6 +3,7 @@
 // Pure functions of the options: every pod computes the same answer without talking.
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -66,6 +67,12 @@ std::string announced_hostname(const Options& options);
 // unique across namespaces and services) or its bare pod name (what round 1 announced).
 // DNS names compare without regard to case.
 bool announces(std::string_view hostname, const ExpectedPod& pod);
+
+// The pod that `hostname` (a node's cluster-announce-hostname) names when it is a pod of this
+// layout's naming that the layout no longer has: an ordinal above `replicas` of one of its
+// shards, whose replicas were scaled in. Nothing for an expected pod or any other name (another
+// prefix, service or namespace).
+std::optional<ExpectedPod> departed_pod(const Topology& topology, std::string_view hostname);
 
 // The SRV name of the service's named port: _<port-name>._tcp.<service>.<namespace>.svc.<domain>.
 std::string service_srv_name(const Options& options);

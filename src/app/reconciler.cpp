@@ -28,13 +28,17 @@ Millis slowest_poll(int pod_count) {
   return std::clamp(Millis(5 * static_cast<long long>(pod_count)), Millis(500), Millis(1500));
 }
 
-void log_plan_change(const plan::Plan& plan, std::string& last_situation, std::string& last_waiting,
-                     std::string& last_warnings) {
+void log_new_warnings(const plan::Plan& plan, std::string& last_warnings) {
   std::string warnings = text::join(plan.warnings, "; ");
   if (warnings != last_warnings) {
     for (const auto& line : plan.warnings) log::warn("{}", line);
     last_warnings = warnings;
   }
+}
+
+void log_plan_change(const plan::Plan& plan, std::string& last_situation, std::string& last_waiting,
+                     std::string& last_warnings) {
+  log_new_warnings(plan, last_warnings);
   if (plan.situation != last_situation) {
     log::info("{} (role: {})", plan.situation, plan::to_string(plan.role));
     last_situation = plan.situation;
@@ -46,13 +50,15 @@ void log_plan_change(const plan::Plan& plan, std::string& last_situation, std::s
   }
 }
 
-// True while this node's table flags a node as failing: a failover may be under way, and a
-// maintenance pass must not race Redis' own decision (e.g. re-pointing a replica).
-bool someone_failing(const Observation& observation, int self_index) {
+// True while this node's table flags a master serving slots as failing: a failover may be
+// under way, and a maintenance pass must not race Redis' own decision (e.g. re-pointing a
+// replica). A failing replica, or a failed master whose slots have moved, starts no failover:
+// a pass may act then (forget a replica that was scaled in, say).
+bool failover_possible(const Observation& observation, int self_index) {
   const auto& self = observation.pods.at(self_index);
   if (!self.answered()) return false;
   for (const auto& node : self.probe->nodes) {
-    if (node.fail || node.pfail) return true;
+    if ((node.fail || node.pfail) && node.master && !node.slots.empty()) return true;
   }
   return false;
 }
@@ -134,8 +140,12 @@ ReconcileResult reconcile(const Options& options, ReconcileMode mode, std::stop_
     if (cut_short && next.outcome != plan::Outcome::converged && result.rounds > 1) return result;
     result.last_plan = std::move(next);
     const plan::Plan& plan = result.last_plan;
-    if (!quiet || plan.outcome == plan::Outcome::act)
+    // A quiet pass says nothing while nothing is to be done, but what is wrong (a warning).
+    if (!quiet || plan.outcome == plan::Outcome::act) {
       log_plan_change(plan, last_situation, last_waiting, last_warnings);
+    } else {
+      log_new_warnings(plan, last_warnings);
+    }
 
     switch (plan.outcome) {
       case plan::Outcome::converged:
@@ -149,8 +159,8 @@ ReconcileResult reconcile(const Options& options, ReconcileMode mode, std::stop_
         return result;
       case plan::Outcome::fail: return result;
       case plan::Outcome::act: {
-        if (quiet && someone_failing(observation, self_index)) {
-          log::debug("maintenance pass: a node is failing, leaving the next step to Redis' failover");
+        if (quiet && failover_possible(observation, self_index)) {
+          log::debug("maintenance pass: a master is failing, leaving the next step to Redis' failover");
           break;
         }
         if (stop.stop_requested()) {

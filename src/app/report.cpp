@@ -60,7 +60,15 @@ std::string discover_text(const Topology& topology, const Observation& observati
                         ? fmt::format("discovery: SRV records of {}\n", topology.srv_name)
                         : "discovery: each pod's own name\n";
   if (!discovery.note.empty()) out += fmt::format("  because {}\n", discovery.note);
-  for (const auto& name : discovery.unexpected) out += fmt::format("  also listed, no expected pod: {}\n", name);
+  // A sample: a few hundred pods of another layout would bury the table.
+  constexpr size_t listed_unexpected = 16;
+  for (size_t i = 0; i < discovery.unexpected.size() && i < listed_unexpected; ++i) {
+    out += fmt::format("  also listed, no expected pod: {}\n", discovery.unexpected[i]);
+  }
+  if (discovery.unexpected.size() > listed_unexpected) {
+    out += fmt::format("  ... and {} more listed that are no expected pod\n",
+                       discovery.unexpected.size() - listed_unexpected);
+  }
   out += fmt::format("{:<24} {:<16} {}\n", "POD", "ADDRESS", "ANSWERS");
   for (const auto& pod : observation.pods) {
     std::string address = pod.endpoint ? pod.endpoint->ip : "-";

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "rci/net/address.hpp"
 #include "rci/util/log.hpp"
@@ -33,8 +34,6 @@ constexpr auto reuse_for = std::chrono::seconds(5);
 constexpr auto srv_absent_retry = std::chrono::seconds(30);
 // After a timeout or server failure, SRV is tried again this soon (the round waits for it).
 constexpr auto srv_failed_retry = std::chrono::milliseconds(250);
-// How many unexpected SRV targets are kept for reports.
-constexpr size_t max_listed_unexpected = 64;
 
 Result<net::Endpoint> not_resolved(const ExpectedPod& pod) {
   return fail(ErrorKind::dns, pod.dns_name + ": not resolved this round");
@@ -246,14 +245,14 @@ SrvMatch match_srv_answer(const Topology& topology, const dns::SrvAnswer& answer
   // answer of 300 records against 300 pods is asked every few seconds.
   std::map<std::string, size_t> pod_by_name;
   for (size_t i = 0; i < topology.pods.size(); ++i) pod_by_name.emplace(text::lower(topology.pods[i].dns_name), i);
+  // Every one is kept, not a sample: the planner forgets the node of a pod no longer expected
+  // only when the service no longer lists it.
+  std::set<std::string> unexpected;
   for (const auto& record : answer.records) {
     const std::string target = text::lower(record.target);
     auto found_pod = pod_by_name.find(target);
     if (found_pod == pod_by_name.end()) {
-      if (std::find(match.unexpected.begin(), match.unexpected.end(), target) == match.unexpected.end() &&
-          match.unexpected.size() < max_listed_unexpected) {
-        match.unexpected.push_back(target);
-      }
+      if (unexpected.insert(target).second) match.unexpected.push_back(target);
       continue;
     }
     const ExpectedPod* pod = &topology.pods[found_pod->second];

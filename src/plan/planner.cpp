@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "rci/util/text.hpp"
 #include "situation.hpp"
 
 namespace rci::plan {
@@ -94,6 +95,16 @@ void plan_meets(const Situation& s, Plan& plan) {
   for (auto& meet : meets) plan.actions.push_back(std::move(meet.second));
 }
 
+// Why this node cannot reach `node` ("noaddr", "fail", "pfail", "disconnected"), or nothing
+// when it can: a reachable node is a running server, never forgotten.
+std::optional<const char*> unreachable_because(const ClusterNode& node) {
+  if (node.noaddr) return "noaddr";
+  if (node.fail) return "fail";
+  if (node.pfail) return "pfail";
+  if (!node.link_connected) return "disconnected";
+  return std::nullopt;
+}
+
 // A node in this node's table that announces this pod's name or FQDN (cluster-announce-hostname,
 // set by the reconciler) under another ID is this pod before it lost its data: pod names are
 // unique, and the entry is unreachable. FORGET it on every node that answers, so it leaves
@@ -116,7 +127,7 @@ void plan_forget_former_self(const Situation& s, Plan& plan) {
   for (const ClusterNode* entry : entries) {
     const ClusterNode& node = *entry;
     if (!node.slots.empty()) continue;
-    const bool unreachable = node.fail || node.pfail || node.noaddr || !node.link_connected;
+    const auto unreachable = unreachable_because(node);
     if (!unreachable) {
       plan.warnings.push_back(fmt::format("node {} at {}:{} also announces this pod's name {} and is reachable",
                                           short_id(node.id), node.ip, node.port, pod_name));
@@ -126,11 +137,60 @@ void plan_forget_former_self(const Situation& s, Plan& plan) {
         forget_action(s, node,
                       fmt::format("node {} announces this pod's name {} but this pod is now node {}: "
                                   "it is this pod before it lost its data, and it is unreachable ({})",
-                                  short_id(node.id), pod_name, short_id(s.me().id),
-                                  node.noaddr  ? "noaddr"
-                                  : node.fail  ? "fail"
-                                  : node.pfail ? "pfail"
-                                               : "disconnected")));
+                                  short_id(node.id), pod_name, short_id(s.me().id), *unreachable)));
+  }
+}
+
+// Whether the service's SRV records of this round list `pod`: the pod exists (Kubernetes lists
+// every pod of a StatefulSet, ready or not, under publishNotReadyAddresses).
+bool listed_by_service(const Situation& s, const ExpectedPod& pod) {
+  const auto& unexpected = s.observation().discovery.unexpected;
+  return std::find(unexpected.begin(), unexpected.end(), text::lower(pod.dns_name)) != unexpected.end();
+}
+
+// Nodes of pods that the layout no longer has: REPLICAS was lowered, and the pods with the
+// ordinals above it were deleted. Redis keeps their entries, failed, in every table (and
+// cluster_known_nodes counts them) until each node is told to FORGET them; Redis bans a
+// forgotten ID for 60 s only, so the FORGET goes to every node at once. Forgotten only when
+// nothing is lost, nothing runs and the pod is gone: no slots, unreachable from this node, and
+// not among the service's SRV records. This pod's REPLICAS may be the old one, in the middle of
+// a scale-out: the new pods are then listed, and a new pod that restarts is not forgotten. One
+// that is reachable or listed is reported, never forgotten; without SRV records nothing tells
+// whether the pod still exists, so nothing is forgotten either.
+void plan_forget_departed(const Situation& s, Plan& plan) {
+  const int replicas = s.topology().replicas;
+  for (const auto& node : s.me().nodes) {
+    if (node.myself || node.hostname.empty()) continue;
+    const auto departed = departed_pod(s.topology(), node.hostname);
+    if (!departed) continue;
+    const std::string what = fmt::format("node {} announces pod {}, which {} replica(s) per shard no longer include",
+                                         short_id(node.id), departed->name, replicas);
+    if (s.observation().discovery.method != DiscoveryMethod::srv) {
+      plan.warnings.push_back(fmt::format(
+          "{}; without the service's SRV records this pod cannot tell whether that pod still exists: not forgetting it",
+          what));
+      continue;
+    }
+    if (listed_by_service(s, *departed)) {
+      plan.warnings.push_back(fmt::format(
+          "{}, but the service still lists the pod (a scale-out or scale-in under way): not forgetting it", what));
+      continue;
+    }
+    if (!node.slots.empty()) {
+      plan.warnings.push_back(fmt::format("{}, and serves slots {}: not forgetting it", what, slots_text(node.slots)));
+      continue;
+    }
+    const auto unreachable = unreachable_because(node);
+    if (!unreachable) {
+      plan.warnings.push_back(fmt::format("{}, and is reachable at {}:{}: its pod still runs; not forgetting it", what,
+                                          node.ip, node.port));
+      continue;
+    }
+    plan.actions.push_back(forget_action(
+        s, node,
+        fmt::format("{} (ordinals 0..{}), is unreachable ({}) and no longer listed by the service: its pod was "
+                    "scaled in",
+                    what, replicas, *unreachable)));
   }
 }
 
@@ -350,6 +410,7 @@ Plan make_plan(const Topology& topology, int self_index, const Observation& obse
   report_misidentified(s, plan);
   plan_meets(s, plan);
   plan_forget_former_self(s, plan);
+  plan_forget_departed(s, plan);
 
   if (!plan.actions.empty()) {
     plan.outcome = Outcome::act;

@@ -280,6 +280,10 @@ def check_pod_names(problems: Problems, where: str, field: str, names, shards: i
                     f"0..{replicas} (SHARDS={shards}, REPLICAS={replicas})")
 
 
+# Seconds the examples leave redis-server for its final save after a handover.
+SAVE_SECONDS = 30
+
+
 def int_env(problems: Problems, where: str, field: str, env: dict, name: str):
     value = env.get(name)
     try:
@@ -587,6 +591,15 @@ def check_statefulset(problems, binary, where, sts, docs, image, where_of) -> di
         problems.expect(refs.get(var) == path, where, f"{cf}.env.{var}",
                         f"must come from the downward API fieldRef {path}, found "
                         f"{refs.get(var) or env.get(var, '(unset)')}")
+    # On SIGTERM a master hands its slots over (up to HANDOVER_TIMEOUT, default 20 s), then
+    # redis-server saves: both before the kubelet's SIGKILL.
+    grace = pod_spec.get("terminationGracePeriodSeconds", 30)
+    handover = env.get("HANDOVER_TIMEOUT") or "20"
+    if env.get("HANDOVER") != "off" and handover.isdigit():
+        problems.expect(isinstance(grace, int) and grace >= int(handover) + SAVE_SECONDS, where,
+                        f"{f}.spec.template.spec.terminationGracePeriodSeconds",
+                        f"is {grace}: the handover may take {handover} s and redis-server's "
+                        f"final save needs time too; give at least {int(handover) + SAVE_SECONDS}")
     problems.expect(env.get("GOVERNING_SERVICE") == spec.get("serviceName"), where,
                     f"{cf}.env.GOVERNING_SERVICE",
                     f"{env.get('GOVERNING_SERVICE')} is not the serviceName "

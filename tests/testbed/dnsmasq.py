@@ -544,15 +544,16 @@ class Dnsmasq:
             f.write("".join(line + "\n" for line in lines))
         os.rename(scratch, self.conf_path)
 
-    def serve_srv(self, name: str, targets) -> None:
+    def serve_srv(self, name: str, targets, replace=False) -> None:
         """Serves one SRV record under `name` per (target, port) of `targets` from now on, as
         Kubernetes does for a headless service's named port: rewrites the conf file, restarts
         dnsmasq on the same port (so every --dns-server handed out stays right) and returns
         once it answers `name` with exactly those records. A binary running meanwhile sees DNS
         down for the restart (some tens of ms): add SRV records before starting binaries.
+        `replace`: the records of `name` change (the service's pods did), rather than being new.
         """
         name = name.rstrip(".")
-        if name in self.srv:
+        if name in self.srv and not replace:
             raise ValueError(f"SRV records for {name} are served already")
         self.srv[name] = [(target.rstrip("."), int(port)) for target, port in targets]
         self._write_conf()

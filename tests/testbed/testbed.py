@@ -624,6 +624,24 @@ class Cluster:
         """
         self.bed.dns.serve_srv(self.srv_name, [(pod.dns_name, pod.port) for pod in self.pods])
 
+    def set_replicas(self, replicas: int) -> list:
+        """Changes REPLICAS as a user does in every shard's StatefulSet: the pods with ordinals
+        up to `replicas` make up the cluster (new ones get new addresses and are not started),
+        the SRV records list them and no other, and every run of the binary started from now
+        on gets `--replicas <replicas>`. Returns the pods beyond it, which leave the cluster's
+        list still running, as the StatefulSet's scale-in is yet to delete them."""
+        kept = {(pod.shard, pod.ordinal): pod for pod in self.pods}
+        pods = []
+        for shard in range(self.shards):
+            for ordinal in range(replicas + 1):
+                pod = kept.pop((shard, ordinal), None)
+                pods.append(pod or Pod(self, shard, ordinal, self.bed.allocate_ip()))
+        self.replicas = replicas
+        self.pods = pods
+        self.bed.dns.serve_srv(self.srv_name, [(pod.dns_name, pod.port) for pod in self.pods],
+                               replace=True)
+        return list(kept.values())
+
     def pod(self, shard: int, ordinal: int) -> Pod:
         return self.pods[shard * (self.replicas + 1) + ordinal]
 

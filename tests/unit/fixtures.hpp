@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "rci/config/pod_name.hpp"
 #include "rci/observe/observation.hpp"
 #include "rci/plan/planner.hpp"
 #include "rci/topology.hpp"
@@ -207,6 +208,27 @@ class ClusterBuilder {
     entry.noaddr = !reachable;
     entry.link_connected = reachable;
     entry.ip = reachable ? "10.0.9.9" : "";
+    at(viewer).extra.push_back(entry);
+    return *this;
+  }
+  // `viewer`'s table lists the node of pod <prefix>-shard<shard>-<ordinal>, an ordinal the
+  // layout no longer has (replicas scaled in), announcing its FQDN: a replica of the shard's
+  // ordinal 0, failed and disconnected unless `reachable`, holding `slots`.
+  ClusterBuilder& departed(PodId viewer, PodId p, bool reachable = false, std::vector<SlotRange> slots = {}) {
+    redis::ClusterNode entry;
+    entry.id = fmt::format("{:04x}{:04x}", p.shard, p.ordinal) + std::string(32, 'd');
+    const std::string pod = format_pod_name(topology_.prefix, p.shard, p.ordinal);
+    const ExpectedPod& first = topology_.pods.front();
+    entry.hostname = pod + first.dns_name.substr(first.name.size());
+    entry.ip = "10.0.8.1";
+    entry.port = topology_.port;
+    entry.bus_port = topology_.bus_port;
+    entry.master = !slots.empty();
+    entry.replica = slots.empty();
+    if (entry.replica) entry.master_id = id({p.shard, 0});
+    entry.slots = std::move(slots);
+    entry.fail = !reachable;
+    entry.link_connected = reachable;
     at(viewer).extra.push_back(entry);
     return *this;
   }

@@ -812,3 +812,65 @@ TEST_CASE("planner: a node of another cluster at a pod's address is never MEETed
     }
   }
 }
+
+namespace {
+
+// The plan for `self` in a round whose pods came from the service's SRV records, which also
+// list `listed` (targets that are no expected pod).
+plan::Plan plan_with_srv(const ClusterBuilder& cluster, PodId self, std::vector<std::string> listed = {}) {
+  Observation observation = cluster.build();
+  observation.discovery.method = DiscoveryMethod::srv;
+  observation.discovery.unexpected = std::move(listed);
+  return plan::make_plan(cluster.topology(), cluster.index(self), observation);
+}
+
+}  // namespace
+
+TEST_CASE("planner: a replica scaled in is forgotten on every node once it is unreachable and unlisted",
+          "[planner][heal]") {
+  // REPLICAS went from 2 to 1: redis-shard1-2 was deleted, and its failed entry stays in m0's
+  // table until every node forgets it.
+  ClusterBuilder cluster = healthy_3x1();
+  cluster.departed(m0, {1, 2});
+  plan::Plan plan = plan_with_srv(cluster, m0);
+  INFO("situation: " << plan.situation);
+  REQUIRE(plan.actions.size() == 1);
+  const auto& forget = plan.actions.front();
+  CHECK(forget.step == plan::Step{plan::Forget{"00010002" + std::string(32, 'd')}});
+  const auto* nodes = std::get_if<plan::EveryNode>(&forget.target);
+  REQUIRE(nodes != nullptr);
+  CHECK(nodes->nodes.size() == 6);
+  CHECK_THAT(forget.reason, Catch::Contains("redis-shard1-2") && Catch::Contains("scaled in") &&
+                                Catch::Contains("unreachable (fail)"));
+  CHECK_FALSE(forget.data_loss);
+}
+
+TEST_CASE("planner: a pod no longer expected is reported, not forgotten, while it may still exist or serve",
+          "[planner][heal]") {
+  struct Row {
+    const char* name;
+    bool reachable;
+    std::vector<SlotRange> slots;
+    std::vector<std::string> listed;
+    bool srv;
+    const char* says;
+  };
+  const std::string fqdn = "redis-shard1-2.redis-pods.default.svc.cluster.local";
+  const Row rows[] = {
+      {"reachable", true, {}, {}, true, "its pod still runs"},
+      {"serves slots", false, {SlotRange{16000, 16000}}, {}, true, "serves slots 16000"},
+      // Mid scale-out this pod's REPLICAS is the old one; the new pod restarting is listed.
+      {"listed by the service", false, {}, {fqdn}, true, "the service still lists the pod"},
+      {"no SRV records", false, {}, {}, false, "cannot tell whether that pod still exists"},
+  };
+  for (const auto& row : rows) {
+    INFO(row.name);
+    ClusterBuilder cluster = healthy_3x1();
+    cluster.departed(m0, {1, 2}, row.reachable, row.slots);
+    plan::Plan plan = row.srv ? plan_with_srv(cluster, m0, row.listed) : cluster.plan_for(m0);
+    for (const auto& action : plan.actions) CHECK_FALSE(std::holds_alternative<plan::Forget>(action.step));
+    REQUIRE(plan.warnings.size() == 1);
+    CHECK_THAT(plan.warnings.front(),
+               Catch::Contains("redis-shard1-2") && Catch::Contains(row.says) && Catch::Contains("not forgetting it"));
+  }
+}

@@ -148,3 +148,26 @@ TEST_CASE("quorum is the smallest majority of all expected pods", "[topology]") 
   CHECK(make_topology(options(3, 2)).quorum() == 5);  // 9 pods
   CHECK(make_topology(options(5, 1)).quorum() == 6);  // 10 pods
 }
+
+TEST_CASE("topology: the pods a lowered REPLICAS no longer has are told from every other name", "[topology]") {
+  Options options;
+  options.pod = PodName{"redis", 0, 0};
+  options.pod_name = "redis-shard0-0";
+  options.service = "redis-pods";
+  options.namespace_name = "default";
+  options.shards = 3;
+  options.replicas = 1;
+  const Topology topology = make_topology(options);
+  auto departed = departed_pod(topology, "redis-shard2-2.redis-pods.default.svc.cluster.local");
+  REQUIRE(departed.has_value());
+  CHECK(departed->name == "redis-shard2-2");
+  CHECK(departed->shard == 2);
+  CHECK(departed->ordinal == 2);
+  CHECK(departed_pod(topology, "redis-shard2-2").has_value());  // a bare pod name (round 1)
+  CHECK_FALSE(departed_pod(topology, "redis-shard2-1.redis-pods.default.svc.cluster.local"));  // expected
+  CHECK_FALSE(departed_pod(topology, "redis-shard3-2.redis-pods.default.svc.cluster.local"));  // no such shard
+  CHECK_FALSE(departed_pod(topology, "other-shard0-2.redis-pods.default.svc.cluster.local"));  // another prefix
+  CHECK_FALSE(departed_pod(topology, "redis-shard0-2.redis-pods.staging.svc.cluster.local"));  // another namespace
+  CHECK_FALSE(departed_pod(topology, "redis-shard0-x.redis-pods.default.svc.cluster.local"));
+  CHECK_FALSE(departed_pod(topology, ""));
+}

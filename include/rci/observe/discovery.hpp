@@ -48,7 +48,7 @@ struct SrvMatch {
     std::optional<Result<std::string>> address;  // the additional section's address for it, if any
   };
   std::vector<Pod> pods;                // in Topology::pods order
-  std::vector<std::string> unexpected;  // targets that are no expected pod
+  std::vector<std::string> unexpected;  // every target that is no expected pod, in lower case
   int listed_count = 0;
 };
 SrvMatch match_srv_answer(const Topology& topology, const dns::SrvAnswer& answer);

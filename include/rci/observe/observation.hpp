@@ -112,8 +112,10 @@ enum class DiscoveryMethod {
 
 struct DiscoveryReport {
   DiscoveryMethod method = DiscoveryMethod::names;
-  std::string note;                     // why this method when it is not the one asked for, or why it has no answer
-  std::vector<std::string> unexpected;  // SRV targets that are no expected pod (e.g. a shard beyond SHARDS)
+  std::string note;  // why this method when it is not the one asked for, or why it has no answer
+  // Every SRV target that is no expected pod, in lower case (e.g. an ordinal above REPLICAS
+  // whose pod still exists).
+  std::vector<std::string> unexpected;
 };
 
 struct Observation {
