@@ -20,6 +20,13 @@ int main(int argc, char** argv) {
       return parsed.exit_code;
     }
     rci::log::init(parsed.options->log_format, parsed.options->log_level);
+    const auto& options = *parsed.options;
+    if (options.tls && options.tls_files.verify == rci::net::TlsVerify::ca &&
+        options.subcommand != rci::Subcommand::probe) {
+      rci::log::warn(
+          "--tls-verify ca: servers' certificates are checked against the CA only, not against the pods' names: "
+          "any certificate the CA signed is taken for any pod");
+    }
     return rci::run_subcommand(*parsed.options);
   } catch (const rci::ConfigError& e) {
     std::fprintf(stderr, "redis-cluster-init: error: %s\n", e.message.c_str());

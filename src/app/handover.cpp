@@ -8,6 +8,7 @@
 
 #include "rci/observe/prober.hpp"
 #include "rci/plan/handover.hpp"
+#include "rci/topology.hpp"
 #include "rci/util/log.hpp"
 
 namespace rci {
@@ -34,6 +35,8 @@ plan::ReplicaReports ask_replicas(Prober& prober, const NodeProbe& self, Deadlin
     if (node.myself || !node.replica || node.master_id != self.id || node.ip.empty()) continue;
     ids.push_back(node.id);
     endpoints.push_back({node.ip, node.port});
+    // TLS checks its certificate against the name it announces (its pod's FQDN).
+    prober.name_endpoint(endpoints.back(), node.hostname);
   }
   plan::ReplicaReports reports;
   const auto answers = prober.probe_all(endpoints, ProbeDepth::full, deadline);
@@ -118,6 +121,7 @@ HandoverResult hand_over(const Options& options, std::stop_token stop) {
   const net::Endpoint own{options.pod_ip, options.port};
   auto elapsed_ms = [&] { return std::chrono::duration_cast<Millis>(Clock::now() - started).count(); };
   Prober prober(options);
+  prober.name_endpoint(own, announced_hostname(options));
   std::set<std::string> tried;
   while (tried.size() < max_attempts) {
     if (stop.stop_requested()) return {HandoverOutcome::cut_short, "stopped before a replica took over"};

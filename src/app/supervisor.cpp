@@ -229,9 +229,11 @@ void remove_credentials_once_read(const Options& options, const std::string& dir
   const Deadline deadline = Deadline::after(budget);
   Backoff backoff(Millis(20), Millis(500));
   // A connection without AUTH: the server accepting it is all this asks.
-  const redis::ConnectionSettings connect_only{.credentials = {}, .timeouts = {.connect = options.connect_timeout}};
+  // Plain TCP even under TLS: a server accepting the connection is all this asks.
+  const redis::ConnectionSettings connect_only{
+      .credentials = {}, .timeouts = {.connect = options.connect_timeout}, .tls = nullptr};
   while (!deadline.expired()) {
-    if (redis::Connection::open({options.pod_ip, options.port}, connect_only, deadline)) {
+    if (redis::Connection::open({options.pod_ip, options.port}, connect_only, {}, deadline)) {
       ::unlink(file.c_str());
       ::rmdir(dir.c_str());
       log::debug("redis-server has read its configuration: removed {}", file);
@@ -318,7 +320,20 @@ std::vector<std::string> redis_server_argv(const Options& options, const std::st
   // take that for the server's exit (Debian's stock redis.conf says `daemonize yes`).
   add("daemonize", "no");
   add("cluster-enabled", "yes");
-  add("port", std::to_string(options.port));
+  if (options.tls) {
+    // TLS only: clients, the cluster bus and replication, with this pod's certificate (which
+    // the server also presents to its peers as a client) and the CA.
+    add("port", "0");
+    add("tls-port", std::to_string(options.port));
+    add("tls-cluster", "yes");
+    add("tls-replication", "yes");
+    add("tls-cert-file", options.tls_files.cert_file);
+    add("tls-key-file", options.tls_files.key_file);
+    if (!options.tls_files.ca_cert_file.empty()) add("tls-ca-cert-file", options.tls_files.ca_cert_file);
+    if (!options.tls_files.ca_cert_dir.empty()) add("tls-ca-cert-dir", options.tls_files.ca_cert_dir);
+  } else {
+    add("port", std::to_string(options.port));
+  }
   if (options.bus_port != options.port + 10000) add("cluster-port", std::to_string(options.bus_port));
   // Announcing the pod IP keeps the node's own address right in nodes.conf and in every peer's
   // table after a restart with a new IP.

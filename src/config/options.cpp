@@ -123,6 +123,21 @@ const std::vector<OptionSpec>& option_specs() {
       {"--replica-migration",
        {"REPLICA_MIGRATION"},
        "deny (default: replicas stay in the shard their pod name says) or allow (Redis' automatic migration)"},
+      {"--tls", {"TLS"}, "yes: talk to every redis-server over TLS (default no)", cluster | probe},
+      {"--tls-cert-file",
+       {"TLS_CERT_FILE"},
+       "this pod's certificate (PEM), also presented to servers as the client certificate",
+       cluster | probe},
+      {"--tls-key-file", {"TLS_KEY_FILE"}, "the private key of --tls-cert-file (PEM, unencrypted)", cluster | probe},
+      {"--tls-ca-cert-file",
+       {"TLS_CA_CERT_FILE"},
+       "the CA certificate(s) servers' certificates must chain to",
+       cluster | probe},
+      {"--tls-ca-cert-dir", {"TLS_CA_CERT_DIR"}, "a directory of CA certificates (c_rehash layout)", cluster | probe},
+      {"--tls-verify",
+       {"TLS_VERIFY"},
+       "full (default: the chain and the pod's FQDN among the certificate's names) or ca (the chain only)",
+       cluster},
       {"--connect-timeout-ms",
        {"CONNECT_TIMEOUT_MS"},
        "connect timeout per node in ms (default 1000)",
@@ -342,6 +357,44 @@ void parse_connection_options(const OptionSource& get, Options& options) {
   if (auto v = get("--command-timeout-ms"); v.present) {
     options.command_timeout = std::chrono::milliseconds(parse_int_in(v, 10, 60000, "milliseconds from 10 to 60000"));
   }
+}
+
+// TLS: the files are loaded now, so a missing file, a key that is not the certificate's or an
+// expired certificate is a configuration error before any traffic. `probe` talks to its own
+// pod's server over loopback and checks the chain only.
+void parse_tls(const OptionSource& get, Options& options) {
+  if (auto v = get("--tls"); v.present) {
+    options.tls = choose<bool>(v, {{"yes", true}, {"no", false}}, "is not a choice; expected yes or no");
+  }
+  const char* file_options[] = {"--tls-cert-file", "--tls-key-file", "--tls-ca-cert-file", "--tls-ca-cert-dir"};
+  std::string* fields[] = {&options.tls_files.cert_file, &options.tls_files.key_file, &options.tls_files.ca_cert_file,
+                           &options.tls_files.ca_cert_dir};
+  for (size_t i = 0; i < std::size(file_options); ++i) {
+    auto v = get(file_options[i]);
+    if (!v.present) continue;
+    if (v.text.empty()) bad(v, "is not a file path");
+    if (!options.tls) {
+      throw ConfigError{fmt::format("{}: given without --tls yes (TLS): say --tls yes to use TLS", v.source)};
+    }
+    *fields[i] = v.text;
+  }
+  if (options.subcommand != Subcommand::probe) {
+    if (auto v = get("--tls-verify"); v.present) {
+      options.tls_files.verify = choose<net::TlsVerify>(v, {{"full", net::TlsVerify::full}, {"ca", net::TlsVerify::ca}},
+                                                        "is not a choice; expected full or ca");
+    }
+  } else {
+    options.tls_files.verify = net::TlsVerify::ca;
+  }
+  if (!options.tls) return;
+  if (options.subcommand == Subcommand::run && options.tls_files.cert_file.empty()) {
+    throw ConfigError{
+        "run: --tls yes needs --tls-cert-file and --tls-key-file (TLS_CERT_FILE, TLS_KEY_FILE): "
+        "redis-server serves with them"};
+  }
+  auto context = net::TlsContext::load(options.tls_files);
+  if (!context) throw ConfigError{context.error().message};
+  options.tls_context = std::move(*context);
 }
 
 // The user and password for every redis-server: the password from a file, else the environment.
@@ -621,6 +674,7 @@ ParsedCommandLine parse_command_line(const std::vector<std::string>& args, const
       options.timeout = std::chrono::seconds(5);
       options.pod_ip = "127.0.0.1";
       parse_connection_options(source, options);
+      parse_tls(source, options);
       // Liveness never authenticates (any answer, NOAUTH included, is alive): a Secret that is
       // missing or emptied must not get a healthy server restarted.
       if (options.probe_kind == ProbeKind::readiness) parse_credentials(source, env, options);
@@ -632,6 +686,7 @@ ParsedCommandLine parse_command_line(const std::vector<std::string>& args, const
     case Subcommand::status:
       parse_cluster_options(source, env, options);
       if (options.subcommand == Subcommand::run) parse_run_options(source, values.server_command, options);
+      parse_tls(source, options);
       break;
   }
   result.options = std::move(options);

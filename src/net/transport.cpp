@@ -78,11 +78,10 @@ class TcpTransport final : public Transport {
   }
 
   Result<bool> read_available(std::string& buffer) override {
-    constexpr size_t max_per_call = 256 * 1024;
     char chunk[16384];
     bool got = false;
     size_t taken = 0;
-    while (taken < max_per_call) {
+    while (taken < max_read_per_call) {
       // An error the previous call met after data (recv reports it only once) comes now.
       const int held = std::exchange(held_errno_, 0);
       ssize_t n = held != 0 ? (errno = held, -1) : ::recv(fd_, chunk, sizeof(chunk), MSG_DONTWAIT);

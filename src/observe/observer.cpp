@@ -15,7 +15,9 @@ Observer::Observer(const Options& options, const Topology& topology)
       topology_(topology),
       resolver_(options.dns_server),
       discovery_(make_discovery(options, topology, resolver_)),
-      prober_(options) {}
+      prober_(options) {
+  prober_.name_endpoint(own_endpoint(), announced_hostname(options));
+}
 
 std::set<net::Endpoint> remember_endpoints(std::vector<std::optional<net::Endpoint>>& last,
                                            const Observation& observation, const net::Endpoint& own) {
@@ -191,6 +193,8 @@ Observation Observer::observe(Deadline deadline, Scope scope) {
     // This pod's own endpoint is known without DNS; its record may not be published yet.
     pod.endpoint = self_index == i ? Result<net::Endpoint>(own_endpoint()) : std::move(found.endpoints[i]);
     if (self_index == i && self_probe) pod.probe = std::move(*self_probe);
+    // The name TLS checks the certificate against: the one this pod was found by.
+    if (pod.endpoint) prober_.name_endpoint(*pod.endpoint, pod.pod.dns_name);
     observation.pods.push_back(std::move(pod));
   }
 

@@ -10,7 +10,7 @@ Prober::Prober(const Options& options) : settings_(redis::connection_settings(op
 
 Result<std::shared_ptr<redis::Connection>> Prober::connection(const net::Endpoint& endpoint, Deadline deadline) {
   if (auto kept = kept_connection(endpoint)) return kept;
-  auto opened = redis::Connection::open(endpoint, settings_, deadline);
+  auto opened = redis::Connection::open(endpoint, settings_, name_of(endpoint), deadline);
   if (!opened) return std::unexpected(opened.error());
   return keep(endpoint, std::move(*opened));
 }
@@ -28,6 +28,20 @@ std::shared_ptr<redis::Connection> Prober::keep(const net::Endpoint& endpoint, r
   return shared;
 }
 
+void Prober::name_endpoint(const net::Endpoint& endpoint, const std::string& name) {
+  std::lock_guard lock(mutex_);
+  auto [entry, added] = names_.try_emplace(endpoint, name);
+  if (added || entry->second == name) return;
+  entry->second = name;
+  connections_.erase(endpoint);
+}
+
+std::string Prober::name_of(const net::Endpoint& endpoint) {
+  std::lock_guard lock(mutex_);
+  auto found = names_.find(endpoint);
+  return found == names_.end() ? std::string() : found->second;
+}
+
 void Prober::drop_connection(const net::Endpoint& endpoint) {
   std::lock_guard lock(mutex_);
   connections_.erase(endpoint);
@@ -36,6 +50,7 @@ void Prober::drop_connection(const net::Endpoint& endpoint) {
 void Prober::keep_only(const std::set<net::Endpoint>& endpoints) {
   std::lock_guard lock(mutex_);
   std::erase_if(connections_, [&](const auto& entry) { return !endpoints.contains(entry.first); });
+  std::erase_if(names_, [&](const auto& entry) { return !endpoints.contains(entry.first); });
 }
 
 namespace {
@@ -91,7 +106,7 @@ std::vector<Result<NodeProbe>> Prober::probe_all(const std::vector<net::Endpoint
   for (size_t i = 0; i < endpoints.size(); ++i) {
     auto connection = kept_connection(endpoints[i]);
     if (!connection) {
-      auto started = redis::Connection::start(endpoints[i], settings_);
+      auto started = redis::Connection::start(endpoints[i], settings_, name_of(endpoints[i]));
       if (!started) {
         results[i] = std::unexpected(started.error());
         continue;

@@ -134,7 +134,8 @@ void Connection::ReaderDeleter::operator()(void* reader) const {
 
 ConnectionSettings connection_settings(const Options& options) {
   return {.credentials = options.credentials,
-          .timeouts = {.connect = options.connect_timeout, .command = options.command_timeout}};
+          .timeouts = {.connect = options.connect_timeout, .command = options.command_timeout},
+          .tls = options.tls_context};
 }
 
 Connection::Connection(std::unique_ptr<net::Transport> transport, net::Endpoint endpoint,
@@ -150,8 +151,9 @@ Connection::Connection(Connection&&) noexcept = default;
 Connection& Connection::operator=(Connection&&) noexcept = default;
 Connection::~Connection() = default;
 
-Result<Connection> Connection::start(const net::Endpoint& endpoint, const ConnectionSettings& settings) {
-  auto transport = net::start_tcp(endpoint);
+Result<Connection> Connection::start(const net::Endpoint& endpoint, const ConnectionSettings& settings,
+                                     const std::string& server_name) {
+  auto transport = settings.tls ? net::start_tls(endpoint, server_name, settings.tls) : net::start_tcp(endpoint);
   if (!transport) return std::unexpected(transport.error());
   Connection connection(std::move(*transport), endpoint, settings);
   if (!settings.credentials.password.empty()) {
@@ -164,8 +166,8 @@ Result<Connection> Connection::start(const net::Endpoint& endpoint, const Connec
 }
 
 Result<Connection> Connection::open(const net::Endpoint& endpoint, const ConnectionSettings& settings,
-                                    std::optional<Deadline> cap) {
-  auto connection = start(endpoint, settings);
+                                    const std::string& server_name, std::optional<Deadline> cap) {
+  auto connection = start(endpoint, settings, server_name);
   if (!connection) return connection;
   if (auto opened = connection->drive_alone(cap); !opened) return std::unexpected(opened.error());
   return connection;
@@ -255,7 +257,8 @@ Result<void> Connection::accept_auth_reply(const Reply& reply) {
 
 std::unexpected<Error> Connection::broken(Error error) {
   transport_->close();
-  if (!awaited_.empty()) error.message += fmt::format(" (after {})", awaited_.front());
+  // Which command it broke after; a connection that never opened sent none.
+  if (connected_ && !awaited_.empty()) error.message += fmt::format(" (after {})", awaited_.front());
   awaited_.clear();
   return std::unexpected(with_earlier_error_reply(std::move(error), replies_));
 }
@@ -293,7 +296,8 @@ std::vector<Reply> Connection::take_replies() {
 
 short Connection::poll_events() const {
   if (!connected_) return transport_->handshake_interest().poll_events();
-  return net::Interest{.read = !awaited_.empty(), .write = !outbox_.empty()}.poll_events();
+  const net::Interest more = transport_->io_interest();
+  return net::Interest{.read = !awaited_.empty() || more.read, .write = !outbox_.empty() || more.write}.poll_events();
 }
 
 bool Connection::ready_without_poll() const {
@@ -305,7 +309,7 @@ Clock::time_point Connection::step_deadline() const {
 }
 
 Error Connection::expire() {
-  const char* step = connected_ ? "waiting for a reply" : "connecting";
+  const char* step = connected_ ? "waiting for a reply" : transport_->opening_step();
   return broken(Error{ErrorKind::timeout, fmt::format("{}: timed out {}", endpoint_.to_string(), step)}).error();
 }
 

@@ -50,6 +50,7 @@ const char* to_string(ErrorKind kind) {
     case ErrorKind::protocol: return "protocol";
     case ErrorKind::reply: return "reply";
     case ErrorKind::auth: return "auth";
+    case ErrorKind::tls: return "tls";
     case ErrorKind::internal: return "internal";
   }
   return "unknown";

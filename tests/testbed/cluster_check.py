@@ -81,10 +81,12 @@ class NodeView:
 
 
 def observe_pod(pod, password=None, timeout=1.0) -> NodeView:
-    """Asks one pod everything the check needs; a failure becomes view.error, not an exception."""
+    """Asks one pod everything the check needs; a failure becomes view.error, not an exception.
+    Connects as the pod's cluster says (TLS for a TLS cluster), with `password`."""
     view = NodeView(pod=pod)
     try:
-        with RespClient(pod.ip, pod.port, password=password, timeout=timeout) as client:
+        with RespClient(pod.ip, pod.port, password=password, timeout=timeout,
+                        tls=pod.cluster.tls_context) as client:
             view.myid = client.command("CLUSTER", "MYID")
             view.cluster_info = parse_info(client.command("CLUSTER", "INFO"))
             view.nodes = parse_cluster_nodes(client.command("CLUSTER", "NODES"))

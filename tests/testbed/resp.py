@@ -1,8 +1,10 @@
-"""A minimal RESP2 client over a plain socket: enough to inspect and drive redis-server from tests
-without redis-py (PyPI is out of reach) and without putting a password on any command line.
+"""A minimal RESP2 client over a plain or TLS socket: enough to inspect and drive redis-server
+from tests without redis-py (PyPI is out of reach) and without putting a password on any command
+line.
 """
 
 import socket
+import ssl
 
 
 class RespError(Exception):
@@ -25,16 +27,46 @@ def encode_command(args) -> bytes:
     return b"".join(out)
 
 
+def client_tls_context(ca_file, cert_file, key_file, check_hostname=False) -> ssl.SSLContext:
+    """A client context that verifies the server's chain against `ca_file` and presents
+    cert_file/key_file (redis-server's tls-auth-clients, on by default, demands a client
+    certificate). check_hostname=False (the bed's own clients: they connect by IP, and the
+    pods' certificates name their DNS names only); True makes every connection need a
+    server_hostname that the server's certificate names."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = check_hostname  # verify_mode stays CERT_REQUIRED either way
+    context.load_verify_locations(cafile=ca_file)
+    context.load_cert_chain(certfile=cert_file, keyfile=key_file)
+    return context
+
+
+def _connect(host, port, timeout, tls, server_hostname) -> socket.socket:
+    """A connected socket, TLS-wrapped (handshake done) when `tls` is given."""
+    sock = socket.create_connection((host, port), timeout=timeout)
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if tls is not None:
+            sock = tls.wrap_socket(sock, server_hostname=server_hostname)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
 class RespClient:
     """One connection to one redis-server. Replies come back as Python values: str for simple and
     bulk strings, int, None for nulls, lists for arrays; an error reply raises RespError (inside
     an array it is returned as a RespError value instead).
     """
 
-    def __init__(self, host, port, password=None, user=None, timeout=2.0):
+    def __init__(self, host, port, password=None, user=None, timeout=2.0, tls=None,
+                 server_hostname=None):
+        """tls: an ssl.SSLContext (see client_tls_context()) to speak TLS, handshake included in
+        the connect (and in `timeout`); None for plaintext. server_hostname: the name sent as SNI
+        and, when the context checks host names, the name the server's certificate must carry.
+        """
         self.address = f"{host}:{port}"
-        self._sock = socket.create_connection((host, port), timeout=timeout)
-        self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._sock = _connect(host, port, timeout, tls, server_hostname)
         self._reader = self._sock.makefile("rb")
         if password:
             if user:

@@ -21,6 +21,10 @@ logs and the binary's captured output. DNS: every pod's A record once published,
 cluster is made with srv=False, the service's SRV records naming every pod from the start.
 Every process is a child in its own process group and is stopped when the bed closes, whatever
 happened.
+
+TLS: bed.cluster(..., tls=True) makes every redis-server TLS-only, with a certificate per pod from
+the bed's CA (certs.py); every connection the bed makes goes through Cluster.client(), which
+speaks TLS for such a cluster, and the binary is given its TLS options.
 """
 
 import hashlib
@@ -37,10 +41,11 @@ import threading
 import time
 
 import procs
+from certs import CertificateAuthority
 from cluster_check import ClusterCheckError, check_cluster, observe_pod  # noqa: F401 (re-export)
 from dnsmasq import Dnsmasq, dns_query  # noqa: F401 (re-export)
 from procs import ProcessRegistry
-from resp import ProtocolError, RespClient, RespError, parse_info
+from resp import ProtocolError, RespClient, RespError, client_tls_context, parse_info
 from slots import key_slot, shard_slot_range  # noqa: F401 (re-export)
 
 REDIS_PORT = 6379
@@ -56,7 +61,13 @@ BINARY_ENV_VARS = ("POD_NAME", "HOSTNAME", "POD_IP", "GOVERNING_SERVICE", "POD_N
                    "CONNECT_TIMEOUT_MS", "COMMAND_TIMEOUT_MS", "REPLICA_MIGRATION",
                    "ON_BOOTSTRAP_FAILURE", "RECONCILE_INTERVAL", "STOP_GRACE", "RECOVER_LOST_SLOTS",
                    "DISCOVERY", "REDIS_PORT_NAME", "HANDOVER", "HANDOVER_TIMEOUT", "TERMINATION_LOG",
-                   "TMPDIR")
+                   "TLS", "TLS_CERT_FILE", "TLS_KEY_FILE", "TLS_CA_CERT_FILE", "TMPDIR")
+
+# The redis.conf directives of a TLS pod that the binary's `run` puts on redis-server's command
+# line itself, so a supervised pod's redis.conf leaves them out (Pod.listener_config): a cluster
+# that then forms over TLS proves the supervisor added them. A plaintext pod's `port` is one too.
+SUPERVISOR_ADDS = frozenset(("port", "tls-port", "tls-cert-file", "tls-key-file",
+                             "tls-ca-cert-file", "tls-cluster", "tls-replication"))
 
 _SECRET_VARS = ("REDIS_PASSWORD", "REDISCLI_AUTH")
 
@@ -186,6 +197,7 @@ class Pod:
         self._run_options = None   # how start_supervised() was called: start() repeats it
         self.runs = []  # every BinaryRun, oldest first
         self.redis_config = []     # this pod's own redis.conf lines, after the cluster's (they win)
+        self._certificate = None   # issued on first use, for a TLS cluster
         os.makedirs(self.dir, exist_ok=True)
 
     def __repr__(self):
@@ -229,7 +241,69 @@ class Pod:
         """Removes this pod's A record: its name then answers NXDOMAIN."""
         self.cluster.bed.dns.remove_record(self.dns_name)
 
+    # --- TLS ----------------------------------------------------------------------------------
+
+    @property
+    def certificate(self):
+        """This pod's certificate (a TLS cluster only), issued on first use by the bed's CA into
+        the pod's directory, as a mounted Secret would hold it. Its subjectAltName is the pod's
+        FQDN and bare name, not its IP: an IP changes when the pod moves (restart with
+        new_ip=True) and the binary verifies peers by name, so the certificate never has to
+        follow the pod."""
+        if not self.cluster.tls:
+            raise ValueError(f"{self.label}: not a TLS cluster")
+        if self._certificate is None:
+            self._certificate = self.cluster.bed.certificate_authority.issue(
+                self.name, [self.dns_name, self.name], out_dir=self.dir)
+        return self._certificate
+
+    def use_certificate(self, certificate) -> None:
+        """Serves and presents `certificate` (certs.Certificate) from the pod's next start on:
+        one of another CA, or one for another pod's name, as a misconfigured Secret would."""
+        self._certificate = certificate
+
+    @property
+    def tls_cert_file(self) -> str:
+        return self.certificate.cert_file
+
+    @property
+    def tls_key_file(self) -> str:
+        return self.certificate.key_file
+
+    def tls_options(self) -> dict:
+        """The binary's TLS options for this pod, flag -> (environment variable, value); empty
+        for a plaintext cluster."""
+        if not self.cluster.tls:
+            return {}
+        return {
+            "--tls": ("TLS", "yes"),
+            "--tls-cert-file": ("TLS_CERT_FILE", self.tls_cert_file),
+            "--tls-key-file": ("TLS_KEY_FILE", self.tls_key_file),
+            "--tls-ca-cert-file": ("TLS_CA_CERT_FILE", self.cluster.tls_ca_file),
+        }
+
+    def tls_flags(self) -> list:
+        """tls_options() as command-line flags."""
+        return [arg for flag, (_, value) in self.tls_options().items() for arg in (flag, value)]
+
     # --- redis-server ---------------------------------------------------------------------------
+
+    def listener_config(self, supervised: bool) -> list:
+        """The redis.conf lines saying how redis-server listens: plaintext `port`, or, for a TLS
+        cluster, TLS only (`port 0`, `tls-port`, the certificate, key and CA, TLS on the cluster
+        bus and the replication link, client certificates required). A supervised pod leaves
+        out what the supervisor adds itself (SUPERVISOR_ADDS: change it there)."""
+        if self.cluster.tls:
+            directives = [("port", 0), ("tls-port", self.port),
+                          ("tls-cert-file", self.tls_cert_file),
+                          ("tls-key-file", self.tls_key_file),
+                          ("tls-ca-cert-file", self.cluster.tls_ca_file),
+                          ("tls-cluster", "yes"), ("tls-replication", "yes"),
+                          ("tls-auth-clients", "yes")]
+        else:
+            directives = [("port", self.port)]
+        return [f"{name} {value}" for name, value in directives
+                if not (supervised and name in SUPERVISOR_ADDS)]
 
     def write_config(self, supervised=None) -> None:
         """redis.conf for this pod. cluster-announce-ip is required on loopback aliases (the bus
@@ -237,15 +311,15 @@ class Pod:
         link 5 s late; the password goes in the file, never on a command line.
 
         supervised (default: whether the pod runs under `run`): leave out what the supervisor
-        must add itself (port, cluster-enabled, cluster-announce-ip, requirepass, masterauth), so
-        a cluster that forms proves it did; and keep redis-server's argv readable in /proc
-        (set-proc-title no) so tests can see what the supervisor passed.
+        must add itself (port, cluster-enabled, cluster-announce-ip, requirepass, masterauth,
+        and for TLS what listener_config() says), so a cluster that forms proves it did; and
+        keep redis-server's argv readable in /proc (set-proc-title no) so tests can see what
+        the supervisor passed.
         """
         supervised = self.supervised if supervised is None else supervised
-        lines = [f"bind {self.ip}"]
+        lines = [f"bind {self.ip}"] + self.listener_config(supervised)
         if not supervised:
-            lines += [f"port {self.port}", "cluster-enabled yes",
-                      f"cluster-announce-ip {self.ip}"]
+            lines += ["cluster-enabled yes", f"cluster-announce-ip {self.ip}"]
         lines += [
             "cluster-config-file nodes.conf",
             f"cluster-node-timeout {self.cluster.node_timeout_ms}",
@@ -433,13 +507,13 @@ class Pod:
 
     def probe(self, kind, *, password_via=None, password=None, timeout=15.0, extra_args=(),
               extra_env=None) -> BinaryRun:
-        """Runs `redis-cluster-init probe <kind> --pod-ip <ip> --port <port>` to completion and
-        returns the run (its returncode, stdout, stderr). password_via: None (no password),
-        "file", "env" (REDIS_PASSWORD) or "rediscli_auth"; the password is `password`, else the
-        cluster's."""
+        """Runs `redis-cluster-init probe <kind> --pod-ip <ip> --port <port>` (and the TLS flags
+        of a TLS cluster) to completion and returns the run (its returncode, stdout, stderr).
+        password_via: None (no password), "file", "env" (REDIS_PASSWORD) or "rediscli_auth";
+        the password is `password`, else the cluster's."""
         password = password if password is not None else self.cluster.password
         argv = [self.cluster.bed.binary, "probe", kind, "--pod-ip", self.ip,
-                "--port", str(self.port)]
+                "--port", str(self.port), *self.tls_flags()]
         env = {}
         if password_via == "file":
             path = os.path.join(self.dir, "probe-password")
@@ -459,7 +533,8 @@ class Pod:
         return run
 
     def client(self, timeout=2.0) -> RespClient:
-        return RespClient(self.ip, self.port, password=self.cluster.password, timeout=timeout)
+        """A connection to this pod's redis-server, as the cluster's clients connect."""
+        return self.cluster.client(self.ip, self.port, timeout=timeout)
 
     def command(self, *args, timeout=2.0):
         """Runs one command on this pod's redis-server (authenticated when the cluster has a
@@ -488,7 +563,8 @@ class Pod:
         """argv and the environment variables to set for running the binary as this pod.
 
         options_via: "flags" passes every option on the command line, "env" only through the
-        environment variables a Kubernetes manifest would set.
+        environment variables a Kubernetes manifest would set. A TLS cluster's pods get the TLS
+        options too (tls_options()).
         password_via: "file" (--password-file / REDIS_PASSWORD_FILE), "env" (REDIS_PASSWORD),
         "rediscli_auth" (REDISCLI_AUTH) or None (no password given).
         """
@@ -507,6 +583,7 @@ class Pod:
         }
         if cluster.password and password_via == "file":
             options["--password-file"] = ("REDIS_PASSWORD_FILE", self.password_file())
+        options.update(self.tls_options())
         argv = [bed.binary, subcommand]
         env = {}
         for flag, (variable, value) in options.items():
@@ -574,11 +651,15 @@ class Cluster:
     srv (default True): the service's SRV records are served from creation on, as Kubernetes
     always serves them (see serve_srv()); srv=False leaves them out, so a test can see the
     binary fall back to per-pod names. port_name: the service's port name in the SRV name.
+    tls (default False): every redis-server speaks TLS only (client certificates required, TLS
+    on the bus and replication links too), with a certificate per pod from the bed's CA; the
+    bed's own clients then connect with TLS (client(), tls_context) and the binary is given
+    its TLS options (Pod.invocation()).
     """
 
     def __init__(self, bed, shards, replicas, *, prefix="redis", namespace="default",
                  service=None, password=None, node_timeout_ms=15000, redis_config=(), srv=True,
-                 port_name="redis"):
+                 port_name="redis", tls=False):
         self.bed = bed
         self.shards = shards
         self.replicas = replicas
@@ -589,6 +670,7 @@ class Cluster:
         self.password = password
         self.node_timeout_ms = node_timeout_ms
         self.redis_config = tuple(redis_config)  # extra redis.conf lines, last (they win)
+        self.tls = tls
         self.dir = os.path.join(bed.dir, namespace)
         self.pods = [Pod(self, shard, ordinal, bed.allocate_ip())
                      for shard in range(shards) for ordinal in range(replicas + 1)]
@@ -598,6 +680,34 @@ class Cluster:
     @property
     def label(self) -> str:
         return f"{self.namespace}/{self.prefix}"
+
+    @property
+    def tls_ca_file(self) -> str:
+        """The CA certificate the pods' certificates chain to (a TLS cluster only)."""
+        if not self.tls:
+            raise ValueError(f"{self.label}: not a TLS cluster")
+        return self.bed.certificate_authority.ca_file
+
+    @property
+    def tls_context(self):
+        """The ssl.SSLContext the bed's clients use with this cluster (chain verified, no host
+        name check, the bed's client certificate), or None for a plaintext cluster."""
+        return self.bed.tls_client_context if self.tls else None
+
+    def client(self, ip, port, timeout=2.0) -> RespClient:
+        """A connection to any redis-server of this cluster, as the bed's clients connect:
+        authenticated when the cluster has a password, over TLS when it is a TLS cluster."""
+        return RespClient(ip, port, password=self.password, timeout=timeout,
+                          tls=self.tls_context)
+
+    def redis_cli_args(self) -> list:
+        """redis-cli's connection options for this cluster: the TLS ones (with the bed's client
+        certificate) for a TLS cluster, none otherwise. The password is left to REDISCLI_AUTH."""
+        if not self.tls:
+            return []
+        client = self.bed.tls_client_certificate
+        return ["--tls", "--cacert", self.tls_ca_file, "--cert", client.cert_file,
+                "--key", client.key_file]
 
     def dns_name(self, pod_name: str) -> str:
         return f"{pod_name}.{self.service}.{self.namespace}.svc.{self.bed.cluster_domain}"
@@ -719,7 +829,7 @@ class Cluster:
             key = f"{prefix}:{i}"
             batches.setdefault(owners[key_slot(key)], []).append(("SET", key, key))
         for (ip, port), commands in batches.items():
-            with RespClient(ip, port, password=self.password, timeout=10.0) as client:
+            with self.client(ip, port, timeout=10.0) as client:
                 for reply in client.pipeline(commands):
                     if isinstance(reply, RespError):
                         raise AssertionError(f"writing keys to {ip}:{port}: {reply}")
@@ -846,6 +956,9 @@ class TestBed:
         self.dns = None
         self.networks = []  # the /24s (a, b) the bed's pods have taken addresses in, in order
         self._next_host = FIRST_HOST
+        self._ca = None
+        self._tls_client_pair = None     # (certificate, ssl.SSLContext), made once
+        self._tls_lock = threading.Lock()
 
     def __enter__(self):
         self.dir = tempfile.mkdtemp(prefix=f"rci-{self.name}-")
@@ -882,6 +995,37 @@ class TestBed:
         host = self._next_host
         self._next_host += 1
         return f"127.{a}.{b}.{host}"
+
+    @property
+    def certificate_authority(self) -> CertificateAuthority:
+        """The bed's CA (in <bed dir>/tls-ca), made on first use: every TLS cluster of the bed
+        trusts it, so one CA key serves them all."""
+        with self._tls_lock:
+            if self._ca is None:
+                self._ca = CertificateAuthority(os.path.join(self.dir, "tls-ca"))
+            return self._ca
+
+    def _tls_client(self):
+        """(certificate, context) of the bed's own TLS client, made once."""
+        if self._tls_client_pair is None:
+            ca = self.certificate_authority
+            with self._tls_lock:
+                if self._tls_client_pair is None:
+                    cert = ca.issue("rci-test-client", ["rci-test-client"])
+                    context = client_tls_context(ca.ca_file, cert.cert_file, cert.key_file)
+                    self._tls_client_pair = (cert, context)
+        return self._tls_client_pair
+
+    @property
+    def tls_client_certificate(self):
+        """The certificate the bed's clients present to TLS pods (tls-auth-clients)."""
+        return self._tls_client()[0]
+
+    @property
+    def tls_client_context(self):
+        """The bed's client ssl.SSLContext: verifies the chain against the bed's CA, not host
+        names (the bed connects by IP), and presents tls_client_certificate."""
+        return self._tls_client()[1]
 
     def cluster(self, shards, replicas, **kwargs) -> Cluster:
         """A new cluster of shards x (1 + replicas) pods (see Cluster for keyword arguments);

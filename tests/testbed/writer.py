@@ -13,7 +13,7 @@ came back. A write that failed may or may not have been applied; it is not count
 import threading
 import time
 
-from resp import ProtocolError, RespClient, RespError
+from resp import ProtocolError, RespError
 from slots import key_slot, shard_slot_range
 
 COMMAND_TIMEOUT = 1.0  # seconds; a paused master (a manual failover) answers well within it
@@ -31,13 +31,14 @@ def shard_tag(shard: int, shards: int) -> str:
 
 
 class ShardWriter:
-    """Writes `{tag}:<n>` to the cluster, one key at a time, on its own thread."""
+    """Writes `{tag}:<n>` to the cluster, one key at a time, on its own thread. connect(ip, port,
+    timeout) makes a connection as the cluster's clients do (Cluster.client: password, TLS)."""
 
-    def __init__(self, shard, tag, start_address, password):
+    def __init__(self, shard, tag, start_address, connect):
         self.shard = shard
         self.tag = tag
         self.address = start_address  # (ip, port) believed to serve the tag's slot
-        self.password = password
+        self.connect = connect
         self.acked = []        # (n, monotonic time of the +OK)
         self.failures = {}     # kind of failure -> count
         self._client = None
@@ -57,8 +58,7 @@ class ShardWriter:
     def _write(self, n: int) -> bool:
         if self._client is None:
             try:
-                self._client = RespClient(*self.address, password=self.password,
-                                          timeout=COMMAND_TIMEOUT)
+                self._client = self.connect(*self.address, timeout=COMMAND_TIMEOUT)
             except OSError:
                 self._fail("connect")
                 return False
@@ -121,7 +121,7 @@ class AckedWriters:
         self.writers = []
         for shard in range(cluster.shards):
             tag = shard_tag(shard, cluster.shards)
-            self.writers.append(ShardWriter(shard, tag, owners[key_slot(tag)], cluster.password))
+            self.writers.append(ShardWriter(shard, tag, owners[key_slot(tag)], cluster.client))
 
     def __enter__(self):
         for writer in self.writers:
@@ -153,7 +153,7 @@ class AckedWriters:
         lost = []
         for writer in self.writers:
             address = owners[key_slot(writer.tag)]
-            with RespClient(*address, password=self.cluster.password, timeout=10.0) as client:
+            with self.cluster.client(*address, timeout=10.0) as client:
                 keys = [writer.key(n) for n, _ in writer.acked]
                 for start in range(0, len(keys), 1000):
                     batch = keys[start:start + 1000]

@@ -26,7 +26,8 @@ struct Server {
   }
   net::Endpoint endpoint() const { return {"127.0.0.1", port}; }
   Result<redis::Connection> connect() const {
-    return redis::Connection::open(endpoint(), {.credentials = {}, .timeouts = {Millis(500), Millis(1000)}});
+    return redis::Connection::open(endpoint(),
+                                   {.credentials = {}, .timeouts = {Millis(500), Millis(1000)}, .tls = nullptr});
   }
 };
 

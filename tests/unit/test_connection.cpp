@@ -54,7 +54,8 @@ class ScriptedPeer {
     if (thread_.joinable()) thread_.join();
   }
   Result<redis::Connection> connect() const {
-    return redis::Connection::open(endpoint(), {.credentials = {}, .timeouts = {Millis(500), Millis(1000)}});
+    return redis::Connection::open(endpoint(),
+                                   {.credentials = {}, .timeouts = {Millis(500), Millis(1000)}, .tls = nullptr});
   }
   net::Endpoint endpoint() const { return {"127.0.0.1", port_}; }
   // The bytes of the one request it read (once the client has closed).
@@ -133,8 +134,8 @@ TEST_CASE("drive: many connections from one poll loop, each with its own replies
   std::vector<redis::Connection> connections;
   for (int i = 0; i < 5; ++i) {
     peers.push_back(std::make_unique<ScriptedPeer>(fmt::format("${}\r\npeer{}\r\n", 5, i)));
-    auto started = redis::Connection::start(peers.back()->endpoint(),
-                                            {.credentials = {}, .timeouts = {Millis(500), Millis(1000)}});
+    auto started = redis::Connection::start(
+        peers.back()->endpoint(), {.credentials = {}, .timeouts = {Millis(500), Millis(1000)}, .tls = nullptr});
     REQUIRE(started.has_value());
     REQUIRE(started->send({{"CLUSTER", "NODES"}}).has_value());
     connections.push_back(std::move(*started));
@@ -153,8 +154,8 @@ TEST_CASE("drive: many connections from one poll loop, each with its own replies
 
 TEST_CASE("a peer that never answers times out within the command timeout, naming the command", "[connection]") {
   ScriptedPeer silent("");
-  auto connection =
-      redis::Connection::open(silent.endpoint(), {.credentials = {}, .timeouts = {Millis(500), Millis(300)}});
+  auto connection = redis::Connection::open(
+      silent.endpoint(), {.credentials = {}, .timeouts = {Millis(500), Millis(300)}, .tls = nullptr});
   REQUIRE(connection.has_value());
   const auto started = Clock::now();
   auto reply = connection->command({"CLUSTER", "NODES"}, Deadline::after(Millis(5000)));
@@ -169,7 +170,8 @@ TEST_CASE("a peer that never answers times out within the command timeout, namin
 
 TEST_CASE("AUTH goes out in the same write as the first commands, and its reply is taken out", "[connection]") {
   ScriptedPeer peer("+OK\r\n$5\r\nnodes\r\n");
-  const redis::ConnectionSettings settings{.credentials = {"", "s3cret-pw"}, .timeouts = {Millis(500), Millis(1000)}};
+  const redis::ConnectionSettings settings{
+      .credentials = {"", "s3cret-pw"}, .timeouts = {Millis(500), Millis(1000)}, .tls = nullptr};
   {
     auto connection = redis::Connection::start(peer.endpoint(), settings);
     REQUIRE(connection.has_value());
@@ -185,8 +187,8 @@ TEST_CASE("AUTH goes out in the same write as the first commands, and its reply 
 
 TEST_CASE("a refused AUTH at open is an auth error that names the server, never the password", "[connection]") {
   ScriptedPeer peer("-WRONGPASS invalid username-password pair or user is disabled.\r\n");
-  const redis::ConnectionSettings settings{.credentials = {"app", "s3cret-pw"},
-                                           .timeouts = {Millis(500), Millis(1000)}};
+  const redis::ConnectionSettings settings{
+      .credentials = {"app", "s3cret-pw"}, .timeouts = {Millis(500), Millis(1000)}, .tls = nullptr};
   auto connection = redis::Connection::open(peer.endpoint(), settings);
   REQUIRE_FALSE(connection.has_value());
   CHECK(connection.error().kind == ErrorKind::auth);
@@ -198,7 +200,8 @@ TEST_CASE("a refused AUTH at open is an auth error that names the server, never 
 
 TEST_CASE("a port nobody listens on is refused at once, as an I/O error naming the endpoint", "[connection]") {
   const net::Endpoint nobody{"127.0.0.1", test::free_port()};
-  auto connection = redis::Connection::open(nobody, {.credentials = {}, .timeouts = {Millis(1000), Millis(1000)}});
+  auto connection =
+      redis::Connection::open(nobody, {.credentials = {}, .timeouts = {Millis(1000), Millis(1000)}, .tls = nullptr});
   REQUIRE_FALSE(connection.has_value());
   CHECK(connection.error().kind == ErrorKind::io);
   CHECK_THAT(connection.error().message, Catch::StartsWith(nobody.to_string() + ": connect: Connection refused"));

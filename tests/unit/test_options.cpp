@@ -513,6 +513,20 @@ TEST_CASE("run: the handover is on by default, for at most 20 s", "[options]") {
   CHECK_THAT(config_error({"bootstrap", "--handover", "on"}), Catch::Contains("--handover"));
 }
 
+TEST_CASE("tls: files only with --tls yes, a CA required, and each file checked before any traffic", "[options]") {
+  CHECK_THAT(config_error({"bootstrap", "--tls-cert-file", "/tls/tls.crt"}),
+             Catch::Contains("--tls-cert-file") && Catch::Contains("without --tls yes"));
+  CHECK_THAT(config_error({"bootstrap", "--tls", "yes"}), Catch::Contains("--tls-ca-cert-file or --tls-ca-cert-dir"));
+  CHECK_THAT(config_error({"bootstrap", "--tls", "maybe"}), Catch::Contains("--tls") && Catch::Contains("yes or no"));
+  CHECK_THAT(config_error({"bootstrap", "--tls", "yes", "--tls-verify", "none"}),
+             Catch::Contains("--tls-verify") && Catch::Contains("full or ca"));
+  CHECK_THAT(config_error({"bootstrap", "--tls", "yes", "--tls-ca-cert-file", "/nonexistent/ca.crt"}),
+             Catch::Contains("--tls-ca-cert-file: /nonexistent/ca.crt: cannot read"));
+  CHECK_THAT(config_error({"run", "--tls", "yes", "--tls-ca-cert-file", "/nonexistent/ca.crt", "--", "redis-server"}),
+             Catch::Contains("--tls-cert-file and --tls-key-file"));
+  CHECK_FALSE(parse({"bootstrap"}).tls);
+}
+
 TEST_CASE("probe: needs no cluster layout, defaults to 127.0.0.1 and 5 s", "[options]") {
   Options o = parse({"probe", "liveness"}, Env{});
   CHECK(o.subcommand == Subcommand::probe);

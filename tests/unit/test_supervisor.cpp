@@ -42,6 +42,24 @@ TEST_CASE("redis_server_argv keeps the user's command first and adds the cluster
   CHECK(std::find(argv.begin(), argv.end(), "--include") == argv.end());       // no password
 }
 
+TEST_CASE("redis_server_argv with TLS: TLS only, for clients, the cluster bus and replication", "[supervisor]") {
+  Options o = run_options();
+  o.tls = true;
+  o.tls_files.cert_file = "/tls/tls.crt";
+  o.tls_files.key_file = "/tls/tls.key";
+  o.tls_files.ca_cert_file = "/tls/ca.crt";
+  auto argv = redis_server_argv(o, "");
+  CHECK(contains_pair(argv, "--port", "0"));
+  CHECK(contains_pair(argv, "--tls-port", "6379"));
+  CHECK(contains_pair(argv, "--tls-cluster", "yes"));
+  CHECK(contains_pair(argv, "--tls-replication", "yes"));
+  CHECK(contains_pair(argv, "--tls-cert-file", "/tls/tls.crt"));
+  CHECK(contains_pair(argv, "--tls-key-file", "/tls/tls.key"));
+  CHECK(contains_pair(argv, "--tls-ca-cert-file", "/tls/ca.crt"));
+  CHECK(std::find(argv.begin(), argv.end(), "--tls-ca-cert-dir") == argv.end());
+  CHECK_FALSE(contains_pair(argv, "--port", "6379"));
+}
+
 TEST_CASE("redis_server_argv sets a non-default bus port and includes the credentials file", "[supervisor]") {
   Options o = run_options();
   o.bus_port = 17000;

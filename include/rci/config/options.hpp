@@ -3,11 +3,13 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "rci/config/pod_name.hpp"
+#include "rci/net/tls.hpp"
 #include "rci/util/log.hpp"
 
 namespace rci {
@@ -56,6 +58,11 @@ struct Options {
   DiscoveryMode discovery = DiscoveryMode::automatic;
   std::string port_name = "redis";  // the service's named port, for SRV: _<port_name>._tcp.<service>...
   Credentials credentials;
+  // --tls yes: every connection is TLS, made with the context loaded from `tls_files` when the
+  // options were parsed (a rotation replaces it).
+  bool tls = false;
+  net::TlsFiles tls_files;
+  std::shared_ptr<const net::TlsContext> tls_context;
   std::chrono::seconds timeout{300};
   std::chrono::milliseconds connect_timeout{1000};
   std::chrono::milliseconds command_timeout{2000};

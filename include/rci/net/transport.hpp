@@ -13,6 +13,9 @@
 
 namespace rci::net {
 
+// The most read_available() takes in one call, whatever the transport (see there).
+inline constexpr size_t max_read_per_call = 256 * 1024;
+
 // What a stream waits for before it can go on: the poll events to ask for.
 struct Interest {
   bool read = false;
@@ -28,6 +31,8 @@ class Transport {
   // Until then handshake_interest() says what to wait for.
   virtual Result<bool> advance_handshake() = 0;
   virtual Interest handshake_interest() const = 0;
+  // The opening step under way, for a timeout's message ("connecting", "in the TLS handshake").
+  virtual const char* opening_step() const { return "connecting"; }
 
   // Writes what it can of `data` now; how many bytes went (0: wait until writable).
   virtual Result<size_t> write_some(std::string_view data) = 0;
@@ -38,6 +43,9 @@ class Transport {
   // True when bytes wait inside the transport where poll cannot see them (TLS records read
   // whole but not yet handed out); plain TCP has none.
   virtual bool holds_input() const = 0;
+  // What a read or write that could not finish waits for beyond the caller's own interest (a
+  // TLS write may need a read first, and the reverse); plain TCP needs nothing more.
+  virtual Interest io_interest() const { return {}; }
 
   virtual int fd() const = 0;
   virtual const Endpoint& endpoint() const = 0;

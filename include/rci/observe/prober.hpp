@@ -30,6 +30,10 @@ class Prober {
   // A connection to `endpoint`, reused when still open; a new one is opened within the
   // options' timeouts, cut short by `deadline`.
   Result<std::shared_ptr<redis::Connection>> connection(const net::Endpoint& endpoint, Deadline deadline);
+  // The name the node at `endpoint` was found by (its pod's FQDN), which a TLS connection
+  // sends and checks the certificate against. A kept connection made for another name (the
+  // address now belongs to another pod) is closed.
+  void name_endpoint(const net::Endpoint& endpoint, const std::string& name);
   // Forgets a connection after an I/O failure so the next use reconnects.
   void drop_connection(const net::Endpoint& endpoint);
   // Closes the kept connections to every endpoint but `endpoints` (a pod that moved leaves its
@@ -42,9 +46,13 @@ class Prober {
   // Keeps `connection` as the one to `endpoint`.
   std::shared_ptr<redis::Connection> keep(const net::Endpoint& endpoint, redis::Connection connection);
 
+  // The name given for `endpoint` ("" when none was).
+  std::string name_of(const net::Endpoint& endpoint);
+
   const redis::ConnectionSettings settings_;
   std::mutex mutex_;
   std::map<net::Endpoint, std::shared_ptr<redis::Connection>> connections_;
+  std::map<net::Endpoint, std::string> names_;
 };
 
 }  // namespace rci

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "rci/config/options.hpp"
+#include "rci/net/tls.hpp"
 #include "rci/net/transport.hpp"
 #include "rci/redis/reply.hpp"
 #include "rci/util/clock.hpp"
@@ -25,11 +26,11 @@ struct Timeouts {
   Millis command{2000};  // the replies to one batch of commands
 };
 
-// How to open a connection. The TLS issue adds its settings here, and start() picks the
-// transport from them: nothing that opens connections changes.
+// How to open a connection; start() picks the transport from it.
 struct ConnectionSettings {
   Credentials credentials;  // AUTH is sent first when a password is set
   Timeouts timeouts;
+  std::shared_ptr<const net::TlsContext> tls;  // set: TLS, else plain TCP
 };
 
 // The settings from the options: their credentials and timeouts.
@@ -38,12 +39,14 @@ ConnectionSettings connection_settings(const Options& options);
 class Connection {
  public:
   // Starts connecting without waiting. AUTH, when a password is set, is queued first, so it
-  // goes out in one write with the first commands.
-  static Result<Connection> start(const net::Endpoint& endpoint, const ConnectionSettings& settings);
+  // goes out in one write with the first commands. `server_name`: the name the node was found
+  // by (its pod's FQDN), which a TLS connection sends and checks the certificate against.
+  static Result<Connection> start(const net::Endpoint& endpoint, const ConnectionSettings& settings,
+                                  const std::string& server_name = {});
   // start(), then waits until connected and AUTH answered, within the timeouts cut short by
-  // `cap`. A refused AUTH is an Error of kind `auth`.
+  // `cap`. A refused AUTH is an Error of kind `auth`; a failed TLS handshake, of kind `tls`.
   static Result<Connection> open(const net::Endpoint& endpoint, const ConnectionSettings& settings,
-                                 std::optional<Deadline> cap = std::nullopt);
+                                 const std::string& server_name = {}, std::optional<Deadline> cap = std::nullopt);
 
   Connection(Connection&&) noexcept;
   Connection& operator=(Connection&&) noexcept;

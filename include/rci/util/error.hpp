@@ -17,6 +17,7 @@ enum class ErrorKind {
   protocol,  // the peer sent something that is not RESP
   reply,     // the server answered with an error reply
   auth,      // authentication was refused
+  tls,       // the TLS handshake failed (the certificate, or a server without TLS)
   internal,  // a bug of ours or an impossible state
 };
 

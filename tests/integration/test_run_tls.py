@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""`run` with TLS and a password: a 3x1 cluster, every pod under `run --tls yes` with its
+certificate, key and the CA, redis-server's config saying nothing of ports or TLS but
+`tls-auth-clients yes` (so `run` must make it TLS only: `port 0`, `tls-port`, TLS on the
+cluster bus and on replication, the certificate files):
+
+1. Cold start: the exact shape, keys written; nothing answers in plaintext on the port.
+2. SIGTERM to a master's `run`: it hands its slots over to its replica over TLS, exits 0, and
+   comes back at a new address as a replica; the cluster heals, every key is there.
+3. `probe readiness` over TLS says ready.
+4. Neither the password nor a line of a private key is in any output of the binary or on any
+   process's command line (the key file's path may be).
+"""
+
+import os
+import signal
+import socket
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "testbed"))
+
+import itest  # noqa: E402
+from itest import check  # noqa: E402
+from testbed import TestBed, check_cluster, processes  # noqa: E402
+from procs import read_cmdline  # noqa: E402
+
+KEYS = 1000
+PASSWORD = "tls-and-a-password-7c1e"
+
+
+def key_lines(pods) -> list:
+    lines = []
+    for pod in pods:
+        with open(pod.tls_key_file) as f:
+            lines += [l for l in f.read().splitlines() if l and not l.startswith("-----")]
+    return lines
+
+
+def speaks_plaintext(pod) -> bool:
+    """Whether a plaintext PING gets a RESP answer at the pod's port."""
+    try:
+        with socket.create_connection((pod.ip, pod.port), timeout=1.0) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith((b"+", b"-"))
+    except OSError:
+        return False
+
+
+def main() -> None:
+    with TestBed("run_tls") as bed:
+        cluster = bed.cluster(3, 1, tls=True, password=PASSWORD, node_timeout_ms=5000,
+                              redis_config=["save 3600 1"])
+        cluster.start_supervised()
+        check_cluster(cluster, timeout=40)
+        cluster.write_keys(KEYS)
+        cluster.wait_replicas_synced()
+        plaintext = [p.name for p in cluster.pods if speaks_plaintext(p)]
+        check(not plaintext, f"answering in plaintext: {plaintext}")
+        server = cluster.pod(0, 0).server_pid()
+        argv = read_cmdline(server) or []
+        for option in ("--port", "--tls-port", "--tls-cluster", "--tls-replication"):
+            check(option in argv, f"redis-server's argv lacks {option}: {argv}")
+        print("[run-tls] 3x1 under run --tls yes: TLS only, the exact shape", flush=True)
+
+        master = cluster.pod(0, 0)
+        replica = cluster.pod(0, 1)
+        master.signal_supervisor(signal.SIGTERM)
+        status = master.supervisor.wait(20)
+        role = replica.info("replication")["role"]
+        check(status == 0 and role == "master" and "handover done" in master.supervisor.stderr,
+              f"{master.name}: exit {status}, {replica.name} is a {role}\n"
+              f"{master.supervisor.describe()}")
+        master.restart(new_ip=True)
+        check_cluster(cluster, timeout=40, creation_layout=False)
+        check(master.info("replication")["role"] == "slave", f"{master.name} came back a master")
+        counted = cluster.count_keys()
+        check(counted == KEYS, f"{counted} keys after the handover and the move, not {KEYS}")
+        print(f"[run-tls] SIGTERM: handed over over TLS, back at {master.ip} as a replica, "
+              f"{KEYS} keys", flush=True)
+
+        run = replica.probe("readiness", password_via="file")
+        check(run.returncode == 0, f"probe readiness over TLS: {run.returncode} {run.stdout}")
+
+        secrets = key_lines(cluster.pods) + [PASSWORD]
+        for pod in cluster.pods:
+            for run in pod.runs:
+                text = run.stdout + run.stderr
+                check(not [s for s in secrets if s in text],
+                      f"{pod.name}: a secret is in the output of {' '.join(run.argv[1:3])}")
+        for proc in processes(lambda p: True):
+            cmdline = " ".join(read_cmdline(proc["pid"]) or [])
+            check(not [s for s in secrets if s in cmdline], f"a secret on a command line: {proc}")
+        print("[run-tls] no password or key line in any output or argv", flush=True)
+
+
+if __name__ == "__main__":
+    itest.run(main)
