@@ -135,6 +135,11 @@ ActResult Actor::apply(redis::Connection& self, const std::vector<plan::Action>&
                 actions.size() - static_cast<size_t>(&action - actions.data()) - 1);
       break;
     }
+    if (reply.error().code == ReplyCode::noperm) {
+      log::error("{} refused: {}", command, reply.error().message);
+      result.denied = reply.error();
+      break;
+    }
     note_refusal(action, reply.error());
     if (later_steps_depend_on(action)) break;
   }

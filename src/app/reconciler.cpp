@@ -179,6 +179,12 @@ ReconcileResult reconcile(const Options& options, ReconcileMode mode, std::stop_
         // few masters a round, ask their servers for their tables ten times a second. Steps
         // that Redis keeps refusing back off inside the actor and leave the pace alone.
         const ActResult acted = actor.apply(**self, plan.actions, deadline);
+        if (acted.denied) {
+          result.last_plan.outcome = plan::Outcome::fail;
+          result.last_plan.situation = "a command the binary needs was refused (NOPERM)";
+          result.last_plan.waiting_for = {acted.denied->message, plan::permission_hint};
+          return result;
+        }
         if (acted.applied + acted.failed > 0 && changes_role(plan.actions)) backoff.reset();
         break;
       }

@@ -13,6 +13,13 @@ namespace {
 
 using redis::ClusterNode;
 
+}  // namespace
+
+const char* const permission_hint =
+    "the user (--user) lacks a permission the binary needs: see the README's ACL rules for the exact list";
+
+namespace {
+
 // A MEET of `peer` where it answered: its endpoint, and the bus port its node gives for itself
 // (--bus-port where it gives none).
 Action meet_action(const Situation& s, const PodObservation& peer) {
@@ -297,6 +304,12 @@ Plan make_plan(const Topology& topology, int self_index, const Observation& obse
   if (!self.answered()) {
     plan.situation = "this pod's redis-server does not answer";
     plan.waiting_for.push_back(fmt::format("local redis-server: {}", self.why_not()));
+    // An ACL that refuses a command the binary needs does not change by waiting.
+    if (self.probe.error().code == ReplyCode::noperm) {
+      plan.outcome = Outcome::fail;
+      plan.situation = "this pod's redis-server refuses a command the binary needs (NOPERM)";
+      plan.waiting_for.push_back(permission_hint);
+    }
     return plan;
   }
   if (!self.probe->cluster_enabled) {

@@ -874,3 +874,16 @@ TEST_CASE("planner: a pod no longer expected is reported, not forgotten, while i
                Catch::Contains("redis-shard1-2") && Catch::Contains(row.says) && Catch::Contains("not forgetting it"));
   }
 }
+
+TEST_CASE("planner: this node refusing a probe command (NOPERM) fails at once, naming the command", "[planner]") {
+  ClusterBuilder cluster = healthy_3x1();
+  Observation observation = cluster.build();
+  observation.pods.at(cluster.index(m0)).probe = std::unexpected(
+      Error{ErrorKind::reply, "10.0.0.1:6379: NOPERM this user has no permissions to run the 'cluster|nodes' command",
+            ReplyCode::noperm});
+  plan::Plan plan = plan::make_plan(cluster.topology(), cluster.index(m0), observation);
+  CHECK(plan.outcome == plan::Outcome::fail);
+  REQUIRE(plan.waiting_for.size() == 2);
+  CHECK_THAT(plan.waiting_for.front(), Catch::Contains("cluster|nodes"));
+  CHECK_THAT(plan.waiting_for.back(), Catch::Contains("ACL rules"));
+}

@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,9 @@ struct ActResult {
   int applied = 0;
   int failed = 0;
   int deferred = 0;  // refused earlier and still backing off: not sent this round
+  // A step the user's ACL refused (NOPERM): waiting will not change that, so the reconciler
+  // stops, naming the command.
+  std::optional<Error> denied;
 };
 
 // A connection to another node's address (for an action whose target is plan::EveryNode: a

@@ -56,4 +56,7 @@ Plan make_plan(const Topology& topology, int self_index, const Observation& obse
 const char* to_string(Outcome outcome);
 const char* to_string(Role role);
 
+// What to do about a NOPERM refusal, said wherever one stops the work.
+extern const char* const permission_hint;
+
 }  // namespace rci::plan
