@@ -30,8 +30,12 @@ std::string pod_dns_name(const std::string& pod, const Options& options) {
   return fmt::format("{}.{}.{}.svc.{}", pod, options.service, options.namespace_name, options.cluster_domain);
 }
 
-std::string announced_hostname(const Options& options) {
+std::string own_fqdn(const Options& options) {
   return pod_dns_name(options.pod_name, options);
+}
+
+std::string announced_hostname(const Options& options) {
+  return options.announced_name == AnnouncedName::pod ? options.pod_name : own_fqdn(options);
 }
 
 bool announces(std::string_view hostname, const ExpectedPod& pod) {

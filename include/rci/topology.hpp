@@ -60,7 +60,11 @@ struct Topology {
 // The DNS name of a pod behind the governing service.
 std::string pod_dns_name(const std::string& pod, const Options& options);
 
-// The name this pod's node announces as cluster-announce-hostname: its FQDN.
+// This pod's FQDN: <pod>.<service>.<namespace>.svc.<domain> (what TLS checks certificates for).
+std::string own_fqdn(const Options& options);
+
+// The name this pod's node announces as cluster-announce-hostname: its FQDN, or its bare pod
+// name under --announce-hostname pod (the identity check takes either).
 std::string announced_hostname(const Options& options);
 
 // Whether a node's cluster-announce-hostname names `pod`: its FQDN (what this tool announces:

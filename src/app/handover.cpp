@@ -28,15 +28,17 @@ std::string pod_or_node(const plan::HandoverTarget& target) {
 }
 
 // Every replica of this node, as it reports itself (INFO replication), asked at once.
-plan::ReplicaReports ask_replicas(Prober& prober, const NodeProbe& self, Deadline deadline) {
+plan::ReplicaReports ask_replicas(Prober& prober, const Options& options, const NodeProbe& self, Deadline deadline) {
   std::vector<std::string> ids;
   std::vector<net::Endpoint> endpoints;
   for (const auto& node : self.nodes) {
     if (node.myself || !node.replica || node.master_id != self.id || node.ip.empty()) continue;
     ids.push_back(node.id);
     endpoints.push_back({node.ip, node.port});
-    // TLS checks its certificate against the name it announces (its pod's FQDN).
-    prober.name_endpoint(endpoints.back(), node.hostname);
+    // TLS checks its certificate against its pod's FQDN: the name it announces, or the FQDN
+    // of the bare pod name it announces (--announce-hostname pod).
+    const bool bare = !node.hostname.empty() && node.hostname.find('.') == std::string::npos;
+    prober.name_endpoint(endpoints.back(), bare ? pod_dns_name(node.hostname, options) : node.hostname);
   }
   plan::ReplicaReports reports;
   const auto answers = prober.probe_all(endpoints, ProbeDepth::full, deadline);
@@ -121,13 +123,14 @@ HandoverResult hand_over(const Options& options, std::stop_token stop) {
   const net::Endpoint own{options.pod_ip, options.port};
   auto elapsed_ms = [&] { return std::chrono::duration_cast<Millis>(Clock::now() - started).count(); };
   Prober prober(options);
-  prober.name_endpoint(own, announced_hostname(options));
+  prober.name_endpoint(own, own_fqdn(options));
   std::set<std::string> tried;
   while (tried.size() < max_attempts) {
     if (stop.stop_requested()) return {HandoverOutcome::cut_short, "stopped before a replica took over"};
     auto self = prober.probe(own, ProbeDepth::full, deadline);
     if (!self) return {HandoverOutcome::not_possible, "this node does not answer: " + self.error().message};
-    const plan::HandoverChoice choice = plan::choose_handover(*self, ask_replicas(prober, *self, deadline), tried);
+    const plan::HandoverChoice choice =
+        plan::choose_handover(*self, ask_replicas(prober, options, *self, deadline), tried);
     if (!choice.target) {
       const redis::ClusterNode& me = self->myself();
       const bool serves_slots = me.master && !me.slots.empty();

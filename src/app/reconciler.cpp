@@ -71,8 +71,14 @@ bool failover_possible(const Observation& observation, int self_index) {
 // - no automatic replica migration (unless allowed): under load Redis has been seen to move a
 //   replica to another shard's master seconds after creation, and a replica's shard here is
 //   its pod name's.
-plan::NameCheck configure_local_node(redis::Connection& self, const Options& options, Deadline deadline) {
+struct LocalSettings {
   plan::NameCheck names = plan::NameCheck::required;
+  std::optional<std::string> impossible;  // a setting asked for that this server does not have
+};
+
+LocalSettings configure_local_node(redis::Connection& self, const Options& options, Deadline deadline) {
+  LocalSettings settings;
+  plan::NameCheck& names = settings.names;
   auto named = self.command({"CONFIG", "SET", "cluster-announce-hostname", announced_hostname(options)}, deadline);
   if (!named) {
     log::warn("could not set cluster-announce-hostname on this node: {}", named.error().message);
@@ -85,7 +91,18 @@ plan::NameCheck configure_local_node(redis::Connection& self, const Options& opt
     auto reply = self.command({"CONFIG", "SET", "cluster-allow-replica-migration", "no"}, deadline);
     if (!reply) log::warn("could not set cluster-allow-replica-migration on this node: {}", reply.error().message);
   }
-  return names;
+  if (options.preferred_endpoint == PreferredEndpoint::hostname) {
+    auto reply = self.command({"CONFIG", "SET", "cluster-preferred-endpoint-type", "hostname"}, deadline);
+    if (!reply && reply.error().code == ReplyCode::err) {
+      // Redis < 7: clients would be sent to IPs, which a name-checking TLS client refuses.
+      settings.impossible = fmt::format(
+          "--preferred-endpoint hostname: this server has no cluster-preferred-endpoint-type (Redis >= 7 has): {}",
+          reply.error().message);
+    } else if (!reply) {
+      log::warn("could not set cluster-preferred-endpoint-type on this node: {}", reply.error().message);
+    }
+  }
+  return settings;
 }
 
 // Whether `actions` hold a step other than a MEET or a FORGET.
@@ -114,6 +131,7 @@ ReconcileResult reconcile(const Options& options, ReconcileMode mode, std::stop_
   }
   ReconcileResult result;
   bool node_configured = false;
+  std::optional<std::string> impossible;
   plan::PlanPolicy policy{options.recover_lost_slots};
   // This node announces its pod's name before anything else, so that peers verify it from
   // their next round on; if it does not answer yet, as soon as a round shows it answering.
@@ -121,10 +139,21 @@ ReconcileResult reconcile(const Options& options, ReconcileMode mode, std::stop_
     if (node_configured) return;
     auto self = observer.connection(observer.own_endpoint(), deadline.capped(options.connect_timeout));
     if (!self) return;
-    policy.names = configure_local_node(**self, options, deadline);
+    const LocalSettings settings = configure_local_node(**self, options, deadline);
+    policy.names = settings.names;
+    impossible = settings.impossible;
     node_configured = true;
   };
+  // What this pod was asked to set and its server cannot do: it stops there, saying so.
+  auto cannot_configure = [&] {
+    if (!impossible) return false;
+    result.last_plan.outcome = plan::Outcome::fail;
+    result.last_plan.situation = "this pod's redis-server cannot do what it was asked to";
+    result.last_plan.waiting_for = {*impossible};
+    return true;
+  };
   configure_once();
+  if (cannot_configure()) return result;
   while (true) {
     const auto round_start = Clock::now();
     Observation observation = observer.observe(deadline, Scope::changing_peers);
@@ -133,6 +162,7 @@ ReconcileResult reconcile(const Options& options, ReconcileMode mode, std::stop_
     log::debug("observation round {} took {} ms", result.rounds,
                std::chrono::duration_cast<Millis>(Clock::now() - round_start).count());
     if (observation.pods.at(self_index).answered()) configure_once();
+    if (cannot_configure()) return result;
     plan::Plan next = plan::make_plan(topology, self_index, observation, policy);
     // A round the deadline cut short may show timeouts where the real reasons were (a name
     // that does not exist, a refused connection): unless it shows this pod converged, the

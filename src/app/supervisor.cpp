@@ -338,7 +338,10 @@ std::vector<std::string> redis_server_argv(const Options& options, const std::st
   // Announcing the pod IP keeps the node's own address right in nodes.conf and in every peer's
   // table after a restart with a new IP.
   add("cluster-announce-ip", options.pod_ip);
-  if (hostname == HostnameSetting::on_command_line) add("cluster-announce-hostname", announced_hostname(options));
+  if (hostname == HostnameSetting::on_command_line) {
+    add("cluster-announce-hostname", announced_hostname(options));
+    if (options.preferred_endpoint == PreferredEndpoint::hostname) add("cluster-preferred-endpoint-type", "hostname");
+  }
   if (!include_file.empty()) add("include", include_file);
   if (config_from_stdin) argv.push_back("-");
   return argv;
@@ -357,7 +360,7 @@ HostnameSetting hostname_setting_for(const std::vector<std::string>& server_comm
   }
   if (version->major < 7) {
     log::info("{} is version {}.{}, which has no cluster-announce-hostname", program, version->major, version->minor);
-    return HostnameSetting::left_to_bootstrap;
+    return HostnameSetting::server_too_old;
   }
   return HostnameSetting::on_command_line;
 }
@@ -377,8 +380,15 @@ int run_supervised(const Options& options) {
       return exit_code::failed;
     }
   }
-  const std::vector<std::string> argv =
-      redis_server_argv(options, include.file, hostname_setting_for(options.server_command));
+  const HostnameSetting hostname = hostname_setting_for(options.server_command);
+  if (hostname == HostnameSetting::server_too_old && options.preferred_endpoint == PreferredEndpoint::hostname) {
+    // Serving anyway would send clients to IPs, which the user asked not to: refuse to start.
+    give_up_with(options, {fmt::format("--preferred-endpoint hostname: {} has no cluster-preferred-endpoint-type "
+                                       "(Redis >= 7 has): use --preferred-endpoint ip with it, or a newer server",
+                                       options.server_command.front())});
+    return exit_code::bad_config;
+  }
+  const std::vector<std::string> argv = redis_server_argv(options, include.file, hostname);
   int stop_signal = 0;
   const StartVerdict verdict = wait_until_safe_to_start(
       options, argv, [&](Millis time) { return pause_unless_stopped(handled, time, stop_signal); });

@@ -120,6 +120,14 @@ const std::vector<OptionSpec>& option_specs() {
        {"TERMINATION_LOG"},
        "file for the reason bootstrap or run gives up, shown by kubectl describe pod "
        "(default /dev/termination-log where writable; 'none': no file)"},
+      {"--announce-hostname",
+       {"ANNOUNCE_HOSTNAME"},
+       "what each node announces as cluster-announce-hostname: fqdn (default: "
+       "<pod>.<service>.<namespace>.svc.<domain>) "
+       "or pod (the bare pod name)"},
+      {"--preferred-endpoint",
+       {"PREFERRED_ENDPOINT"},
+       "what Redis >= 7 gives clients in MOVED and CLUSTER SLOTS: ip (default) or hostname (the announced name)"},
       {"--replica-migration",
        {"REPLICA_MIGRATION"},
        "deny (default: replicas stay in the shard their pod name says) or allow (Redis' automatic migration)"},
@@ -520,6 +528,15 @@ void parse_cluster_options(const OptionSource& get, const EnvLookup& env, Option
   if (auto v = get("--replica-migration"); v.present) {
     options.allow_replica_migration =
         choose<bool>(v, {{"allow", true}, {"deny", false}}, "is not a choice; expected allow or deny");
+  }
+  if (auto v = get("--announce-hostname"); v.present) {
+    options.announced_name = choose<AnnouncedName>(v, {{"fqdn", AnnouncedName::fqdn}, {"pod", AnnouncedName::pod}},
+                                                   "is not a choice; expected fqdn or pod");
+  }
+  if (auto v = get("--preferred-endpoint"); v.present) {
+    options.preferred_endpoint =
+        choose<PreferredEndpoint>(v, {{"ip", PreferredEndpoint::ip}, {"hostname", PreferredEndpoint::hostname}},
+                                  "is not a choice; expected ip or hostname");
   }
   if (auto v = get("--dns-server"); v.present) options.dns_server = parse_dns_server(v.text, v.source);
   parse_discovery(get, options);

@@ -16,7 +16,7 @@ Observer::Observer(const Options& options, const Topology& topology)
       resolver_(options.dns_server),
       discovery_(make_discovery(options, topology, resolver_)),
       prober_(options) {
-  prober_.name_endpoint(own_endpoint(), announced_hostname(options));
+  prober_.name_endpoint(own_endpoint(), own_fqdn(options));
 }
 
 std::set<net::Endpoint> remember_endpoints(std::vector<std::optional<net::Endpoint>>& last,

@@ -8,6 +8,8 @@ cluster bus and on replication, the certificate files):
 2. SIGTERM to a master's `run`: it hands its slots over to its replica over TLS, exits 0, and
    comes back at a new address as a replica; the cluster heals, every key is there.
 3. `probe readiness` over TLS says ready.
+5. With --preferred-endpoint hostname, a MOVED names the target's FQDN, and a client that
+   checks names accepts the target's certificate for it.
 4. Neither the password nor a line of a private key is in any output of the binary or on any
    process's command line (the key file's path may be).
 """
@@ -21,7 +23,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 import itest  # noqa: E402
 from itest import check  # noqa: E402
-from testbed import TestBed, check_cluster, processes  # noqa: E402
+from resp import RespClient, RespError, client_tls_context  # noqa: E402
+from testbed import TestBed, check_cluster, key_slot, processes, shard_slot_range  # noqa: E402
 from procs import read_cmdline  # noqa: E402
 
 KEYS = 1000
@@ -46,11 +49,33 @@ def speaks_plaintext(pod) -> bool:
         return False
 
 
+def moved_to_names(cluster) -> None:
+    """--preferred-endpoint hostname: a redirect names the FQDN, which the target's certificate
+    holds (a client checking names accepts it at that name)."""
+    pod, target = cluster.pod(0, 0), cluster.pod(1, 0)
+    key = next(k for k in (f"k{i}" for i in range(100000))
+               if shard_slot_range(1, cluster.shards)[0] <= key_slot(k) <= shard_slot_range(1, cluster.shards)[1])
+    try:
+        pod.command("SET", key, "v")
+        check(False, f"{pod.name}: SET of a shard-1 key was not redirected")
+    except RespError as error:
+        words = str(error).split()
+        check(words[0] == "MOVED" and words[2] == f"{target.dns_name}:{target.port}",
+              f"the redirect does not name {target.dns_name}: {error}")
+    strict = client_tls_context(cluster.tls_ca_file, pod.tls_cert_file, pod.tls_key_file,
+                                check_hostname=True)
+    with RespClient(target.ip, target.port, password=PASSWORD, tls=strict,
+                    server_hostname=target.dns_name) as client:
+        check(client.command("PING") == "PONG", "no PONG over a name-checked TLS connection")
+    print(f"[run-tls] --preferred-endpoint hostname: MOVED names {target.dns_name}, whose "
+          f"certificate a name-checking client accepts", flush=True)
+
+
 def main() -> None:
     with TestBed("run_tls") as bed:
         cluster = bed.cluster(3, 1, tls=True, password=PASSWORD, node_timeout_ms=5000,
                               redis_config=["save 3600 1"])
-        cluster.start_supervised()
+        cluster.start_supervised(run_args=["--preferred-endpoint", "hostname"])
         check_cluster(cluster, timeout=40)
         cluster.write_keys(KEYS)
         cluster.wait_replicas_synced()
@@ -61,6 +86,7 @@ def main() -> None:
         for option in ("--port", "--tls-port", "--tls-cluster", "--tls-replication"):
             check(option in argv, f"redis-server's argv lacks {option}: {argv}")
         print("[run-tls] 3x1 under run --tls yes: TLS only, the exact shape", flush=True)
+        moved_to_names(cluster)
 
         master = cluster.pod(0, 0)
         replica = cluster.pod(0, 1)

@@ -3,8 +3,8 @@
 (`port 0`, `tls-port`, `tls-cluster yes`, `tls-replication yes`, `tls-auth-clients yes`) with
 certificates made by the bed's own CA for each pod's FQDN:
 
-1. A 3x1 cold start, every bootstrap at once over TLS: the exact shape, keys counted. No log
-   line holds a private key.
+1. A 3x1 cold start, every bootstrap at once over TLS, with --preferred-endpoint hostname (set
+   by CONFIG SET): the exact shape, keys counted. No log line holds a private key.
 2. `probe readiness` and `probe liveness` over TLS.
 3. A pod whose certificate is for another pod's name: `discover` says "host name mismatch"
    and names the certificate's names; and `--tls-verify ca` (chain only) takes it.
@@ -49,8 +49,12 @@ def check_no_secret_logged(runs, secrets) -> None:
 
 def cold_start(cluster) -> None:
     cluster.start()
-    runs = cluster.bootstrap_all()
+    runs = cluster.bootstrap_all(extra_args=["--preferred-endpoint", "hostname"])
     cluster.wait_bootstraps(runs, timeout=60)
+    for pod in cluster.pods:
+        setting = pod.command("CONFIG", "GET", "cluster-preferred-endpoint-type")
+        check(setting == ["cluster-preferred-endpoint-type", "hostname"],
+              f"{pod.name}: --preferred-endpoint hostname left {setting}")
     check_cluster(cluster, timeout=30)
     cluster.write_keys(KEYS)
     check(cluster.count_keys() == KEYS, f"{cluster.count_keys()} keys, not {KEYS}")

@@ -694,11 +694,22 @@ class Cluster:
         name check, the bed's client certificate), or None for a plaintext cluster."""
         return self.bed.tls_client_context if self.tls else None
 
-    def client(self, ip, port, timeout=2.0) -> RespClient:
+    def client(self, host, port, timeout=2.0) -> RespClient:
         """A connection to any redis-server of this cluster, as the bed's clients connect:
-        authenticated when the cluster has a password, over TLS when it is a TLS cluster."""
-        return RespClient(ip, port, password=self.password, timeout=timeout,
+        authenticated when the cluster has a password, over TLS when it is a TLS cluster.
+        `host` may be an address or a pod's name or FQDN (what MOVED and CLUSTER SLOTS give
+        under cluster-preferred-endpoint-type hostname), which the bed resolves itself: the
+        machine's resolver does not know the bed's names."""
+        return RespClient(self.address_of(host), port, password=self.password, timeout=timeout,
                           tls=self.tls_context)
+
+    def address_of(self, host: str) -> str:
+        """The current address of the pod named `host` (its FQDN or bare name), else `host`."""
+        name = host.rstrip(".").lower()
+        for pod in self.pods:
+            if name in (pod.dns_name.lower(), pod.name):
+                return pod.ip
+        return host
 
     def redis_cli_args(self) -> list:
         """redis-cli's connection options for this cluster: the TLS ones (with the bed's client

@@ -527,6 +527,19 @@ TEST_CASE("tls: files only with --tls yes, a CA required, and each file checked 
   CHECK_FALSE(parse({"bootstrap"}).tls);
 }
 
+TEST_CASE("announce-hostname and preferred-endpoint: fqdn and ip by default", "[options]") {
+  Options defaults = parse({"bootstrap"});
+  CHECK(defaults.announced_name == AnnouncedName::fqdn);
+  CHECK(defaults.preferred_endpoint == PreferredEndpoint::ip);
+  Options asked = parse({"bootstrap", "--announce-hostname", "pod", "--preferred-endpoint", "hostname"});
+  CHECK(asked.announced_name == AnnouncedName::pod);
+  CHECK(asked.preferred_endpoint == PreferredEndpoint::hostname);
+  CHECK_THAT(config_error({"bootstrap", "--preferred-endpoint", "dns"}),
+             Catch::Contains("--preferred-endpoint") && Catch::Contains("ip or hostname"));
+  CHECK_THAT(config_error({"bootstrap"}, with(pod_env(), {{"ANNOUNCE_HOSTNAME", "ip"}})),
+             Catch::Contains("ANNOUNCE_HOSTNAME") && Catch::Contains("fqdn or pod"));
+}
+
 TEST_CASE("probe: needs no cluster layout, defaults to 127.0.0.1 and 5 s", "[options]") {
   Options o = parse({"probe", "liveness"}, Env{});
   CHECK(o.subcommand == Subcommand::probe);

@@ -87,6 +87,22 @@ TEST_CASE("redis_server_argv announces the pod name only where the server has th
                       "redis-shard1-0.redis-pods.prod.svc.cluster.local"));
   auto older = redis_server_argv(o, "", HostnameSetting::left_to_bootstrap);
   CHECK(std::find(older.begin(), older.end(), "--cluster-announce-hostname") == older.end());
+  CHECK(std::find(older.begin(), older.end(), "--cluster-preferred-endpoint-type") == older.end());
+}
+
+TEST_CASE("redis_server_argv: the bare pod name, and host-name endpoints, where asked", "[supervisor]") {
+  Options o = run_options();
+  o.pod_name = "redis-shard1-0";
+  o.service = "redis-pods";
+  o.namespace_name = "prod";
+  o.announced_name = AnnouncedName::pod;
+  o.preferred_endpoint = PreferredEndpoint::hostname;
+  auto argv = redis_server_argv(o, "", HostnameSetting::on_command_line);
+  CHECK(contains_pair(argv, "--cluster-announce-hostname", "redis-shard1-0"));
+  CHECK(contains_pair(argv, "--cluster-preferred-endpoint-type", "hostname"));
+  o.preferred_endpoint = PreferredEndpoint::ip;
+  auto by_ip = redis_server_argv(o, "", HostnameSetting::on_command_line);
+  CHECK(std::find(by_ip.begin(), by_ip.end(), "--cluster-preferred-endpoint-type") == by_ip.end());
 }
 
 TEST_CASE("parse_server_version reads redis-server's and valkey-server's --version", "[supervisor]") {
@@ -110,6 +126,6 @@ TEST_CASE("hostname_setting_for asks only a server binary, and only one that say
     auto version = ask_server_version("redis-server", Millis(2000));
     REQUIRE(version.has_value());
     CHECK(hostname_setting_for({"redis-server", "/etc/redis/redis.conf"}) ==
-          (version->major >= 7 ? HostnameSetting::on_command_line : HostnameSetting::left_to_bootstrap));
+          (version->major >= 7 ? HostnameSetting::on_command_line : HostnameSetting::server_too_old));
   }
 }

@@ -14,7 +14,9 @@ namespace rci {
 // is) gets set.
 enum class HostnameSetting {
   on_command_line,    // the server has the option (Redis >= 7, Valkey): never seen nameless
-  left_to_bootstrap,  // unknown or older server: the bootstrap sets it with CONFIG SET, if it can
+  left_to_bootstrap,  // unknown server: the bootstrap sets it with CONFIG SET, if it can
+  server_too_old,     // redis-server < 7 by its own word: it has no such option (nor
+                      // cluster-preferred-endpoint-type); the bootstrap tries CONFIG SET
 };
 
 // The child's argv: the user's command, then the cluster settings this pod needs (they come

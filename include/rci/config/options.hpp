@@ -29,6 +29,19 @@ enum class DiscoveryMode {
   names,      // only each pod's own name (docker compose, plain DNS)
 };
 
+// What a node announces as cluster-announce-hostname.
+enum class AnnouncedName {
+  fqdn,  // <pod>.<service>.<namespace>.svc.<domain>: unique across namespaces and services
+  pod,   // the bare pod name (what round 1 announced)
+};
+
+// What Redis (>= 7) gives clients in MOVED, ASK and CLUSTER SLOTS: cluster-preferred-endpoint-type.
+enum class PreferredEndpoint {
+  ip,        // Redis' default
+  hostname,  // the announced name: TLS clients that check names follow redirects to names
+             // their certificates hold
+};
+
 // A DNS server to ask instead of /etc/resolv.conf.
 struct DnsServer {
   std::string host;
@@ -90,6 +103,8 @@ struct Options {
   // be, and warned about when it cannot be written.
   std::string termination_log = "/dev/termination-log";
   bool termination_log_given = false;
+  AnnouncedName announced_name = AnnouncedName::fqdn;
+  PreferredEndpoint preferred_endpoint = PreferredEndpoint::ip;
   // A shard whose every pod lost its data may be taken over, empty, by its ordinal-0 pod.
   bool recover_lost_slots = false;
 };
