@@ -13,6 +13,7 @@ the field; the test fails if there is any.
 import ipaddress
 import json
 import os
+import shutil
 import re
 import shlex
 import subprocess
@@ -966,6 +967,66 @@ def check_compose(problems: Problems, binary: Binary, image: dict) -> None:
                             f"must exclude {rel} (secret {name}) from the image build context")
 
 
+TLS_DIR = "examples/kubernetes-tls"
+
+
+def wildcard_match(pattern: str, name: str) -> bool:
+    """A certificate name matches as TLS clients match it: `*` stands for one whole label."""
+    if pattern.startswith("*."):
+        head, _, rest = name.partition(".")
+        return bool(head) and rest.lower() == pattern[2:].lower()
+    return pattern.lower() == name.lower()
+
+
+def check_kubernetes_tls(problems: Problems, binary: Binary) -> None:
+    """The TLS overlay, as kubectl renders it (offline): every shard's redis container runs with
+    TLS on, its files in a mount of the Secret a cert-manager Certificate writes, and that
+    certificate holds every pod's FQDN for both server and client use."""
+    if shutil.which("kubectl") is None:
+        print(f"[deploy] kubectl not installed: {TLS_DIR} not rendered (skipped)", flush=True)
+        return
+    rendered = subprocess.run(["kubectl", "kustomize", os.path.join(REPO, TLS_DIR)],
+                              capture_output=True, text=True, timeout=60)
+    if not problems.expect(rendered.returncode == 0, TLS_DIR, "kustomize",
+                           f"does not render: {rendered.stderr.strip()}"):
+        return
+    docs = [d for d in yaml.safe_load_all(rendered.stdout) if d]
+    certificates = {(d.get("spec") or {}).get("secretName"): d for d in docs
+                    if d.get("kind") == "Certificate"}
+    sets = [d for d in docs if d.get("kind") == "StatefulSet"]
+    problems.expect(len(sets) == 3, TLS_DIR, "StatefulSets", f"renders {len(sets)}, expected 3")
+    for sts in sets:
+        name = sts["metadata"]["name"]
+        f = f"StatefulSet {name}"
+        pod_spec = sts["spec"]["template"]["spec"]
+        redis = next(c for c in pod_spec["containers"] if c.get("name") == "redis")
+        env = {e["name"]: e.get("value") for e in redis.get("env") or []}
+        check_env_names(problems, binary, TLS_DIR, f"{f} env", env, None)
+        problems.expect(env.get("TLS") == "yes", TLS_DIR, f"{f}.env.TLS", "must be yes")
+        secrets = {v["name"]: (v.get("secret") or {}).get("secretName")
+                   for v in pod_spec.get("volumes") or []}
+        mounts = {m["mountPath"]: secrets.get(m["name"]) for m in redis.get("volumeMounts") or []}
+        for var in ("TLS_CERT_FILE", "TLS_KEY_FILE", "TLS_CA_CERT_FILE"):
+            path = env.get(var) or ""
+            secret = mounts.get(os.path.dirname(path))
+            if not problems.expect(secret in certificates, TLS_DIR, f"{f}.env.{var}",
+                                   f"{path or '(unset)'} is in no mount of a Secret that a "
+                                   f"Certificate writes ({sorted(filter(None, certificates))})"):
+                continue
+            spec = certificates[secret]["spec"]
+            for ordinal in range(sts["spec"]["replicas"]):
+                fqdn = (f"{name}-{ordinal}.{sts['spec']['serviceName']}.default.svc."
+                        f"cluster.local")
+                problems.expect(any(wildcard_match(n, fqdn) for n in spec.get("dnsNames") or []),
+                                TLS_DIR, f"Certificate for {secret}.spec.dnsNames",
+                                f"holds no name matching {fqdn}")
+            problems.expect({"server auth", "client auth"} <= set(spec.get("usages") or []),
+                            TLS_DIR, f"Certificate for {secret}.spec.usages",
+                            "needs server auth and client auth (tls-auth-clients yes)")
+    print(f"[deploy] {TLS_DIR}: rendered with kubectl, {len(sets)} StatefulSets on TLS with "
+          f"cert-manager's Secret", flush=True)
+
+
 def main():
     binary = Binary(itest.require_binary())
     problems = Problems()
@@ -975,6 +1036,7 @@ def main():
     print(f"[deploy] the binary reads {', '.join(sorted(binary.known_env()))}", flush=True)
     image = check_dockerfile(problems)
     check_kubernetes(problems, binary, image)
+    check_kubernetes_tls(problems, binary)
     check_compose(problems, binary, image)
     lines = problems.report()
     for line in lines:
