@@ -118,6 +118,45 @@ void reconcile_forever(Options options, std::atomic<bool>& give_up, std::stop_to
   }
 }
 
+// Makes the local redis-server read its TLS files again: a CONFIG SET of tls-cert-file, even
+// to the path it has, has Redis load the certificate, the key and the CA anew.
+Result<void> reload_server_tls(const Options& options) {
+  const Deadline deadline = Deadline::after(options.connect_timeout + options.command_timeout);
+  auto connection = redis::Connection::open({options.pod_ip, options.port}, redis::connection_settings(options),
+                                            own_fqdn(options), deadline);
+  if (!connection) return std::unexpected(connection.error());
+  auto reply = connection->command({"CONFIG", "SET", "tls-cert-file", options.tls_files.cert_file}, deadline);
+  if (!reply) return std::unexpected(reply.error());
+  return {};
+}
+
+// cert-manager renews certificates in place (the Secret's files change under the mount).
+// Every --tls-reload-interval the files are read; when they changed and load, new connections
+// use them and redis-server reloads its own; when they do not load (a key that is not the
+// certificate's, a file half written), the current ones stay, and it says why.
+void reload_tls_when_renewed(const Options& options, std::stop_token stop) {
+  std::string seen = net::tls_files_fingerprint(options.tls_files);
+  while (sleep_unless_stopped(std::chrono::duration_cast<Millis>(options.tls_reload_interval), stop)) {
+    const std::string now = net::tls_files_fingerprint(options.tls_files);
+    if (now == seen) continue;
+    seen = now;
+    auto loaded = net::TlsContext::load(options.tls_files);
+    if (!loaded) {
+      log::error("the TLS files changed but do not load ({}): keeping the current certificate", loaded.error().message);
+      continue;
+    }
+    options.tls_context->replace(*loaded);
+    const auto& context = **loaded;
+    if (auto reloaded = reload_server_tls(options); !reloaded) {
+      log::error("loaded the renewed certificate {} (valid until {}), but redis-server did not reload it: {}",
+                 context.subject(), net::utc_text(context.not_after()), reloaded.error().message);
+      continue;
+    }
+    log::info("TLS: loaded the renewed certificate {} (valid until {}); redis-server reloaded its files",
+              context.subject(), net::utc_text(context.not_after()));
+  }
+}
+
 // The file that tells `probe readiness` a handover runs, for as long as this object lives.
 class HandoverMarker {
  public:
@@ -416,6 +455,10 @@ int run_supervised(const Options& options) {
         "removing the credentials file", Millis(0), [&options, dir = include.dir, file = include.file] {
           remove_credentials_once_read(options, dir, file, std::chrono::duration_cast<Millis>(options.timeout));
         });
+  }
+  if (options.tls) {
+    start_guarded_thread("watching the TLS files", Millis(1000),
+                         [&options, stop = reconcile_stop.get_token()] { reload_tls_when_renewed(options, stop); });
   }
   start_guarded_thread(
       "reconciling", std::chrono::duration_cast<Millis>(options.reconcile_interval),

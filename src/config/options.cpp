@@ -146,6 +146,10 @@ const std::vector<OptionSpec>& option_specs() {
        {"TLS_VERIFY"},
        "full (default: the chain and the pod's FQDN among the certificate's names) or ca (the chain only)",
        cluster},
+      {"--tls-reload-interval",
+       {"TLS_RELOAD_INTERVAL"},
+       "seconds between checks of the TLS files for a renewal, reloaded without a restart (default 30)",
+       run},
       {"--connect-timeout-ms",
        {"CONNECT_TIMEOUT_MS"},
        "connect timeout per node in ms (default 1000)",
@@ -395,6 +399,11 @@ void parse_tls(const OptionSource& get, Options& options) {
     options.tls_files.verify = net::TlsVerify::ca;
   }
   if (!options.tls) return;
+  if (options.subcommand == Subcommand::run) {
+    if (auto v = get("--tls-reload-interval"); v.present) {
+      options.tls_reload_interval = std::chrono::seconds(parse_int_in(v, 1, 86400, "seconds from 1 to 86400"));
+    }
+  }
   if (options.subcommand == Subcommand::run && options.tls_files.cert_file.empty()) {
     throw ConfigError{
         "run: --tls yes needs --tls-cert-file and --tls-key-file (TLS_CERT_FILE, TLS_KEY_FILE): "
@@ -402,7 +411,7 @@ void parse_tls(const OptionSource& get, Options& options) {
   }
   auto context = net::TlsContext::load(options.tls_files);
   if (!context) throw ConfigError{context.error().message};
-  options.tls_context = std::move(*context);
+  options.tls_context = std::make_shared<net::TlsContextSource>(std::move(*context));
 }
 
 // The user and password for every redis-server: the password from a file, else the environment.

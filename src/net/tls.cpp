@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <functional>
 #include <utility>
 #include <vector>
 
@@ -291,6 +292,24 @@ std::string utc_text(std::chrono::system_clock::time_point when) {
   char buffer[32];
   std::strftime(buffer, sizeof buffer, "%Y-%m-%d %H:%M:%S UTC", &tm);
   return buffer;
+}
+
+std::string tls_files_fingerprint(const TlsFiles& files) {
+  std::string all;
+  for (const std::string* path : {&files.cert_file, &files.key_file, &files.ca_cert_file}) {
+    if (path->empty()) continue;
+    std::FILE* file = std::fopen(path->c_str(), "rb");
+    if (file == nullptr) {
+      all += *path + ": " + std::strerror(errno) + "\n";
+      continue;
+    }
+    char chunk[4096];
+    size_t n;
+    while ((n = std::fread(chunk, 1, sizeof chunk, file)) > 0) all.append(chunk, n);
+    std::fclose(file);
+  }
+  // A hash, so the key's contents are not kept around in a second place.
+  return std::to_string(std::hash<std::string>{}(all));
 }
 
 TlsContext::~TlsContext() {

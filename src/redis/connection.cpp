@@ -135,7 +135,7 @@ void Connection::ReaderDeleter::operator()(void* reader) const {
 ConnectionSettings connection_settings(const Options& options) {
   return {.credentials = options.credentials,
           .timeouts = {.connect = options.connect_timeout, .command = options.command_timeout},
-          .tls = options.tls_context};
+          .tls = options.tls_context ? options.tls_context->current() : nullptr};
 }
 
 Connection::Connection(std::unique_ptr<net::Transport> transport, net::Endpoint endpoint,

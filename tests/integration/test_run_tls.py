@@ -10,6 +10,9 @@ cluster bus and on replication, the certificate files):
 3. `probe readiness` over TLS says ready.
 5. With --preferred-endpoint hostname, a MOVED names the target's FQDN, and a client that
    checks names accepts the target's certificate for it.
+6. Rotation (--tls-reload-interval 1): every pod's certificate and key renewed in place; each
+   redis-server serves the new certificate within seconds, no process restarted, the cluster
+   ok. A renewal whose key is not the certificate's is reported and the current one kept.
 4. Neither the password nor a line of a private key is in any output of the binary or on any
    process's command line (the key file's path may be).
 """
@@ -17,7 +20,9 @@ cluster bus and on replication, the certificate files):
 import os
 import signal
 import socket
+import ssl
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "testbed"))
 
@@ -28,6 +33,7 @@ from testbed import TestBed, check_cluster, key_slot, processes, shard_slot_rang
 from procs import read_cmdline  # noqa: E402
 
 KEYS = 1000
+RELOAD_INTERVAL = 1
 PASSWORD = "tls-and-a-password-7c1e"
 
 
@@ -71,11 +77,83 @@ def moved_to_names(cluster) -> None:
           f"certificate a name-checking client accepts", flush=True)
 
 
+def served_certificate(pod) -> bytes:
+    """The certificate the pod's redis-server presents now (DER)."""
+    with pod.client(timeout=2.0) as client:
+        return client.peer_certificate()
+
+
+def renew_in_place(pod, ca, rotations: int) -> bytes:
+    """Issues the pod a new certificate and key and moves them over the old files, as the
+    kubelet swaps a renewed Secret's files; returns the new certificate (DER)."""
+    staging = os.path.join(pod.dir, f"renewal-{rotations}")
+    new = ca.issue(pod.certificate.name, [pod.dns_name, pod.name], out_dir=staging)
+    os.replace(new.key_file, pod.tls_key_file)
+    os.replace(new.cert_file, pod.tls_cert_file)
+    with open(pod.tls_cert_file) as f:
+        return ssl.PEM_cert_to_DER_cert(f.read())
+
+
+def wait_until_served(pods, wanted: dict, timeout: float) -> float:
+    started = time.monotonic()
+    while True:
+        stale = [p.name for p in pods if served_certificate(p) != wanted[p.name]]
+        if not stale:
+            return time.monotonic() - started
+        check(time.monotonic() - started < timeout,
+              f"still serving the old certificate {timeout}s after the renewal: {stale}")
+        time.sleep(0.1)
+
+
+def rotation(cluster) -> None:
+    """Every pod's certificate and key renewed in place (same CA): within the check interval
+    each redis-server serves the new one, no process restarted, the cluster stays ok. Then a
+    renewal whose key is not the certificate's: reported, the current certificate kept."""
+    ca = cluster.bed.certificate_authority
+    supervisors = {p.name: p.supervisor_pid() for p in cluster.pods}
+    wanted = {p.name: renew_in_place(p, ca, 1) for p in cluster.pods}
+    took = wait_until_served(cluster.pods, wanted, timeout=RELOAD_INTERVAL + 10)
+    check(supervisors == {p.name: p.supervisor_pid() for p in cluster.pods},
+          "a pod's `run` restarted during the rotation")
+    for pod in cluster.pods:
+        check("TLS: loaded the renewed certificate" in pod.supervisor.stderr,
+              f"{pod.name}: no log line for the renewal\n{pod.supervisor.describe()}")
+    check_cluster(cluster, timeout=20, creation_layout=False)
+    print(f"[run-tls] rotation: all 6 pods serve their renewed certificates {took:.1f}s after "
+          f"the files changed (check every {RELOAD_INTERVAL}s), no restart, cluster ok",
+          flush=True)
+
+    pod, other = cluster.pod(1, 0), cluster.pod(2, 0)
+    served = served_certificate(pod)
+    staging = os.path.join(pod.dir, "renewal-bad")
+    bad = ca.issue(pod.certificate.name, [pod.dns_name], out_dir=staging)
+    with open(other.tls_key_file) as f:
+        foreign_key = f.read()
+    with open(pod.tls_key_file + ".new", "w") as f:
+        f.write(foreign_key)
+    os.chmod(pod.tls_key_file + ".new", 0o600)
+    os.replace(pod.tls_key_file + ".new", pod.tls_key_file)
+    os.replace(bad.cert_file, pod.tls_cert_file)
+    deadline = time.monotonic() + RELOAD_INTERVAL + 10
+    while "do not load" not in pod.supervisor.stderr:
+        check(time.monotonic() < deadline, f"{pod.name}: a renewal that does not load was not "
+                                           f"reported\n{pod.supervisor.describe()}")
+        time.sleep(0.1)
+    check("is not the key of the certificate" in pod.supervisor.stderr,
+          f"{pod.name}: the report does not say why\n{pod.supervisor.describe()}")
+    check(served_certificate(pod) == served, f"{pod.name}: a renewal that does not load changed "
+                                             f"the served certificate")
+    check(pod.command("PING") == "PONG", f"{pod.name}: stopped answering")
+    print(f"[run-tls] a renewal with another pod's key: reported, {pod.name} keeps serving its "
+          f"current certificate", flush=True)
+
+
 def main() -> None:
     with TestBed("run_tls") as bed:
         cluster = bed.cluster(3, 1, tls=True, password=PASSWORD, node_timeout_ms=5000,
                               redis_config=["save 3600 1"])
-        cluster.start_supervised(run_args=["--preferred-endpoint", "hostname"])
+        cluster.start_supervised(run_args=["--preferred-endpoint", "hostname",
+                                           "--tls-reload-interval", str(RELOAD_INTERVAL)])
         check_cluster(cluster, timeout=40)
         cluster.write_keys(KEYS)
         cluster.wait_replicas_synced()
@@ -103,6 +181,8 @@ def main() -> None:
         check(counted == KEYS, f"{counted} keys after the handover and the move, not {KEYS}")
         print(f"[run-tls] SIGTERM: handed over over TLS, back at {master.ip} as a replica, "
               f"{KEYS} keys", flush=True)
+
+        rotation(cluster)
 
         run = replica.probe("readiness", password_via="file")
         check(run.returncode == 0, f"probe readiness over TLS: {run.returncode} {run.stdout}")

@@ -74,6 +74,10 @@ class RespClient:
             else:
                 self.command("AUTH", password)
 
+    def peer_certificate(self) -> bytes:
+        """The server's certificate (DER) on a TLS connection."""
+        return self._sock.getpeercert(binary_form=True)
+
     def close(self):
         try:
             self._reader.close()

@@ -524,7 +524,10 @@ TEST_CASE("tls: files only with --tls yes, a CA required, and each file checked 
              Catch::Contains("--tls-ca-cert-file: /nonexistent/ca.crt: cannot read"));
   CHECK_THAT(config_error({"run", "--tls", "yes", "--tls-ca-cert-file", "/nonexistent/ca.crt", "--", "redis-server"}),
              Catch::Contains("--tls-cert-file and --tls-key-file"));
+  CHECK_THAT(config_error({"run", "--tls", "yes", "--tls-reload-interval", "0", "--", "redis-server"}),
+             Catch::Contains("--tls-reload-interval") && Catch::Contains("seconds from 1"));
   CHECK_FALSE(parse({"bootstrap"}).tls);
+  CHECK(parse({"run", "--", "redis-server"}).tls_reload_interval == std::chrono::seconds(30));
 }
 
 TEST_CASE("announce-hostname and preferred-endpoint: fqdn and ip by default", "[options]") {

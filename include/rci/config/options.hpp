@@ -71,11 +71,13 @@ struct Options {
   DiscoveryMode discovery = DiscoveryMode::automatic;
   std::string port_name = "redis";  // the service's named port, for SRV: _<port_name>._tcp.<service>...
   Credentials credentials;
-  // --tls yes: every connection is TLS, made with the context loaded from `tls_files` when the
-  // options were parsed (a rotation replaces it).
+  // --tls yes: every connection is TLS, made with the source's current context: loaded from
+  // `tls_files` when the options were parsed, replaced by `run` when renewed files load.
   bool tls = false;
   net::TlsFiles tls_files;
-  std::shared_ptr<const net::TlsContext> tls_context;
+  std::shared_ptr<net::TlsContextSource> tls_context;
+  // run: how often the TLS files are checked for a renewal (cert-manager rewrites them in place).
+  std::chrono::seconds tls_reload_interval{30};
   std::chrono::seconds timeout{300};
   std::chrono::milliseconds connect_timeout{1000};
   std::chrono::milliseconds command_timeout{2000};

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "rci/net/transport.hpp"
@@ -54,6 +55,29 @@ class TlsContext {
   std::chrono::system_clock::time_point not_after_;
   std::string subject_;
 };
+
+// The context new connections are made with, replaced when renewed files load (certificate
+// rotation): shared by every thread, each connection keeping the context it was made with.
+class TlsContextSource {
+ public:
+  explicit TlsContextSource(std::shared_ptr<const TlsContext> context) : current_(std::move(context)) {}
+  std::shared_ptr<const TlsContext> current() const {
+    std::lock_guard lock(mutex_);
+    return current_;
+  }
+  void replace(std::shared_ptr<const TlsContext> context) {
+    std::lock_guard lock(mutex_);
+    current_ = std::move(context);
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::shared_ptr<const TlsContext> current_;
+};
+
+// What the files hold now, to tell a renewal from nothing (their contents' hash, or why they
+// cannot be read).
+std::string tls_files_fingerprint(const TlsFiles& files);
 
 // Starts a TCP connection to `endpoint` and a TLS handshake over it, without waiting for
 // either. `server_name` (the pod's FQDN) goes out as SNI and, under TlsVerify::full, must be
