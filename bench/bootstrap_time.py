@@ -64,7 +64,10 @@ from testbed import BinaryRun, TestBed, binary_env, check_cluster  # noqa: E402
 from resp import ProtocolError, RespError, encode_command  # noqa: E402
 from slots import CLUSTER_SLOTS  # noqa: E402
 
-TOOLS = ("ours", "redis-cli")
+TOOLS = ("ours", "redis-cli", "ours-tls")
+# ours-tls: ours against TLS-only servers (--tls yes, host names verified), beside ours in the
+# same run, to show what TLS costs; not run unless asked for.
+DEFAULT_TOOLS = ("ours", "redis-cli")
 DEBUG = bool(os.environ.get("RCI_BENCH_DEBUG"))  # print every checker round to stderr
 READY_POLL = 0.010      # seconds between readiness rounds (PING)
 CHECK_INTERVAL = 0.025  # seconds between checker rounds
@@ -106,6 +109,8 @@ class Conn:
         self.pod = pod
         self.sock = socket.create_connection((pod.ip, pod.port), timeout=timeout)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if pod.cluster.tls:
+            self.sock = pod.cluster.tls_context.wrap_socket(self.sock)
         self.sock.settimeout(5.0)
         self.buf = bytearray()
 
@@ -586,7 +591,7 @@ def _run_in_bed(bed, gate, tool, shards, replicas, opts, number) -> dict:
     # Identical preparation for both tools, all before any redis-server starts: the cluster
     # (its SRV records make the bed restart dnsmasq here), DNS records, then the tool's
     # process(es), gated.
-    cluster = bed.cluster(shards, replicas)
+    cluster = bed.cluster(shards, replicas, tls=tool == "ours-tls")
     for pod in cluster.pods:
         pod.publish()
     runs = _spawn_tool(gate, tool, cluster, opts)
@@ -632,7 +637,7 @@ def _run_in_bed(bed, gate, tool, shards, replicas, opts, number) -> dict:
     result.update(tool=tool, size=f"{shards}x{replicas}", nodes=len(cluster.pods),
                   servers_ready_seconds=t0 - spawn_started, cpu_busy_before=busy,
                   idle_waited_seconds=idle_waited, stagger=stagger, discovery=opts.discovery)
-    if tool == "ours":
+    if tool != "redis-cli":
         cluster.wait_bootstraps(runs, timeout=60)
         status = 0
     else:
@@ -658,7 +663,7 @@ def _run_in_bed(bed, gate, tool, shards, replicas, opts, number) -> dict:
             tail = "".join(f.readlines()[-30:])
         raise BenchError(f"redis-cli --cluster create: exit {status}\n{tail}")
     verify_shape(cluster)
-    if tool == "ours":
+    if tool != "redis-cli":
         # The bed's full verdict: shard S served by its ordinal 0 with S's range, every other pod
         # of S its replica, every node knowing all the others (gossip may still be completing).
         check_cluster(cluster, timeout=60, creation_layout=True)
@@ -733,6 +738,8 @@ def summarize(results, failures, sizes) -> list:
             row[tool] = _tool_stats(runs, failed)
         if row["ours"] and row["ours"]["runs"] and row["redis-cli"] and row["redis-cli"]["runs"]:
             row["median_ratio"] = row["ours"]["median"] / row["redis-cli"]["median"]
+        if row["ours"] and row["ours"]["runs"] and row["ours-tls"] and row["ours-tls"]["runs"]:
+            row["tls_ratio"] = row["ours-tls"]["median"] / row["ours"]["median"]
         rows.append(row)
     return rows
 
@@ -776,6 +783,19 @@ def print_table(rows, results, info, runs, stagger):
         ratio = f"{row['median_ratio']:>21.2f}" if "median_ratio" in row else f"{'-':>21}"
         print(f"{row['size']:>5} {row['nodes']:>5} | {cells(row['ours'], 13, True)} | "
               f"{cells(row['redis-cli'], 15, False)} | {ratio}")
+    if any(row["ours-tls"] for row in rows):
+        print()
+        print("Ours over TLS-only servers (--tls yes, host names verified, tls-auth-clients yes), "
+              "in the same run as ours in plaintext:")
+        tls_header = (f"{'size':>5} {'nodes':>5} | {'ours-tls: runs':>14} {'min':>6} "
+                      f"{'median':>6} {'max':>6} {'dns/pod':>7} {'A/AAAA/SRV':>16} {'RSS':>5} | "
+                      f"{'median ratio tls/plaintext':>26}")
+        print(tls_header)
+        print("-" * len(tls_header))
+        for row in rows:
+            ratio = f"{row['tls_ratio']:>26.2f}" if "tls_ratio" in row else f"{'-':>26}"
+            print(f"{row['size']:>5} {row['nodes']:>5} | {cells(row['ours-tls'], 14, True)} | "
+                  f"{ratio}")
     busy = [r["cpu_busy_before"] for r in results]
     noisy = sum(1 for b in busy if b >= info.get("idle_below", 1.0))
     with open("/proc/loadavg") as f:
@@ -859,8 +879,9 @@ def main():
                              "(default 0.25) ...")
     parser.add_argument("--idle-wait", type=float, default=20.0, metavar="SECONDS",
                         help="... but no longer than this (default 20); 0 disables waiting")
-    parser.add_argument("--tools", default=",".join(TOOLS),
-                        help="which to run, comma-separated (default ours,redis-cli)")
+    parser.add_argument("--tools", default=",".join(DEFAULT_TOOLS),
+                        help="which to run, comma-separated, of ours, redis-cli and ours-tls "
+                             "(ours over TLS-only servers; default ours,redis-cli)")
     parser.add_argument("--stagger", type=float, default=0.0, metavar="SECONDS",
                         help="release the pods' bootstraps evenly over this many seconds, in a "
                              "seeded random order, and time from the last release (e.g. 10; "

@@ -20,6 +20,8 @@ constexpr Millis poll_interval{100};
 // Redis aborts a manual failover that has not completed in 5 s (CLUSTER_MF_TIMEOUT); a second
 // more lets the news of a takeover at the last moment reach this node.
 constexpr Millis failover_window{6000};
+// How long a master whose table lists no replica yet waits for one to show up in it.
+constexpr Millis wait_for_replicas{3000};
 // A replica is asked at most this many times in all (the chosen one, then the next).
 constexpr size_t max_attempts = 2;
 
@@ -125,6 +127,7 @@ HandoverResult hand_over(const Options& options, std::stop_token stop) {
   Prober prober(options);
   prober.name_endpoint(own, own_fqdn(options));
   std::set<std::string> tried;
+  const Deadline replica_wait = deadline.capped(wait_for_replicas);
   while (tried.size() < max_attempts) {
     if (stop.stop_requested()) return {HandoverOutcome::cut_short, "stopped before a replica took over"};
     auto self = prober.probe(own, ProbeDepth::full, deadline);
@@ -134,6 +137,15 @@ HandoverResult hand_over(const Options& options, std::stop_token stop) {
     if (!choice.target) {
       const redis::ClusterNode& me = self->myself();
       const bool serves_slots = me.master && !me.slots.empty();
+      // A replica that joined moments ago reaches its master's table by gossip, a second or two
+      // later on a busy machine: a master with replicas expected reads its table again for a
+      // while before it concludes it has none.
+      if (serves_slots && choice.replicas_listed == 0 && options.replicas > 0 && !replica_wait.expired()) {
+        if (!sleep_unless_stopped(poll_interval, stop)) {
+          return {HandoverOutcome::cut_short, "stopped before a replica took over"};
+        }
+        continue;
+      }
       return {serves_slots ? HandoverOutcome::not_possible : HandoverOutcome::not_needed, choice.reason};
     }
     const plan::HandoverTarget& target = *choice.target;

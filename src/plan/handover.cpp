@@ -42,12 +42,14 @@ HandoverChoice choose_handover(const NodeProbe& self, const ReplicaReports& repl
                                const std::set<std::string>& tried, long long max_silence_seconds) {
   const redis::ClusterNode& me = self.myself();
   if (!me.master || me.slots.empty()) {
-    return {.target = std::nullopt, .reason = "this node serves no slots: nothing to hand over"};
+    return {.target = std::nullopt, .reason = "this node serves no slots: nothing to hand over", .replicas_listed = 0};
   }
   std::optional<HandoverTarget> best;
   std::vector<std::string> refused;
+  int listed = 0;
   for (const auto& node : self.nodes) {
     if (node.myself || !node.replica || node.master_id != me.id) continue;
+    ++listed;
     if (tried.contains(node.id)) {
       refused.push_back(fmt::format("{}: asked already, did not take over", short_node(node)));
       continue;
@@ -65,13 +67,14 @@ HandoverChoice choose_handover(const NodeProbe& self, const ReplicaReports& repl
   if (!best) {
     return {.target = std::nullopt,
             .reason = refused.empty() ? "no replica of this node is known"
-                                      : fmt::format("no healthy replica ({})", text::join(refused, "; "))};
+                                      : fmt::format("no healthy replica ({})", text::join(refused, "; ")),
+            .replicas_listed = listed};
   }
   std::string reason = fmt::format("its most caught-up healthy replica: node {}{} at {}, offset {} of {}",
                                    short_id(best->node_id), best->pod.empty() ? "" : " (" + best->pod + ")",
                                    best->endpoint.to_string(), best->offset, self.replication.offset);
   if (!refused.empty()) reason += fmt::format("; not {}", text::join(refused, "; "));
-  return {.target = std::move(best), .reason = std::move(reason)};
+  return {.target = std::move(best), .reason = std::move(reason), .replicas_listed = listed};
 }
 
 }  // namespace rci::plan

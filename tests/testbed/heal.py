@@ -16,11 +16,12 @@ PERSISTENT = ["appendonly yes", "appendfsync always"]
 
 
 def form(bed, *, node_timeout_ms=2000, supervised=False, run_args=("--reconcile-interval", "3"),
-         redis_config=PERSISTENT, keys=KEYS):
-    """A healthy 3x1 cluster (by `bootstrap` for every pod, or under `run`), keys written and
-    replicated."""
+         redis_config=PERSISTENT, keys=KEYS, tls=False):
+    """A healthy 3x1 cluster (by `bootstrap` for every pod, or under `run`; TLS-only servers
+    when `tls`), keys written and replicated."""
     started = time.monotonic()
-    cluster = bed.cluster(3, 1, node_timeout_ms=node_timeout_ms, redis_config=list(redis_config))
+    cluster = bed.cluster(3, 1, node_timeout_ms=node_timeout_ms, redis_config=list(redis_config),
+                          tls=tls)
     if supervised:
         cluster.start_supervised(run_args=list(run_args))
     else:

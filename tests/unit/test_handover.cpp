@@ -112,3 +112,16 @@ TEST_CASE("handover: an idle master's replica, silent for seconds but caught up,
   REQUIRE(choice.target.has_value());
   CHECK(choice.target->node_id == replica_b);
 }
+
+TEST_CASE("handover: says how many replicas its table lists, healthy or not", "[handover]") {
+  CHECK(plan::choose_handover(master_probe(), {{replica_b, replica(1000)}}).replicas_listed == 2);
+  CHECK(plan::choose_handover(master_probe(), {}).replicas_listed == 2);  // neither answers
+  NodeProbe alone;
+  alone.nodes =
+      *redis::parse_cluster_nodes(master_id + " 10.0.0.3:6379@16379 myself,master - 0 0 2 connected 0-16383\n");
+  alone.id = master_id;
+  auto none = plan::choose_handover(alone, {});
+  CHECK_FALSE(none.target.has_value());
+  CHECK(none.replicas_listed == 0);
+  CHECK_THAT(none.reason, Catch::Contains("no replica of this node is known"));
+}

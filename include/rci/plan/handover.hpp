@@ -23,6 +23,7 @@ struct HandoverTarget {
 struct HandoverChoice {
   std::optional<HandoverTarget> target;  // none: stop at once
   std::string reason;                    // why this replica, or why none
+  int replicas_listed = 0;               // this node's replicas in its table, healthy or not
 };
 
 // What a replica says of itself (its INFO replication), by node ID; nullopt: it did not answer.
