@@ -135,18 +135,16 @@ HandoverResult hand_over(const Options& options, std::stop_token stop) {
     const plan::HandoverChoice choice =
         plan::choose_handover(*self, ask_replicas(prober, options, *self, deadline), tried);
     if (!choice.target) {
-      const redis::ClusterNode& me = self->myself();
-      const bool serves_slots = me.master && !me.slots.empty();
       // A replica that joined moments ago reaches its master's table by gossip, a second or two
       // later on a busy machine: a master with replicas expected reads its table again for a
       // while before it concludes it has none.
-      if (serves_slots && choice.replicas_listed == 0 && options.replicas > 0 && !replica_wait.expired()) {
+      if (choice.serves_slots && choice.replicas_listed == 0 && options.replicas > 0 && !replica_wait.expired()) {
         if (!sleep_unless_stopped(poll_interval, stop)) {
           return {HandoverOutcome::cut_short, "stopped before a replica took over"};
         }
         continue;
       }
-      return {serves_slots ? HandoverOutcome::not_possible : HandoverOutcome::not_needed, choice.reason};
+      return {choice.serves_slots ? HandoverOutcome::not_possible : HandoverOutcome::not_needed, choice.reason};
     }
     const plan::HandoverTarget& target = *choice.target;
     tried.insert(target.node_id);

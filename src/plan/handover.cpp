@@ -42,7 +42,10 @@ HandoverChoice choose_handover(const NodeProbe& self, const ReplicaReports& repl
                                const std::set<std::string>& tried, long long max_silence_seconds) {
   const redis::ClusterNode& me = self.myself();
   if (!me.master || me.slots.empty()) {
-    return {.target = std::nullopt, .reason = "this node serves no slots: nothing to hand over", .replicas_listed = 0};
+    return {.target = std::nullopt,
+            .reason = "this node serves no slots: nothing to hand over",
+            .replicas_listed = 0,
+            .serves_slots = false};
   }
   std::optional<HandoverTarget> best;
   std::vector<std::string> refused;
@@ -68,13 +71,14 @@ HandoverChoice choose_handover(const NodeProbe& self, const ReplicaReports& repl
     return {.target = std::nullopt,
             .reason = refused.empty() ? "no replica of this node is known"
                                       : fmt::format("no healthy replica ({})", text::join(refused, "; ")),
-            .replicas_listed = listed};
+            .replicas_listed = listed,
+            .serves_slots = true};
   }
   std::string reason = fmt::format("its most caught-up healthy replica: node {}{} at {}, offset {} of {}",
                                    short_id(best->node_id), best->pod.empty() ? "" : " (" + best->pod + ")",
                                    best->endpoint.to_string(), best->offset, self.replication.offset);
   if (!refused.empty()) reason += fmt::format("; not {}", text::join(refused, "; "));
-  return {.target = std::move(best), .reason = std::move(reason), .replicas_listed = listed};
+  return {.target = std::move(best), .reason = std::move(reason), .replicas_listed = listed, .serves_slots = true};
 }
 
 }  // namespace rci::plan

@@ -24,6 +24,7 @@ struct HandoverChoice {
   std::optional<HandoverTarget> target;  // none: stop at once
   std::string reason;                    // why this replica, or why none
   int replicas_listed = 0;               // this node's replicas in its table, healthy or not
+  bool serves_slots = false;             // this node is a master serving slots: something to hand over
 };
 
 // What a replica says of itself (its INFO replication), by node ID; nullopt: it did not answer.
