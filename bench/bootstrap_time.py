@@ -61,12 +61,15 @@ sys.path.insert(0, os.path.join(REPO, "tests", "testbed"))
 import procs  # noqa: E402
 from dnsmasq import QUERY_TYPES  # noqa: E402
 from testbed import BinaryRun, TestBed, binary_env, check_cluster  # noqa: E402
-from resp import ProtocolError, RespError, encode_command  # noqa: E402
+from resp import ProtocolError, RespError, encode_command, parse_info  # noqa: E402
 from slots import CLUSTER_SLOTS  # noqa: E402
 
-TOOLS = ("ours", "redis-cli", "ours-tls")
+TOOLS = ("ours", "redis-cli", "ours-tls", "redis-cli-tls")
+CLI_TOOLS = ("redis-cli", "redis-cli-tls")
+TLS_TOOLS = ("ours-tls", "redis-cli-tls")
 # ours-tls: ours against TLS-only servers (--tls yes, host names verified), beside ours in the
-# same run, to show what TLS costs; not run unless asked for.
+# same run, to show what TLS costs; redis-cli-tls: redis-cli --tls on the same kind of servers,
+# the peer under the same cost of TLS. Neither is run unless asked for.
 DEFAULT_TOOLS = ("ours", "redis-cli")
 DEBUG = bool(os.environ.get("RCI_BENCH_DEBUG"))  # print every checker round to stderr
 READY_POLL = 0.010      # seconds between readiness rounds (PING)
@@ -306,12 +309,33 @@ def verify_shape(cluster):
                          + ", ".join(uneven))
 
 
+def server_counters(cluster) -> dict:
+    """What the servers spent, summed over every node once the clock has stopped: their CPU
+    seconds (INFO cpu), the client connections they accepted (INFO stats; the checker's few
+    included) and the cluster bus MEETs they received (CLUSTER INFO). Over TLS every accepted
+    connection and every MEET's bus link is a handshake, which is where TLS's cost lies."""
+    totals = {"cpu_seconds": 0.0, "connections": 0, "meets": 0}
+    for pod in cluster.pods:
+        cpu, stats = pod.info("cpu"), pod.info("stats")
+        totals["cpu_seconds"] += float(cpu["used_cpu_user"]) + float(cpu["used_cpu_sys"])
+        totals["connections"] += int(stats["total_connections_received"])
+        cluster_info = parse_info(pod.command("CLUSTER", "INFO"))
+        totals["meets"] += int(cluster_info.get("cluster_stats_messages_meet_received", 0))
+    return totals
+
+
 def redis_cli_argv(cluster) -> list:
     """Masters first (ordinal 0 of each shard, in shard order), then the replicas, so that
-    redis-cli gives shard S's slot range to shard S's ordinal 0 as ours does."""
+    redis-cli gives shard S's slot range to shard S's ordinal 0 as ours does. Over TLS it
+    presents the bed's client certificate and verifies the servers' against the bed's CA."""
     masters = [cluster.pod(s, 0) for s in range(cluster.shards)]
     replicas = [p for p in cluster.pods if p.ordinal != 0]
-    return (["redis-cli", "--cluster", "create"]
+    tls = []
+    if cluster.tls:
+        client = cluster.bed.tls_client_certificate
+        tls = ["--tls", "--cacert", cluster.bed.certificate_authority.ca_file,
+               "--cert", client.cert_file, "--key", client.key_file]
+    return (["redis-cli"] + tls + ["--cluster", "create"]
             + [f"{p.ip}:{p.port}" for p in masters + replicas]
             + ["--cluster-replicas", str(cluster.replicas), "--cluster-yes"])
 
@@ -569,12 +593,13 @@ def run_once(tool, shards, replicas, binary, opts, number) -> dict:
 def _spawn_tool(gate, tool, cluster, opts) -> list:
     """The tool's gated process(es): a bootstrap per pod (as BinaryRuns, which the bed's
     diagnostics show on failure), or the one redis-cli."""
-    if tool == "redis-cli":
+    if tool in CLI_TOOLS:
         with open(os.path.join(cluster.dir, "redis-cli.out"), "wb") as out:
             return [gate.spawn(redis_cli_argv(cluster), None, out, subprocess.STDOUT,
                                os.path.join(cluster.dir, "redis-cli.pid"), cwd=cluster.dir)]
     runs = []
     extra = ["--discovery", opts.discovery] if opts.discovery else []
+    extra += os.environ.get("RCI_BENCH_EXTRA_ARGS", "").split()
     for pod in cluster.pods:
         argv, env = pod.invocation("bootstrap", timeout=int(opts.timeout), log_level=os.environ.get("RCI_BENCH_LOG_LEVEL", "warn"),
                                    extra_args=extra)
@@ -591,7 +616,7 @@ def _run_in_bed(bed, gate, tool, shards, replicas, opts, number) -> dict:
     # Identical preparation for both tools, all before any redis-server starts: the cluster
     # (its SRV records make the bed restart dnsmasq here), DNS records, then the tool's
     # process(es), gated.
-    cluster = bed.cluster(shards, replicas, tls=tool == "ours-tls")
+    cluster = bed.cluster(shards, replicas, tls=tool in TLS_TOOLS)
     for pod in cluster.pods:
         pod.publish()
     runs = _spawn_tool(gate, tool, cluster, opts)
@@ -637,7 +662,7 @@ def _run_in_bed(bed, gate, tool, shards, replicas, opts, number) -> dict:
     result.update(tool=tool, size=f"{shards}x{replicas}", nodes=len(cluster.pods),
                   servers_ready_seconds=t0 - spawn_started, cpu_busy_before=busy,
                   idle_waited_seconds=idle_waited, stagger=stagger, discovery=opts.discovery)
-    if tool != "redis-cli":
+    if tool not in CLI_TOOLS:
         cluster.wait_bootstraps(runs, timeout=60)
         status = 0
     else:
@@ -663,7 +688,8 @@ def _run_in_bed(bed, gate, tool, shards, replicas, opts, number) -> dict:
             tail = "".join(f.readlines()[-30:])
         raise BenchError(f"redis-cli --cluster create: exit {status}\n{tail}")
     verify_shape(cluster)
-    if tool != "redis-cli":
+    result["servers"] = server_counters(cluster)
+    if tool not in CLI_TOOLS:
         # The bed's full verdict: shard S served by its ordinal 0 with S's range, every other pod
         # of S its replica, every node knowing all the others (gossip may still be completing).
         check_cluster(cluster, timeout=60, creation_layout=True)
@@ -740,6 +766,10 @@ def summarize(results, failures, sizes) -> list:
             row["median_ratio"] = row["ours"]["median"] / row["redis-cli"]["median"]
         if row["ours"] and row["ours"]["runs"] and row["ours-tls"] and row["ours-tls"]["runs"]:
             row["tls_ratio"] = row["ours-tls"]["median"] / row["ours"]["median"]
+        if row["redis-cli"] and row["redis-cli"]["runs"] and row["redis-cli-tls"] and row["redis-cli-tls"]["runs"]:
+            row["cli_tls_ratio"] = row["redis-cli-tls"]["median"] / row["redis-cli"]["median"]
+        if row["ours-tls"] and row["ours-tls"]["runs"] and row["redis-cli-tls"] and row["redis-cli-tls"]["runs"]:
+            row["tls_median_ratio"] = row["ours-tls"]["median"] / row["redis-cli-tls"]["median"]
         rows.append(row)
     return rows
 
@@ -783,19 +813,26 @@ def print_table(rows, results, info, runs, stagger):
         ratio = f"{row['median_ratio']:>21.2f}" if "median_ratio" in row else f"{'-':>21}"
         print(f"{row['size']:>5} {row['nodes']:>5} | {cells(row['ours'], 13, True)} | "
               f"{cells(row['redis-cli'], 15, False)} | {ratio}")
-    if any(row["ours-tls"] for row in rows):
+    if any(row["ours-tls"] or row["redis-cli-tls"] for row in rows):
         print()
-        print("Ours over TLS-only servers (--tls yes, host names verified, tls-auth-clients yes), "
-              "in the same run as ours in plaintext:")
+        print("Over TLS-only servers (tls-cluster, tls-replication and tls-auth-clients yes; ours "
+              "verifies host names, redis-cli the CA), in the same run as plaintext:")
         tls_header = (f"{'size':>5} {'nodes':>5} | {'ours-tls: runs':>14} {'min':>6} "
                       f"{'median':>6} {'max':>6} {'dns/pod':>7} {'A/AAAA/SRV':>16} {'RSS':>5} | "
-                      f"{'median ratio tls/plaintext':>26}")
+                      f"{'redis-cli-tls: runs':>19} {'min':>6} {'median':>6} {'max':>6} "
+                      f"{'dns/pod':>7} {'RSS':>5} | {'ours/cli':>8} | "
+                      f"{'tls/plaintext: ours':>19} {'cli':>5}")
         print(tls_header)
         print("-" * len(tls_header))
+
+        def ratio_cell(row, key, width):
+            return f"{row[key]:>{width}.2f}" if key in row else f"{'-':>{width}}"
+
         for row in rows:
-            ratio = f"{row['tls_ratio']:>26.2f}" if "tls_ratio" in row else f"{'-':>26}"
             print(f"{row['size']:>5} {row['nodes']:>5} | {cells(row['ours-tls'], 14, True)} | "
-                  f"{ratio}")
+                  f"{cells(row['redis-cli-tls'], 19, False)} | "
+                  f"{ratio_cell(row, 'tls_median_ratio', 8)} | "
+                  f"{ratio_cell(row, 'tls_ratio', 19)} {ratio_cell(row, 'cli_tls_ratio', 5)}")
     busy = [r["cpu_busy_before"] for r in results]
     noisy = sum(1 for b in busy if b >= info.get("idle_below", 1.0))
     with open("/proc/loadavg") as f:
@@ -859,7 +896,9 @@ def run_line(label, result) -> str:
             f"{result['dns_queries_per_pod']:.1f}/pod ({kinds}"
             + (f"; {counts['log_lines_lost']} log lines LOST" if "log_lines_lost" in counts
                else "")
-            + f"); peak RSS {_mib(result['peak_rss_kib'])} MiB)")
+            + f"); peak RSS {_mib(result['peak_rss_kib'])} MiB; servers: CPU "
+            f"{result['servers']['cpu_seconds']:.2f}s, {result['servers']['connections']} client "
+            f"connections accepted, {result['servers']['meets']} MEETs received)")
 
 
 def main():
@@ -880,8 +919,9 @@ def main():
     parser.add_argument("--idle-wait", type=float, default=20.0, metavar="SECONDS",
                         help="... but no longer than this (default 20); 0 disables waiting")
     parser.add_argument("--tools", default=",".join(DEFAULT_TOOLS),
-                        help="which to run, comma-separated, of ours, redis-cli and ours-tls "
-                             "(ours over TLS-only servers; default ours,redis-cli)")
+                        help="which to run, comma-separated, of ours, redis-cli, ours-tls and "
+                             "redis-cli-tls (the two over TLS-only servers; default "
+                             "ours,redis-cli)")
     parser.add_argument("--stagger", type=float, default=0.0, metavar="SECONDS",
                         help="release the pods' bootstraps evenly over this many seconds, in a "
                              "seeded random order, and time from the last release (e.g. 10; "
@@ -958,7 +998,10 @@ def main():
     except StopBenchmark:
         pass
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        if os.environ.get("RCI_KEEP_BED"):
+            print(f"kept the bed in {workdir} (RCI_KEEP_BED)", flush=True)
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
 
     rows = summarize(results, failures, args.sizes)
     if results:
