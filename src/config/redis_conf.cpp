@@ -256,11 +256,26 @@ Result<std::vector<Directive>> from_arguments(const std::vector<std::string>& ar
   return directives;
 }
 
-Result<std::string> locate_nodes_conf(const std::vector<std::string>& server_command, const std::string& cwd) {
-  if (server_command.empty() || fs::path(server_command.front()).filename() != "redis-server") {
-    return fail(ErrorKind::config, fmt::format("the server command {} is not redis-server",
-                                               server_command.empty() ? "(none)" : server_command.front()));
+namespace {
+
+// Servers whose configuration this reads like Redis's: Valkey keeps Redis's file format, options
+// and defaults.
+bool is_server_program(const std::string& word) {
+  const auto name = fs::path(word).filename();
+  return name == "redis-server" || name == "valkey-server";
+}
+
+}  // namespace
+
+Result<std::string> locate_nodes_conf(const std::vector<std::string>& full_command, const std::string& cwd) {
+  // The server may come after a wrapper that passes its arguments on (tini --, an entrypoint
+  // script taking the server command): its own arguments are the words after its name.
+  const auto program = std::find_if(full_command.begin(), full_command.end(), is_server_program);
+  if (program == full_command.end()) {
+    return fail(ErrorKind::config, fmt::format("the server command {} names neither redis-server nor valkey-server",
+                                               full_command.empty() ? "(none)" : text::join(full_command, " ")));
   }
+  const std::vector<std::string> server_command(program, full_command.end());
   Folded folded;
   folded.cwd = cwd;
   size_t options_start = 1;
@@ -271,7 +286,7 @@ Result<std::string> locate_nodes_conf(const std::vector<std::string>& server_com
     options_start = 2;
   }
   if (server_command.size() > 1 && (server_command[1] == "-" || server_command.back() == "-")) {
-    return fail(ErrorKind::config, "redis-server reads its configuration from stdin");
+    return fail(ErrorKind::config, fmt::format("{} reads its configuration from stdin", server_command.front()));
   }
   std::vector<std::string> options(server_command.begin() + static_cast<std::ptrdiff_t>(options_start),
                                    server_command.end());

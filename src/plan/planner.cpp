@@ -148,6 +148,56 @@ void plan_forget_former_self(const Situation& s, Plan& plan) {
   }
 }
 
+// Whether a node of `table` replicates `id`.
+bool replicated_in(const std::vector<ClusterNode>& table, const std::string& id) {
+  return std::any_of(table.begin(), table.end(), [&](const ClusterNode& n) { return n.replica && n.master_id == id; });
+}
+
+// Whether some pod answered as node `id` this round or earlier.
+bool answers_somewhere(const Situation& s, const std::string& id) {
+  const auto& pods = s.observation().pods;
+  return std::any_of(pods.begin(), pods.end(), [&](const PodObservation& p) { return p.probe && p.probe->id == id; });
+}
+
+// Whether some pod's address of this round is ip:port.
+bool current_pod_address(const Situation& s, const std::string& ip, int port) {
+  const auto& pods = s.observation().pods;
+  return std::any_of(pods.begin(), pods.end(), [&](const PodObservation& p) {
+    return p.endpoint && p.endpoint->ip == ip && p.endpoint->port == port;
+  });
+}
+
+// A node announcing no name (a server without cluster-announce-hostname: Redis 6.2) that has
+// lost its place: Redis cleared its address (noaddr, which it does when another node ID
+// answered there), or the cluster failed it at an address that no pod has any more. Its pod
+// has a new identity (a lost volume) or a new address. With names, plan_forget_former_self
+// tells such an entry by the pod's name; without them this is the evidence left, and what it
+// must not hit is a node that moved with its data: so it is forgotten only when no pod answers
+// as it, and nothing depends on it (no slots, no replica in any table). Every table asked this
+// round is read, as for the former self: this node may not have heard of it yet, and a
+// bootstrap that converged first would leave it behind.
+void plan_forget_replaced(const Situation& s, Plan& plan) {
+  std::vector<std::string> seen;
+  for (const auto& pod : s.observation().pods) {
+    if (!pod.asked() || !s.belongs(pod)) continue;
+    for (const auto& node : pod.probe->nodes) {
+      if (node.myself || !node.hostname.empty() || !node.slots.empty()) continue;
+      const bool address_lost = node.noaddr || (node.fail && !current_pod_address(s, node.ip, node.port));
+      if (!address_lost || std::find(seen.begin(), seen.end(), node.id) != seen.end()) continue;
+      seen.push_back(node.id);
+      if (replicated_in(pod.probe->nodes, node.id) || answers_somewhere(s, node.id)) continue;
+      const std::string where =
+          node.noaddr ? "its address now answers as another node (noaddr"
+                      : fmt::format("it has failed at {}:{}, which is no pod's address now (fail", node.ip, node.port);
+      plan.actions.push_back(forget_action(
+          s, node,
+          fmt::format("node {} announces no name, holds no slots, no node replicates it, no pod answers as it, and "
+                      "{} in pod {}'s table): its pod has a new identity or a new address",
+                      short_id(node.id), where, pod.pod.name)));
+    }
+  }
+}
+
 // Whether the service's SRV records of this round list `pod`: the pod exists (Kubernetes lists
 // every pod of a StatefulSet, ready or not, under publishNotReadyAddresses).
 bool listed_by_service(const Situation& s, const ExpectedPod& pod) {
@@ -423,6 +473,7 @@ Plan make_plan(const Topology& topology, int self_index, const Observation& obse
   report_misidentified(s, plan);
   plan_meets(s, plan);
   plan_forget_former_self(s, plan);
+  plan_forget_replaced(s, plan);
   plan_forget_departed(s, plan);
 
   if (!plan.actions.empty()) {

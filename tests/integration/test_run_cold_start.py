@@ -14,6 +14,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import itest  # noqa: E402
 from itest import check  # noqa: E402
 from procs import read_cmdline  # noqa: E402
+import servers  # noqa: E402
 from testbed import TestBed, check_cluster, proc_stat  # noqa: E402
 
 KEYS = 1000
@@ -36,7 +37,7 @@ def check_server_under_supervisor(pod) -> None:
     check(proc_stat(server)["ppid"] == supervisor,
           f"{pod.name}: redis-server {server} is not a child of the supervisor {supervisor}")
     argv = read_cmdline(server)
-    check(argv[:2] == ["redis-server", pod.config_path],
+    check(argv[:2] == [servers.selected().server_path, pod.config_path],
           f"{pod.name}: redis-server argv does not start with the given command: {argv}")
     wanted = {"--cluster-enabled": "yes", "--port": str(pod.port),
               "--cluster-announce-ip": pod.ip}

@@ -24,7 +24,7 @@ from itest import check  # noqa: E402
 from sampler import Sampler  # noqa: E402
 from procs import descendants, process_tree, read_cmdline  # noqa: E402
 from resp import RespClient, RespError  # noqa: E402
-from testbed import TestBed, check_cluster, proc_stat  # noqa: E402
+from testbed import SERVER_COMMS, TestBed, check_cluster, proc_stat  # noqa: E402
 
 # How each pod (in shard-major order) is given the password.
 PASSWORD_VIA = ["file", "env", "rediscli_auth", "file", "env", "file"]
@@ -58,7 +58,7 @@ class CommandLineWatch(Sampler):
                     continue
                 if argv[:2] == [pod.cluster.bed.binary, "run"]:
                     self.supervisor_samples[pod.name] += 1
-                if info["comm"] == "redis-server":
+                if info["comm"] in SERVER_COMMS:
                     self.server_samples[pod.name] += 1
                     self.server_argv[pod.name] = argv
                 if any(self.secret in arg for arg in argv):

@@ -4,7 +4,9 @@
 certificates made by the bed's own CA for each pod's FQDN:
 
 1. A 3x1 cold start, every bootstrap at once over TLS, with --preferred-endpoint hostname (set
-   by CONFIG SET): the exact shape, keys counted. No log line holds a private key.
+   by CONFIG SET): the exact shape, keys counted. No log line holds a private key. A server
+   without cluster-preferred-endpoint-type (Redis 6.2) forms the cluster without the option,
+   and a bootstrap asked for it then fails at once, saying what the server lacks.
 2. `probe readiness` and `probe liveness` over TLS.
 3. A pod whose certificate is for another pod's name: `discover` says "host name mismatch"
    and names the certificate's names; and `--tls-verify ca` (chain only) takes it.
@@ -24,6 +26,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "testbed"))
 
 import itest  # noqa: E402
+import servers  # noqa: E402
 from certs import CertificateAuthority  # noqa: E402
 from itest import check  # noqa: E402
 from testbed import TestBed, check_cluster  # noqa: E402
@@ -49,17 +52,36 @@ def check_no_secret_logged(runs, secrets) -> None:
 
 def cold_start(cluster) -> None:
     cluster.start()
-    runs = cluster.bootstrap_all(extra_args=["--preferred-endpoint", "hostname"])
+    has_endpoint_types = servers.selected().at_least(7)
+    runs = cluster.bootstrap_all(
+        extra_args=["--preferred-endpoint", "hostname"] if has_endpoint_types else [])
     cluster.wait_bootstraps(runs, timeout=60)
-    for pod in cluster.pods:
-        setting = pod.command("CONFIG", "GET", "cluster-preferred-endpoint-type")
-        check(setting == ["cluster-preferred-endpoint-type", "hostname"],
-              f"{pod.name}: --preferred-endpoint hostname left {setting}")
+    if has_endpoint_types:
+        for pod in cluster.pods:
+            setting = pod.command("CONFIG", "GET", "cluster-preferred-endpoint-type")
+            check(setting == ["cluster-preferred-endpoint-type", "hostname"],
+                  f"{pod.name}: --preferred-endpoint hostname left {setting}")
+    else:
+        refused_endpoint_type(cluster.pod(0, 0))
     check_cluster(cluster, timeout=30)
     cluster.write_keys(KEYS)
     check(cluster.count_keys() == KEYS, f"{cluster.count_keys()} keys, not {KEYS}")
     check_no_secret_logged(runs, secrets_of(cluster.pods))
     print(f"[tls] 3x1 cold start over TLS: {len(runs)} bootstraps exit 0, {KEYS} keys", flush=True)
+
+
+def refused_endpoint_type(pod) -> None:
+    """On a server older than 7 --preferred-endpoint hostname is refused at once, not ignored."""
+    started = time.monotonic()
+    run = pod.bootstrap(extra_args=["--preferred-endpoint", "hostname"], timeout=30)
+    run.wait(timeout=40)
+    took = time.monotonic() - started
+    check(run.returncode == 1 and "has no cluster-preferred-endpoint-type" in run.stderr,
+          f"{pod.name}: --preferred-endpoint hostname on {servers.selected()}: exit "
+          f"{run.returncode}, expected 1 naming the missing option\n{run.stderr}")
+    check(took < 10, f"{pod.name}: the refusal took {took:.1f}s, not at once")
+    print(f"[tls] {servers.selected()}: --preferred-endpoint hostname refused in {took:.1f}s",
+          flush=True)
 
 
 def probes(cluster) -> None:

@@ -25,6 +25,18 @@ def require_tools(tools=REQUIRED_TOOLS) -> None:
         sys.exit(SKIP)
 
 
+def require_server() -> None:
+    """The server RCI_SERVER selects (servers.py) must be built; a matrix test skips without."""
+    import servers
+    try:
+        server = servers.selected()
+    except servers.ServerUnavailable as unavailable:
+        print(f"SKIP: {unavailable}", flush=True)
+        sys.exit(SKIP)
+    if server.name != servers.DEBIAN:
+        print(f"[server] {server}", flush=True)
+
+
 def require_binary() -> str:
     """The binary under test, from RCI_BINARY (CTest sets it)."""
     path = os.environ.get("RCI_BINARY", "")
@@ -60,6 +72,7 @@ def run(main, tools=REQUIRED_TOOLS, needs_binary=True) -> None:
     """Runs a test's main(): exit 0 on success, 125 when a tool is missing, 1 on any failure."""
     name = os.path.splitext(os.path.basename(sys.argv[0]))[0]
     require_tools(tools)
+    require_server()
     if needs_binary:
         require_binary()
     signal.signal(signal.SIGTERM, _exit_on_sigterm)

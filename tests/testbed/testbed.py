@@ -41,6 +41,7 @@ import threading
 import time
 
 import procs
+import servers
 from certs import CertificateAuthority
 from cluster_check import ClusterCheckError, check_cluster, observe_pod  # noqa: F401 (re-export)
 from dnsmasq import Dnsmasq, dns_query  # noqa: F401 (re-export)
@@ -54,6 +55,8 @@ FIRST_HOST, LAST_HOST = 10, 250  # the pod addresses of each /24 the bed takes
 
 # Every environment variable the binary reads: cleared before each run so the developer's own
 # environment (HOSTNAME in a container, say) cannot change what a test means.
+# What /proc shows as a server process: every server of the matrix (servers.py) is one of these.
+SERVER_COMMS = ("redis-server", "valkey-server")
 BINARY_ENV_VARS = ("POD_NAME", "HOSTNAME", "POD_IP", "GOVERNING_SERVICE", "POD_NAMESPACE",
                    "CLUSTER_DOMAIN", "SHARDS", "REPLICAS", "REDIS_PORT", "REDIS_BUS_PORT",
                    "DNS_SERVER", "REDIS_PASSWORD_FILE", "REDIS_PASSWORD", "REDISCLI_AUTH",
@@ -360,7 +363,8 @@ class Pod:
             raise RuntimeError(f"{self.label}: redis-server already running")
         self.write_config()
         with open(os.path.join(self.dir, "redis.stdout"), "ab") as out:
-            self.proc = self.cluster.bed.registry.spawn(["redis-server", self.config_path],
+            self.proc = self.cluster.bed.registry.spawn([servers.selected().server_path,
+                                                         self.config_path],
                                                         stdout=out, stderr=subprocess.STDOUT,
                                                         cwd=self.dir)
         if wait:
@@ -457,7 +461,8 @@ class Pod:
                                  server_command=server_command, wrapper=tuple(wrapper),
                                  timeout=timeout, **invocation_kwargs)
         self.write_config(supervised=True)
-        command = list(server_command) if server_command else ["redis-server", self.config_path]
+        command = (list(server_command) if server_command
+                   else [servers.selected().server_path, self.config_path])
         argv, env = self.invocation("run", timeout=timeout,
                                     extra_args=[*run_args, "--", *command, *server_args],
                                     **invocation_kwargs)
@@ -490,7 +495,7 @@ class Pod:
             if parent is not None:
                 for pid in procs.descendants(parent):
                     info = proc_stat(pid)
-                    if info and info["comm"] == "redis-server" and info["state"] != "Z":
+                    if info and info["comm"] in SERVER_COMMS and info["state"] != "Z":
                         return pid
             if parent is None or time.monotonic() >= deadline:
                 return None

@@ -211,6 +211,35 @@ class ClusterBuilder {
     at(viewer).extra.push_back(entry);
     return *this;
   }
+  // `viewer`'s table lists a node that announces no name (Redis 6.2 has no hostnames) and
+  // whose address another node ID answered at (noaddr), failed: `p` before it lost its data, as
+  // 6.2 shows it. `slots`: what it still holds; `followed`: the table also lists a replica of
+  // it; `moved`: it is `p`'s own node (same ID), which `p` now serves at another address;
+  // `last_ip`: the address it failed at, which Redis kept (not noaddr).
+  ClusterBuilder& nameless_replaced(PodId viewer, PodId p, std::vector<SlotRange> slots = {}, bool followed = false,
+                                    bool moved = false, std::string last_ip = {}) {
+    former_identity(viewer, p, /*reachable=*/false, std::move(slots));
+    redis::ClusterNode& entry = at(viewer).extra.back();
+    entry.hostname.clear();
+    entry.fail = true;
+    if (moved) entry.id = id(p);
+    if (!last_ip.empty()) {
+      entry.noaddr = false;
+      entry.ip = std::move(last_ip);
+    }
+    if (followed) {
+      redis::ClusterNode follower;
+      follower.id = "f011" + std::string(36, '0');
+      follower.ip = "10.0.9.8";
+      follower.port = topology_.port;
+      follower.bus_port = topology_.bus_port;
+      follower.replica = true;
+      follower.master_id = entry.id;
+      follower.link_connected = true;
+      at(viewer).extra.push_back(follower);
+    }
+    return *this;
+  }
   // `viewer`'s table lists the node of pod <prefix>-shard<shard>-<ordinal>, an ordinal the
   // layout no longer has (replicas scaled in), announcing its FQDN: a replica of the shard's
   // ordinal 0, failed and disconnected unless `reachable`, holding `slots`.

@@ -647,6 +647,52 @@ TEST_CASE("planner: an ordinal 0 that lost its volume before the failover waits,
   CHECK(plan.actions.empty());
 }
 
+TEST_CASE("planner: without names, a failed noaddr node that nothing depends on is forgotten everywhere",
+          "[planner][heal]") {
+  // Redis 6.2: r1 came back as a new node at its address; its old ID has no name and no address.
+  ClusterBuilder cluster = healthy_3x1();
+  for (PodId viewer : {m0, r0, m1, m2, r2}) cluster.nameless_replaced(viewer, r1);
+  for (PodId viewer : {m0, m1}) {
+    plan::Plan plan = cluster.plan_for(viewer);
+    INFO("viewer " << cluster.name(viewer) << ", situation: " << plan.situation);
+    REQUIRE(plan.actions.size() == 1);
+    CHECK(plan.actions.front().step == plan::Step{plan::Forget{"dead" + std::string(36, '0')}});
+    CHECK_THAT(plan.actions.front().reason, Catch::Contains("noaddr"));
+  }
+}
+
+TEST_CASE("planner: without names, a node failed at an address no pod has any more is forgotten", "[planner][heal]") {
+  // Redis 6.2: r1 came back empty at a new address; its old ID failed at the old one.
+  ClusterBuilder cluster = healthy_3x1();
+  cluster.nameless_replaced(m1, r1, {}, false, false, /*last_ip=*/"10.0.7.7");
+  plan::Plan plan = cluster.plan_for(m1);
+  REQUIRE(plan.actions.size() == 1);
+  CHECK_THAT(plan.actions.front().reason, Catch::Contains("10.0.7.7:6379, which is no pod's address now"));
+  // At an address a pod has now, a failed node is that pod's, down: kept.
+  ClusterBuilder down = healthy_3x1();
+  down.nameless_replaced(m1, r1, {}, false, false, /*last_ip=*/down.ip(r1));
+  for (const auto& action : down.plan_for(m1).actions) CHECK_FALSE(std::holds_alternative<plan::Forget>(action.step));
+}
+
+TEST_CASE("planner: a nameless noaddr node is kept while it holds slots, is replicated or answers", "[planner][heal]") {
+  auto forgets = [](ClusterBuilder& cluster, PodId viewer) {
+    const plan::Plan plan = cluster.plan_for(viewer);
+    return std::any_of(plan.actions.begin(), plan.actions.end(),
+                       [](const plan::Action& a) { return std::holds_alternative<plan::Forget>(a.step); });
+  };
+  ClusterBuilder serving = formed_without(m0).down(r0).fresh(m0).mesh({m0, m1, r1, m2, r2});
+  serving.nameless_replaced(m1, m0, {{0, 5460}});
+  CHECK_FALSE(forgets(serving, m1));
+  ClusterBuilder followed = healthy_3x1();
+  followed.nameless_replaced(m1, m0, {}, /*followed=*/true);
+  CHECK_FALSE(forgets(followed, m1));
+  // r1 moved, its old address went to another pod: m1 lists r1's ID without an address, while r1
+  // answers as it at its new one.
+  ClusterBuilder moved = healthy_3x1();
+  moved.nameless_replaced(m1, r1, {}, false, /*moved=*/true);
+  CHECK_FALSE(forgets(moved, m1));
+}
+
 TEST_CASE("planner: a live node announcing this pod's name is reported, not forgotten", "[planner][heal]") {
   ClusterBuilder cluster = healthy_3x1();
   cluster.former_identity(m1, r1, /*reachable=*/true);

@@ -132,6 +132,20 @@ TEST_CASE("locate_nodes_conf: defaults, the config file, then the command line",
   CHECK(redis_conf::locate_nodes_conf({"redis-server", relative}, "/work") == "/work/state/nodes.conf");
 }
 
+TEST_CASE("locate_nodes_conf: valkey-server, and a server after a wrapper that passes its arguments on",
+          "[redis_conf]") {
+  ConfigDir dir;
+  const std::string conf = dir.write("valkey.conf", "dir /data\ncluster-config-file nodes-6379.conf\n");
+  CHECK(redis_conf::locate_nodes_conf({"/opt/valkey/bin/valkey-server", conf}, "/work") == "/data/nodes-6379.conf");
+  CHECK(redis_conf::locate_nodes_conf({"tini", "--", "redis-server", conf, "--dir", "/x"}, "/work") ==
+        "/x/nodes-6379.conf");
+  CHECK(redis_conf::locate_nodes_conf({"/usr/local/bin/docker-entrypoint.sh", "valkey-server", "--port", "7000"},
+                                      "/work") == "/work/nodes.conf");
+  auto from_stdin = redis_conf::locate_nodes_conf({"valkey-server", "-"}, "/work");
+  REQUIRE_FALSE(from_stdin.has_value());
+  CHECK_THAT(from_stdin.error().message, Catch::Contains("valkey-server reads its configuration from stdin"));
+}
+
 TEST_CASE("locate_nodes_conf follows includes, relative to the dir in effect, and glob patterns", "[redis_conf]") {
   ConfigDir dir;
   dir.write("conf.d/10-dir.conf", "dir /data\n");
@@ -175,7 +189,8 @@ TEST_CASE("locate_nodes_conf says why it cannot tell", "[redis_conf]") {
                                           Catch::Contains("No such file"));
   auto wrapper = redis_conf::locate_nodes_conf({"sh", "-c", "exec redis-server"}, "/work");
   REQUIRE_FALSE(wrapper.has_value());
-  CHECK_THAT(wrapper.error().message, Catch::Contains("sh") && Catch::Contains("not redis-server"));
+  CHECK_THAT(wrapper.error().message, Catch::Contains("sh -c exec redis-server") &&
+                                          Catch::Contains("names neither redis-server nor valkey-server"));
   CHECK_FALSE(redis_conf::locate_nodes_conf({"redis-server", "-"}, "/work").has_value());
   CHECK_FALSE(redis_conf::locate_nodes_conf({"redis-server", "--port", "7000", "-"}, "/work").has_value());
   const std::string broken_include = dir.write("inc.conf", "include /nonexistent/extra.conf\n");

@@ -36,7 +36,8 @@ Result<std::vector<Directive>> from_arguments(const std::vector<std::string>& ar
 // The absolute path of the nodes.conf that `server_command` (redis-server, its configuration
 // file and options) will use when started in `cwd`: the last `cluster-config-file` (default
 // nodes.conf), relative to the directory the last `dir` moved to. Follows `include` (with glob
-// patterns, as Redis 7 does). Fails, saying why, when the command is not redis-server, reads
+// patterns, as Redis 7 does). The server is the first word named redis-server or valkey-server
+// (after a wrapper such as `tini --`). Fails, saying why, when no word is, the server reads
 // its configuration from stdin, or a file cannot be read or parsed.
 Result<std::string> locate_nodes_conf(const std::vector<std::string>& server_command, const std::string& cwd);
 
