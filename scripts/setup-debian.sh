@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the build, the test bed and the benchmark need on Debian 12.
-# Idempotent: a second run only checks that the packages are there.
+# Idempotent: a second run only checks that the packages are there. --fuzz adds what the
+# sanitizer and fuzzing job (scripts/fuzz.sh) needs: clang-16, libFuzzer, llvm-symbolizer.
 set -euo pipefail
 
 packages=(
@@ -8,6 +9,7 @@ packages=(
   libhiredis-dev libc-ares-dev libcli11-dev libspdlog-dev libfmt-dev catch2 libssl-dev
   redis-server redis-tools dnsmasq-base iproute2 python3 python3-yaml procps
 )
+if [[ ${1:-} == --fuzz ]]; then packages+=(clang-16 libclang-rt-16-dev llvm-16); fi
 
 missing=()
 for p in "${packages[@]}"; do

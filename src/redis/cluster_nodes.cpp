@@ -48,7 +48,10 @@ std::optional<Address> parse_address(std::string_view field) {
   address.port = *port;
   address.ip = std::string(host_port.substr(0, colon));
   if (address.bus_port == 0 && at == std::string_view::npos && address.port != 0) {
-    address.bus_port = address.port + 10000;  // Redis < 4 did not print the bus port
+    // Redis < 4 did not print the bus port: it is the port + 10000, which a port above 55535
+    // cannot have (found by fuzz_cluster_nodes: such a line gave bus port 73779).
+    if (address.port + 10000 > 65535) return std::nullopt;
+    address.bus_port = address.port + 10000;
   }
   return address;
 }

@@ -233,6 +233,16 @@ TEST_CASE("Redis < 4 printed no bus port: it is port + 10000", "[cluster_nodes]"
   CHECK(nodes[0].bus_port == 40004);
 }
 
+TEST_CASE("a port without a bus port that port + 10000 cannot be is refused (found by fuzzing)", "[cluster_nodes]") {
+  // fuzz/corpus/fuzz_cluster_nodes/crash-bus-port-overflow: this gave bus port 73779.
+  auto nodes = parse_cluster_nodes(
+      "9d4fff2e2d845a1a7e66f4df7c3769a6298771f2 127.0.0.1:63779 master - 0 1796236804171 2 connected 5461-10922");
+  REQUIRE_FALSE(nodes.has_value());
+  CHECK_THAT(nodes.error().message, Catch::Contains("address is not ip:port@busport"));
+  CHECK(parse_ok("9d4fff2e2d845a1a7e66f4df7c3769a6298771f2 127.0.0.1:55535 master - 0 0 2 connected")[0].bus_port ==
+        65535);
+}
+
 TEST_CASE("\\r\\n line ends, blank lines and an empty reply", "[cluster_nodes]") {
   auto nodes = parse_ok(
       "\r\n7bcb3d69254b0768600699818f14c1b6da97f41c 10.0.0.1:6379@16379 myself,master - 0 0 1 connected "

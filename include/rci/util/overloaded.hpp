@@ -9,5 +9,8 @@ template <class... Lambdas>
 struct Overloaded : Lambdas... {
   using Lambdas::operator()...;
 };
+// C++20 deduces this for aggregates; clang before 17 (the sanitizer build's) needs it spelled.
+template <class... Lambdas>
+Overloaded(Lambdas...) -> Overloaded<Lambdas...>;
 
 }  // namespace rci
