@@ -53,7 +53,7 @@ for source in fuzz/fuzz_*.cpp; do
   crashes=build-fuzz/crashes/$target
   rm -rf "$work" && mkdir -p "$work" "$crashes"
   [[ -d $corpus ]] && cp "$corpus"/* "$work"/
-  echo "fuzz: $target: replaying $(ls "$work" | wc -l) corpus inputs, then fuzzing ${seconds}s"
+  echo "fuzz: $target: replaying $(find "$work" -type f | wc -l) corpus inputs, then fuzzing ${seconds}s"
   if ! build-fuzz/fuzz/"$target" -runs=0 "$work" >"build-fuzz/$target.replay.log" 2>&1; then
     echo "fuzz: $target: a corpus input fails; see build-fuzz/$target.replay.log" >&2
     tail -n 30 "build-fuzz/$target.replay.log" >&2

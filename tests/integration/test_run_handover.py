@@ -156,9 +156,14 @@ def rolling_restart(cluster) -> None:
     check(not lost, f"{len(lost)} of {writers.acknowledged()} acknowledged writes lost, "
                     f"e.g. {lost[:5]}")
     check(not missing_keys(cluster), f"keys lost: {missing_keys(cluster)[:5]}")
+    failures = {}
+    for writer in writers.writers:
+        for kind, count in writer.failures.items():
+            failures[kind] = failures.get(kind, 0) + count
     print(f"[handover] rolling restart: {writers.acknowledged()} acknowledged writes, 0 lost; "
           f"longest gap per master restart {max(gaps):.2f}s (node timeout "
-          f"{NODE_TIMEOUT_MS / 1000:.0f}s)", flush=True)
+          f"{NODE_TIMEOUT_MS / 1000:.0f}s); failed writes retried, by the client's exception: "
+          f"{failures or 'none'}", flush=True)
     for shard, gap in enumerate(gaps):
         check(gap < NODE_TIMEOUT_MS / 1000,
               f"shard {shard}: {gap:.2f}s without an acknowledged write across its master's "

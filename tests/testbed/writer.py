@@ -3,17 +3,26 @@ would, and records every write the cluster acknowledged, so a test can say after
 each shard went without an acknowledged write and whether every acknowledged write is still
 there.
 
-Each shard's writer writes keys `{tag}:<n>` (one hash tag per shard, so every key of a writer is
-in one slot of that shard) with value `<n>`, one at a time, like a client library: to the node it
-believes serves the slot, following MOVED, reconnecting after a connection error or a timeout,
-and trying the same key again after any failure. A write counts as acknowledged only when +OK
-came back. A write that failed may or may not have been applied; it is not counted either way.
+The client is one that users run: redis-py's `RedisCluster` (Debian's python3-redis), which
+maps slots from CLUSTER SLOTS, follows MOVED and ASK, and refreshes its map after connection
+errors, as cluster clients do. Each shard's writer writes keys `{tag}:<n>` (one hash tag per
+shard, so every key of a writer is in one slot of that shard) with value `<n>`, one at a time,
+trying the same key again after any failure. A write counts as acknowledged only when SET
+returned True. A write that failed may or may not have been applied; it is not counted either
+way. Failures are counted by the client's exception type, never by message text.
 """
 
+import sys
 import threading
 import time
 
-from resp import ProtocolError, RespError
+try:
+    import redis
+except ImportError:  # a Python of its own (pyenv) does not see Debian's packages by itself
+    sys.path.append("/usr/lib/python3/dist-packages")
+    import redis
+from redis.cluster import ClusterNode, RedisCluster
+
 from slots import key_slot, shard_slot_range
 
 COMMAND_TIMEOUT = 1.0  # seconds; a paused master (a manual failover) answers well within it
@@ -30,17 +39,32 @@ def shard_tag(shard: int, shards: int) -> str:
     raise ValueError(f"no hash tag found for shard {shard} of {shards}")
 
 
-class ShardWriter:
-    """Writes `{tag}:<n>` to the cluster, one key at a time, on its own thread. connect(ip, port,
-    timeout) makes a connection as the cluster's clients do (Cluster.client: password, TLS)."""
+def cluster_client(cluster) -> RedisCluster:
+    """A RedisCluster client of `cluster` as an application would make one: every pod a
+    startup node, the cluster's password, its TLS settings (the bed's CA and client
+    certificate; no host name check, as the bed's other clients)."""
+    options = {}
+    if cluster.tls:
+        client_cert = cluster.bed.tls_client_certificate
+        options = dict(ssl=True, ssl_ca_certs=cluster.bed.certificate_authority.ca_file,
+                       ssl_certfile=client_cert.cert_file, ssl_keyfile=client_cert.key_file,
+                       ssl_check_hostname=False)
+    return RedisCluster(startup_nodes=[ClusterNode(pod.ip, pod.port) for pod in cluster.pods],
+                        password=cluster.password or None, decode_responses=True,
+                        socket_timeout=COMMAND_TIMEOUT, socket_connect_timeout=COMMAND_TIMEOUT,
+                        require_full_coverage=False, **options)
 
-    def __init__(self, shard, tag, start_address, connect):
+
+class ShardWriter:
+    """Writes `{tag}:<n>` to the cluster, one key at a time, on its own thread, through its own
+    RedisCluster client (made on the thread: redis-py clients are not shared between threads)."""
+
+    def __init__(self, shard, tag, cluster):
         self.shard = shard
         self.tag = tag
-        self.address = start_address  # (ip, port) believed to serve the tag's slot
-        self.connect = connect
-        self.acked = []        # (n, monotonic time of the +OK)
-        self.failures = {}     # kind of failure -> count
+        self.cluster = cluster
+        self.acked = []        # (n, monotonic time of the acknowledgement)
+        self.failures = {}     # the client's exception type -> count
         self._client = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -50,34 +74,20 @@ class ShardWriter:
 
     def _fail(self, kind: str) -> None:
         self.failures[kind] = self.failures.get(kind, 0) + 1
-        if self._client is not None:
-            self._client.close()
-            self._client = None
         self._stop.wait(RETRY_PAUSE)
 
     def _write(self, n: int) -> bool:
-        if self._client is None:
-            try:
-                self._client = self.connect(*self.address, timeout=COMMAND_TIMEOUT)
-            except OSError:
-                self._fail("connect")
-                return False
         try:
-            reply = self._client.command("SET", self.key(n), str(n))
-        except RespError as error:
-            words = str(error).split()
-            if words and words[0] in ("MOVED", "ASK"):
-                host, _, port = words[2].rpartition(":")
-                self.address = (host, int(port))
-                self._fail(words[0].lower())
-            else:
-                self._fail(words[0].lower() if words else "error")
+            if self._client is None:
+                self._client = cluster_client(self.cluster)
+            acknowledged = self._client.set(self.key(n), str(n))
+        except redis.exceptions.RedisError as error:
+            # RedisCluster gives up on a write after its own retries (a failover under way,
+            # the node down): the application retries, as this does.
+            self._fail(type(error).__name__)
             return False
-        except (OSError, ProtocolError):
-            self._fail("connection")
-            return False
-        if reply != "OK":
-            self._fail("reply")
+        if acknowledged is not True:
+            self._fail("not acknowledged")
             return False
         self.acked.append((n, time.monotonic()))
         return True
@@ -117,11 +127,8 @@ class AckedWriters:
 
     def __init__(self, cluster):
         self.cluster = cluster
-        owners = cluster.slot_owners()
-        self.writers = []
-        for shard in range(cluster.shards):
-            tag = shard_tag(shard, cluster.shards)
-            self.writers.append(ShardWriter(shard, tag, owners[key_slot(tag)], cluster.client))
+        self.writers = [ShardWriter(shard, shard_tag(shard, cluster.shards), cluster)
+                        for shard in range(cluster.shards)]
 
     def __enter__(self):
         for writer in self.writers:
