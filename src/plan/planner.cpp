@@ -148,9 +148,15 @@ void plan_forget_former_self(const Situation& s, Plan& plan) {
   }
 }
 
-// Whether a node of `table` replicates `id`.
-bool replicated_in(const std::vector<ClusterNode>& table, const std::string& id) {
-  return std::any_of(table.begin(), table.end(), [&](const ClusterNode& n) { return n.replica && n.master_id == id; });
+// Whether any table asked this round lists a replica of `id`.
+bool replicated_anywhere(const Situation& s, const std::string& id) {
+  for (const auto& pod : s.observation().pods) {
+    if (!pod.asked()) continue;
+    const auto& table = pod.probe->nodes;
+    if (std::any_of(table.begin(), table.end(), [&](const ClusterNode& n) { return n.replica && n.master_id == id; }))
+      return true;
+  }
+  return false;
 }
 
 // Whether some pod answered as node `id` this round or earlier.
@@ -185,7 +191,7 @@ void plan_forget_replaced(const Situation& s, Plan& plan) {
       const bool address_lost = node.noaddr || (node.fail && !current_pod_address(s, node.ip, node.port));
       if (!address_lost || std::find(seen.begin(), seen.end(), node.id) != seen.end()) continue;
       seen.push_back(node.id);
-      if (replicated_in(pod.probe->nodes, node.id) || answers_somewhere(s, node.id)) continue;
+      if (replicated_anywhere(s, node.id) || answers_somewhere(s, node.id)) continue;
       const std::string where =
           node.noaddr ? "its address now answers as another node (noaddr"
                       : fmt::format("it has failed at {}:{}, which is no pod's address now (fail", node.ip, node.port);
