@@ -110,7 +110,7 @@ const std::vector<OptionSpec>& option_specs() {
        run},
       {"--handover",
        {"HANDOVER"},
-       "on (default: on SIGTERM a master hands its slots to its most caught-up replica first) or off",
+       "on (default: on SIGTERM a master hands its slots to a healthy replica first) or off",
        run},
       {"--handover-timeout",
        {"HANDOVER_TIMEOUT"},

@@ -41,6 +41,27 @@ const char* to_string(Identity identity) {
   return "unknown";
 }
 
+const char* to_string(AtAddress at_address) {
+  switch (at_address) {
+    case AtAddress::itself: return "itself";
+    case AtAddress::another_node: return "another-node";
+    case AtAddress::nothing: return "nothing";
+    case AtAddress::unknown: return "unknown";
+  }
+  return "unknown";
+}
+
+AtAddress at_address_of(const Result<NodeProbe>& probe, const std::string& node_id) {
+  if (probe) return probe->id == node_id ? AtAddress::itself : AtAddress::another_node;
+  switch (probe.error().kind) {
+    case ErrorKind::io:
+    case ErrorKind::timeout: return AtAddress::nothing;
+    // A server runs there (a refused password or certificate, an error reply, a closed link):
+    // it may be the departed node.
+    default: return AtAddress::unknown;
+  }
+}
+
 void verify_identities(Observation& observation, int self_index) {
   // How many pods each node ID answered for: one nameless node at two pods' addresses is
   // neither's for certain.

@@ -44,6 +44,35 @@ bool shows_connected(const NodeProbe& self, const ExpectedPod& pod) {
   });
 }
 
+// The pod whose address this round is `endpoint`.
+const PodObservation* pod_at(const Observation& observation, const net::Endpoint& endpoint) {
+  for (const auto& pod : observation.pods) {
+    if (pod.endpoint && *pod.endpoint == endpoint) return &pod;
+  }
+  return nullptr;
+}
+
+// An entry of this node's table whose pod the layout no longer has and which Redis shows
+// unreachable: what plan_forget_departed may forget, once its address is asked too.
+struct DepartedEntry {
+  std::string node_id;
+  net::Endpoint endpoint;
+  std::string dns_name;  // its pod's FQDN, for TLS
+};
+
+std::vector<DepartedEntry> unreachable_departed(const Topology& topology,
+                                                const std::vector<redis::ClusterNode>& table) {
+  constexpr size_t most_per_round = 32;  // a larger scale-in is forgotten over a few passes
+  std::vector<DepartedEntry> entries;
+  for (const auto& node : table) {
+    if (entries.size() == most_per_round) break;
+    if (node.myself || node.is_connected_peer() || node.noaddr || node.ip.empty() || !node.slots.empty()) continue;
+    const auto pod = departed_pod(topology, node.hostname);
+    if (pod) entries.push_back({node.id, net::Endpoint{node.ip, node.port}, pod->dns_name});
+  }
+  return entries;
+}
+
 }  // namespace
 
 std::vector<bool> select_probes(const Topology& topology, int self_index, const NodeProbe* self) {
@@ -236,6 +265,13 @@ Observation Observer::observe(Deadline deadline, Scope scope) {
     }
     endpoints.insert(*pod.endpoint);
   }
+  // The addresses of departed pods' entries, unless a pod has one of them now.
+  const auto departed = unreachable_departed(topology_, local_table);
+  for (const auto& entry : departed) {
+    if (pod_at(observation, entry.endpoint) != nullptr) continue;
+    prober_.name_endpoint(entry.endpoint, entry.dns_name);
+    endpoints.insert(entry.endpoint);
+  }
   std::vector<net::Endpoint> targets(endpoints.begin(), endpoints.end());
   // Peers' own CLUSTER NODES is all the bootstrap loop reads of them.
   auto probes = prober_.probe_all(targets, bootstrap_scope ? ProbeDepth::table_only : ProbeDepth::full, deadline);
@@ -247,6 +283,15 @@ Observation Observer::observe(Deadline deadline, Scope scope) {
     auto it = std::lower_bound(targets.begin(), targets.end(), *pod.endpoint);
     if (it == targets.end() || *it != *pod.endpoint) continue;  // probed above or stood in for
     pod.probe = probes[static_cast<size_t>(it - targets.begin())];
+  }
+  for (const auto& entry : departed) {
+    const PodObservation* pod = pod_at(observation, entry.endpoint);
+    auto it = std::lower_bound(targets.begin(), targets.end(), entry.endpoint);
+    if (pod == nullptr && (it == targets.end() || *it != entry.endpoint)) continue;
+    const Result<NodeProbe>& answer = pod != nullptr ? pod->probe : probes[static_cast<size_t>(it - targets.begin())];
+    DepartedCheck check{entry.node_id, entry.endpoint, at_address_of(answer, entry.node_id), ""};
+    if (!answer) check.detail = answer.error().message;
+    observation.departed.push_back(std::move(check));
   }
   log::debug("observe: dns {} ms, {} probes {} ms{}", std::chrono::duration_cast<Millis>(resolved - started).count(),
              targets.size(), std::chrono::duration_cast<Millis>(Clock::now() - resolved).count(),

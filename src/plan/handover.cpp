@@ -2,7 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <limits>
+#include <string_view>
 #include <vector>
+
+#include "rci/config/pod_name.hpp"
 
 #include "rci/util/text.hpp"
 #include "situation.hpp"
@@ -36,6 +40,23 @@ std::optional<std::string> unhealthy(const redis::ClusterNode& replica,
   return std::nullopt;
 }
 
+// The StatefulSet ordinal of the pod a node announces; nameless nodes (Redis 6.2) come last.
+int announced_ordinal(const redis::ClusterNode& node) {
+  const std::string_view hostname = node.hostname;
+  const auto name = parse_pod_name(hostname.substr(0, hostname.find('.')));
+  return name ? name->ordinal : std::numeric_limits<int>::max();
+}
+
+// Whether `candidate` (with `offset` applied) is a better target than `best`.
+bool better_target(const redis::ClusterNode& candidate, long long offset, const std::optional<HandoverTarget>& best) {
+  if (!best) return true;
+  if (candidate.id == best->node_id) return false;
+  const int ordinal = announced_ordinal(candidate);
+  if (ordinal != best->ordinal) return ordinal < best->ordinal;
+  if (offset != best->offset) return offset > best->offset;
+  return candidate.id < best->node_id;
+}
+
 }  // namespace
 
 HandoverChoice choose_handover(const NodeProbe& self, const ReplicaReports& replicas,
@@ -64,8 +85,9 @@ HandoverChoice choose_handover(const NodeProbe& self, const ReplicaReports& repl
       continue;
     }
     const long long offset = (*report)->offset;
-    const bool better = !best || offset > best->offset || (offset == best->offset && node.id < best->node_id);
-    if (better) best = HandoverTarget{node.id, node.hostname, net::Endpoint{node.ip, node.port}, offset};
+    if (better_target(node, offset, best)) {
+      best = HandoverTarget{node.id, node.hostname, net::Endpoint{node.ip, node.port}, offset, announced_ordinal(node)};
+    }
   }
   if (!best) {
     return {.target = std::nullopt,
@@ -74,7 +96,7 @@ HandoverChoice choose_handover(const NodeProbe& self, const ReplicaReports& repl
             .replicas_listed = listed,
             .serves_slots = true};
   }
-  std::string reason = fmt::format("its most caught-up healthy replica: node {}{} at {}, offset {} of {}",
+  std::string reason = fmt::format("its healthy replica of the lowest ordinal: node {}{} at {}, offset {} of {}",
                                    short_id(best->node_id), best->pod.empty() ? "" : " (" + best->pod + ")",
                                    best->endpoint.to_string(), best->offset, self.replication.offset);
   if (!refused.empty()) reason += fmt::format("; not {}", text::join(refused, "; "));

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <expected>
 #include <optional>
 
 #include "rci/util/text.hpp"
@@ -211,13 +212,35 @@ bool listed_by_service(const Situation& s, const ExpectedPod& pod) {
   return std::find(unexpected.begin(), unexpected.end(), text::lower(pod.dns_name)) != unexpected.end();
 }
 
+// Whether nothing answers as `node` at its address, asked directly this round (see
+// Observation::departed): what was found there, or why the node may still run.
+std::expected<std::string, std::string> nothing_runs_at_address(const Situation& s, const redis::ClusterNode& node) {
+  const auto& checks = s.observation().departed;
+  const auto check =
+      std::find_if(checks.begin(), checks.end(), [&](const DepartedCheck& c) { return c.node_id == node.id; });
+  if (check == checks.end()) {
+    return std::unexpected(fmt::format("its address {}:{} was not asked this round", node.ip, node.port));
+  }
+  switch (check->at_address) {
+    case AtAddress::itself:
+      return std::unexpected(fmt::format("it answers at {}: its pod still runs", check->endpoint.to_string()));
+    case AtAddress::unknown:
+      return std::unexpected(
+          fmt::format("a server at {} could not be asked who it is ({})", check->endpoint.to_string(), check->detail));
+    case AtAddress::another_node: return fmt::format("another node answers at {}", check->endpoint.to_string());
+    case AtAddress::nothing:
+      return fmt::format("nothing answers at {}: {}", check->endpoint.to_string(), check->detail);
+  }
+  return std::unexpected(std::string("internal: unknown verdict"));
+}
+
 // Nodes of pods that the layout no longer has: REPLICAS was lowered, and the pods with the
 // ordinals above it were deleted. Redis keeps their entries, failed, in every table (and
 // cluster_known_nodes counts them) until each node is told to FORGET them; Redis bans a
 // forgotten ID for 60 s only, so the FORGET goes to every node at once. Forgotten only when
-// nothing is lost, nothing runs and the pod is gone: no slots, unreachable from this node, and
-// not among the service's SRV records. This pod's REPLICAS may be the old one, in the middle of
-// a scale-out: the new pods are then listed, and a new pod that restarts is not forgotten. One
+// nothing is lost, nothing runs and the pod is gone: no slots, unreachable from this node, no
+// server answering as it at its address, and not among the service's SRV records. This pod's REPLICAS may be the old
+// one, in the middle of a scale-out: the new pods are then listed, and a new pod that restarts is not forgotten. One
 // that is reachable or listed is reported, never forgotten; without SRV records nothing tells
 // whether the pod still exists, so nothing is forgotten either.
 void plan_forget_departed(const Situation& s, Plan& plan) {
@@ -249,11 +272,18 @@ void plan_forget_departed(const Situation& s, Plan& plan) {
                                           node.ip, node.port));
       continue;
     }
+    // This node's view alone is not enough: just restarted, it shows every peer disconnected.
+    const auto nothing_runs = nothing_runs_at_address(s, node);
+    if (!nothing_runs) {
+      plan.warnings.push_back(
+          fmt::format("{}, and is {} here, but {}; not forgetting it", what, *unreachable, nothing_runs.error()));
+      continue;
+    }
     plan.actions.push_back(forget_action(
         s, node,
-        fmt::format("{} (ordinals 0..{}), is unreachable ({}) and no longer listed by the service: its pod was "
+        fmt::format("{} (ordinals 0..{}), is unreachable ({}; {}) and no longer listed by the service: its pod was "
                     "scaled in",
-                    what, replicas, *unreachable)));
+                    what, replicas, *unreachable, *nothing_runs)));
   }
 }
 

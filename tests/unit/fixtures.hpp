@@ -242,8 +242,10 @@ class ClusterBuilder {
   }
   // `viewer`'s table lists the node of pod <prefix>-shard<shard>-<ordinal>, an ordinal the
   // layout no longer has (replicas scaled in), announcing its FQDN: a replica of the shard's
-  // ordinal 0, failed and disconnected unless `reachable`, holding `slots`.
-  ClusterBuilder& departed(PodId viewer, PodId p, bool reachable = false, std::vector<SlotRange> slots = {}) {
+  // ordinal 0, failed and disconnected unless `reachable`, holding `slots`. Its address,
+  // asked directly, answers as `at_address` (by default: as itself when reachable, else nothing).
+  ClusterBuilder& departed(PodId viewer, PodId p, bool reachable = false, std::vector<SlotRange> slots = {},
+                           std::optional<AtAddress> at_address = std::nullopt) {
     redis::ClusterNode entry;
     entry.id = fmt::format("{:04x}{:04x}", p.shard, p.ordinal) + std::string(32, 'd');
     const std::string pod = format_pod_name(topology_.prefix, p.shard, p.ordinal);
@@ -258,6 +260,9 @@ class ClusterBuilder {
     entry.slots = std::move(slots);
     entry.fail = !reachable;
     entry.link_connected = reachable;
+    const AtAddress answer = at_address.value_or(reachable ? AtAddress::itself : AtAddress::nothing);
+    departed_checks_.push_back({entry.id, net::Endpoint{entry.ip, entry.port}, answer,
+                                answer == AtAddress::nothing ? "10.0.8.1:6379: connection refused" : ""});
     at(viewer).extra.push_back(entry);
     return *this;
   }
@@ -325,6 +330,7 @@ class ClusterBuilder {
       observation.pods.push_back(std::move(pod));
     }
     verify_identities(observation);
+    observation.departed = departed_checks_;
     return observation;
   }
 
@@ -426,6 +432,7 @@ class ClusterBuilder {
 
   Topology topology_;
   std::vector<Pod> pods_;
+  std::vector<DepartedCheck> departed_checks_;  // what departed() entries' addresses answer
 };
 
 // A formed 3x1 cluster: each ordinal 0 serves its shard's range, each ordinal 1 replicates it.

@@ -39,19 +39,30 @@ std::optional<redis::ReplicationInfo> replica(long long offset, const char* link
 
 }  // namespace
 
-TEST_CASE("handover: to the most caught-up healthy replica", "[handover]") {
+TEST_CASE("handover: to the healthy replica of the lowest ordinal, the last one a scale-in deletes", "[handover]") {
+  // redis-shard1-1 is a little behind: the coordinated failover lets it catch up first.
   auto choice = plan::choose_handover(master_probe(), {{replica_b, replica(990)}, {replica_c, replica(1000)}});
   REQUIRE(choice.target.has_value());
-  CHECK(choice.target->node_id == replica_c);
-  CHECK(choice.target->pod == "redis-shard1-2");
-  CHECK(choice.target->endpoint == net::Endpoint{"10.0.0.5", 6379});
-  CHECK_THAT(choice.reason, Catch::Contains("redis-shard1-2") && Catch::Contains("offset 1000 of 1000"));
+  CHECK(choice.target->node_id == replica_b);
+  CHECK(choice.target->pod == "redis-shard1-1");
+  CHECK(choice.target->endpoint == net::Endpoint{"10.0.0.4", 6379});
+  CHECK_THAT(choice.reason, Catch::Contains("lowest ordinal") && Catch::Contains("redis-shard1-1") &&
+                                Catch::Contains("offset 990 of 1000"));
 }
 
-TEST_CASE("handover: equal offsets go to the lower node ID", "[handover]") {
-  auto choice = plan::choose_handover(master_probe(), {{replica_b, replica(1000)}, {replica_c, replica(1000)}});
-  REQUIRE(choice.target.has_value());
-  CHECK(choice.target->node_id == replica_b);
+TEST_CASE("handover: replicas announcing no pod (Redis 6.2): the most caught-up, ties to the lower node ID",
+          "[handover]") {
+  NodeProbe probe = master_probe();
+  const std::string table = master_id + " 10.0.0.3:6379@16379 myself,master - 0 0 2 connected 5461-10922\n" +
+                            replica_b + " 10.0.0.4:6379@16379 slave " + master_id + " 0 0 2 connected\n" + replica_c +
+                            " 10.0.0.5:6379@16379 slave " + master_id + " 0 0 2 connected\n";
+  probe.nodes = *redis::parse_cluster_nodes(table);
+  auto caught_up = plan::choose_handover(probe, {{replica_b, replica(990)}, {replica_c, replica(1000)}});
+  REQUIRE(caught_up.target.has_value());
+  CHECK(caught_up.target->node_id == replica_c);
+  auto tie = plan::choose_handover(probe, {{replica_b, replica(1000)}, {replica_c, replica(1000)}});
+  REQUIRE(tie.target.has_value());
+  CHECK(tie.target->node_id == replica_b);
 }
 
 TEST_CASE("handover: a failing, unlinked, silent or stale replica is passed over, and said why", "[handover]") {

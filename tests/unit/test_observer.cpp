@@ -167,3 +167,18 @@ TEST_CASE("remember_endpoints keeps a pod's connection through failed lookups, n
   CHECK_FALSE(kept.contains(net::Endpoint{"10.0.9.9", 6379}));
   CHECK(kept.contains(net::Endpoint{"10.0.9.9", 7000}));
 }
+
+TEST_CASE("at_address_of: a departed node's address answers as it, as another node, as nothing, or unclearly",
+          "[observer]") {
+  auto probe = make_table_probe(samples::nodes_3x1_migrating);
+  REQUIRE(probe);
+  CHECK(at_address_of(probe, probe->id) == AtAddress::itself);
+  CHECK(at_address_of(probe, std::string(40, 'f')) == AtAddress::another_node);
+  const std::string id(40, 'f');
+  CHECK(at_address_of(fail(ErrorKind::io, "10.0.0.9:6379: connect: connection refused"), id) == AtAddress::nothing);
+  CHECK(at_address_of(fail(ErrorKind::timeout, "10.0.0.9:6379: timed out connecting"), id) == AtAddress::nothing);
+  // Something runs there: it may be the departed node itself.
+  CHECK(at_address_of(fail(ErrorKind::tls, "certificate verify failed"), id) == AtAddress::unknown);
+  CHECK(at_address_of(fail(ErrorKind::auth, "WRONGPASS"), id) == AtAddress::unknown);
+  CHECK(at_address_of(fail(ErrorKind::closed, "closed"), id) == AtAddress::unknown);
+}

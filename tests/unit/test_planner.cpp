@@ -887,8 +887,48 @@ TEST_CASE("planner: a replica scaled in is forgotten on every node once it is un
   REQUIRE(nodes != nullptr);
   CHECK(nodes->nodes.size() == 6);
   CHECK_THAT(forget.reason, Catch::Contains("redis-shard1-2") && Catch::Contains("scaled in") &&
-                                Catch::Contains("unreachable (fail)"));
+                                Catch::Contains("unreachable (fail; nothing answers at 10.0.8.1:6379"));
   CHECK_FALSE(forget.data_loss);
+}
+
+TEST_CASE("planner: a departed pod's node is forgotten only when its address answers as no one or as another node",
+          "[planner][heal]") {
+  // A node that has just restarted shows every peer disconnected until its links come up: the
+  // departed pod may still run (its StatefulSet not yet scaled in), and only its address tells.
+  struct Row {
+    AtAddress at_address;
+    bool forgotten;
+    const char* says;
+  };
+  const Row rows[] = {
+      {AtAddress::itself, false, "it answers at 10.0.8.1:6379: its pod still runs"},
+      {AtAddress::unknown, false, "could not be asked who it is"},
+      {AtAddress::another_node, true, "another node answers at 10.0.8.1:6379"},
+      {AtAddress::nothing, true, "nothing answers at 10.0.8.1:6379: 10.0.8.1:6379: connection refused"},
+  };
+  for (const auto& row : rows) {
+    INFO(to_string(row.at_address));
+    ClusterBuilder cluster = healthy_3x1();
+    cluster.departed(m0, {1, 2}, false, {}, row.at_address);
+    plan::Plan plan = plan_with_srv(cluster, m0);
+    const bool forgets = std::any_of(plan.actions.begin(), plan.actions.end(), [](const plan::Action& action) {
+      return std::holds_alternative<plan::Forget>(action.step);
+    });
+    CHECK(forgets == row.forgotten);
+    const std::string said = row.forgotten ? plan.actions.front().reason : plan.warnings.at(0);
+    CHECK_THAT(said, Catch::Contains(row.says));
+  }
+  // Not asked at its address this round (more departed entries than a round asks): kept.
+  ClusterBuilder cluster = healthy_3x1();
+  cluster.departed(m0, {1, 2});
+  Observation observation = cluster.build();
+  observation.discovery.method = DiscoveryMethod::srv;
+  observation.departed.clear();
+  plan::Plan plan = plan::make_plan(cluster.topology(), cluster.index(m0), observation);
+  CHECK(plan.actions.empty());
+  REQUIRE(plan.warnings.size() == 1);
+  CHECK_THAT(plan.warnings.front(),
+             Catch::Contains("was not asked this round") && Catch::Contains("not forgetting it"));
 }
 
 TEST_CASE("planner: a pod no longer expected is reported, not forgotten, while it may still exist or serve",

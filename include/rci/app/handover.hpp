@@ -1,6 +1,6 @@
 #pragma once
 // The SIGTERM handover of `run` (ARCHITECTURE.md, "Handover on SIGTERM"): before redis-server
-// is told to stop, a master serving slots asks its most caught-up healthy replica to take them
+// is told to stop, a master serving slots asks its healthy replica of the lowest ordinal to take them
 // over with a coordinated CLUSTER FAILOVER, and waits until it has: clients see a pause of a
 // few hundred milliseconds instead of errors until Redis notices the master is gone.
 

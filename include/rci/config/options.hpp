@@ -92,8 +92,8 @@ struct Options {
   // run: how long redis-server gets to stop once `run` asked it to (bootstrap failed under
   // --on-bootstrap-failure exit) before it is killed.
   std::chrono::seconds stop_grace{30};
-  // run: on SIGTERM, a master serving slots first hands them to its most caught-up healthy
-  // replica (a coordinated CLUSTER FAILOVER), for at most `handover_timeout`.
+  // run: on SIGTERM, a master serving slots first hands them to its healthy replica of the
+  // lowest ordinal (a coordinated CLUSTER FAILOVER), for at most `handover_timeout`.
   bool handover = true;
   std::chrono::seconds handover_timeout{20};
   // Redis' automatic replica migration moves replicas between shards; here shards are defined

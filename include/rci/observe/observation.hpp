@@ -118,14 +118,37 @@ struct DiscoveryReport {
   std::vector<std::string> unexpected;
 };
 
+// What answered at the address of a node whose pod the layout no longer has.
+enum class AtAddress {
+  itself,        // a server answered as that node: its pod still runs
+  another_node,  // a server answered as another node: the address now belongs to someone else
+  nothing,       // no server answered: the connection was refused, unreachable or timed out
+  unknown,       // something answered but did not say who it is (TLS or authentication refused, an error)
+};
+
+// This node's entry of a departed pod (see departed_pod), which its table shows unreachable,
+// and what its address answered when asked directly. Redis's own view is not enough to forget
+// it: a node that has just restarted shows every peer disconnected until its links come up.
+struct DepartedCheck {
+  std::string node_id;
+  net::Endpoint endpoint;
+  AtAddress at_address = AtAddress::unknown;
+  std::string detail;  // the probe's error, when there is one
+};
+
 struct Observation {
   std::vector<PodObservation> pods;  // same order as Topology::pods
   DiscoveryReport discovery;
+  std::vector<DepartedCheck> departed;  // at most one per node ID
 };
+
+// The verdict on what a direct probe of a departed node's address returned.
+AtAddress at_address_of(const Result<NodeProbe>& probe, const std::string& node_id);
 
 const char* to_string(DiscoveryMethod method);
 const char* to_string(Provenance provenance);
 const char* to_string(Identity identity);
+const char* to_string(AtAddress at_address);
 
 // Sets every answered pod's identity verdict from the names the nodes announce and the node
 // IDs that answered (pure). `self_index`: this pod, whose own node is taken as its own.

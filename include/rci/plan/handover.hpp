@@ -18,6 +18,7 @@ struct HandoverTarget {
   std::string pod;  // the name its node announces ("" when it announces none)
   net::Endpoint endpoint;
   long long offset = 0;  // the replication offset it acknowledged
+  int ordinal = 0;       // the StatefulSet ordinal of the pod it announces (INT_MAX: none)
 };
 
 struct HandoverChoice {
@@ -33,13 +34,16 @@ struct HandoverChoice {
 // on one host).
 using ReplicaReports = std::map<std::string, std::optional<redis::ReplicationInfo>>;
 
-// A master serving slots hands over to its most caught-up healthy replica: listed as its
-// replica in this node's table, connected, not failing; answering, with its replication link
-// up and either its last word from the master at most `max_silence_seconds` old or every byte
-// of the stream applied that this master had sent when it was asked (an idle master sends
-// only a ping every 10 s). Most caught-up: the
-// largest offset applied; ties go to the lower node ID, so every reading of the same state
-// picks the same one. A replica in `tried` was asked already and did not take over (Redis
+// A master serving slots hands over to a healthy replica: listed as its replica in this
+// node's table, connected, not failing; answering, with its replication link up and either its
+// last word from the master at most `max_silence_seconds` old or every byte of the stream
+// applied that this master had sent when it was asked (an idle master sends only a ping every
+// 10 s). Of those, the one whose pod has the lowest ordinal: a StatefulSet's scale-in deletes
+// the highest ordinals first, so a master there would be handed over again (or failed over by
+// a crash) when REPLICAS is lowered. Being a little behind costs nothing: CLUSTER FAILOVER
+// pauses the master's clients until the replica has applied the whole stream. Then the
+// largest offset applied, then the lower node ID, so every reading of the same state picks
+// the same one. A replica in `tried` was asked already and did not take over (Redis
 // aborts a manual failover after 5 s): the next one is chosen. Anything else stops at once, and
 // says why.
 HandoverChoice choose_handover(const NodeProbe& self, const ReplicaReports& replicas,
