@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config file clang-format
   libhiredis-dev libc-ares-dev libcli11-dev libspdlog-dev libfmt-dev catch2 libssl-dev
-  redis-server redis-tools dnsmasq-base iproute2 python3 python3-yaml python3-redis procps shellcheck
+  redis-server redis-tools dnsmasq-base iproute2 nftables util-linux python3 python3-yaml python3-redis procps shellcheck
 )
 if [[ ${1:-} == --fuzz ]]; then packages+=(clang-16 libclang-rt-16-dev llvm-16); fi
 

@@ -22,7 +22,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 import itest  # noqa: E402
 from heal import (check_replicates, form, healed, healed_but_ghost, keys_intact, role, tables,
-                  wait_for, wait_forgotten)  # noqa: E402
+                  wait_forgotten, wait_promoted)  # noqa: E402
 from itest import check  # noqa: E402
 from testbed import TestBed  # noqa: E402
 from slots import shard_slot_range  # noqa: E402
@@ -71,10 +71,7 @@ def main() -> None:
         master, replica = cluster.pod(0, 0), cluster.pod(0, 1)
         old_id = master.node_id()
         master.kill()
-        took = wait_for(lambda: role(replica)["role"] == "master", 20,
-                        f"{replica.name} promoted after {master.name} crashed", cluster)
-        print(f"[heal_lost_volume_master] {replica.name} promoted {took:.1f}s after the crash",
-              flush=True)
+        wait_promoted(cluster, replica, after=f"{master.name} crashed")
         lose_volume(master, old_id, new_ip=False)
         what = f"{master.name} lost its volume after a failover (same address)"
         finish_bootstrap(master, master.bootstrap(timeout=BOOTSTRAP_TIMEOUT), what)
@@ -113,8 +110,8 @@ def main() -> None:
             print(f"[heal_lost_volume_master] {master.name} said: "
                   f"{waits[0].split('waiting for: ')[1]}", flush=True)
         else:
-            print(f"[heal_lost_volume_master] promotion came before its first round could wait; "
-                  f"the log check is skipped", flush=True)
+            print("[heal_lost_volume_master] promotion came before its first round could wait; "
+                  "the log check is skipped", flush=True)
         check_rejoined(cluster, master, replica, 2, old_id, what)
 
 

@@ -25,7 +25,6 @@ would not test the repair) and the link to be up to the master's new address aft
 
 import os
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "testbed"))
 
@@ -50,7 +49,6 @@ def main() -> None:
     with TestBed("heal_stale_link") as bed:
         cluster = form(bed, redis_config=PERSISTENT + ["cluster-replica-no-failover yes"])
         master, replica = cluster.pod(1, 0), cluster.pod(1, 1)
-        others = [p for p in cluster.pods if p.ordinal == 0 and p is not master]
         master_id, master_old_ip = master.node_id(), master.ip
 
         master.kill()

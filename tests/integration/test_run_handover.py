@@ -34,9 +34,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 import itest  # noqa: E402
 from itest import check  # noqa: E402
-from resp import RespClient  # noqa: E402
 from sampler import Sampler  # noqa: E402
-from testbed import TestBed, check_cluster, key_slot  # noqa: E402
+from testbed import TestBed, check_cluster  # noqa: E402
 from writer import AckedWriters  # noqa: E402
 
 KEYS = 1000
@@ -60,20 +59,6 @@ def wait_exit(pod, timeout):
     except TimeoutError:
         raise AssertionError(f"{pod.name}: `run` still running {timeout:.0f}s after SIGTERM\n"
                              f"{pod.supervisor.describe()}") from None
-
-
-def missing_keys(cluster) -> list:
-    """The keys key:0..KEYS-1 (written before, each acknowledged) not held any more."""
-    owners = cluster.slot_owners()
-    batches = {}
-    for i in range(KEYS):
-        batches.setdefault(owners[key_slot(f"key:{i}")], []).append(f"key:{i}")
-    missing = []
-    for address, keys in batches.items():
-        with RespClient(*address, password=cluster.password, timeout=10.0) as client:
-            replies = client.pipeline([("GET", key) for key in keys])
-            missing += [key for key, reply in zip(keys, replies) if reply != key]
-    return missing
 
 
 class MarkerWatch(Sampler):
@@ -155,7 +140,7 @@ def rolling_restart(cluster) -> None:
     lost = writers.missing()
     check(not lost, f"{len(lost)} of {writers.acknowledged()} acknowledged writes lost, "
                     f"e.g. {lost[:5]}")
-    check(not missing_keys(cluster), f"keys lost: {missing_keys(cluster)[:5]}")
+    check(not cluster.missing_keys(KEYS), f"keys lost: {cluster.missing_keys(KEYS)[:5]}")
     failures = {}
     for writer in writers.writers:
         for kind, count in writer.failures.items():
@@ -253,7 +238,7 @@ def main() -> None:
         idle_master_hands_over(cluster)
         second_signal_cuts_short(cluster)
         no_healthy_replica(cluster)
-        check(not missing_keys(cluster), f"keys lost: {missing_keys(cluster)[:5]}")
+        check(not cluster.missing_keys(KEYS), f"keys lost: {cluster.missing_keys(KEYS)[:5]}")
 
 
 if __name__ == "__main__":

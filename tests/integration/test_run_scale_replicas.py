@@ -97,7 +97,7 @@ def scale_in(cluster, departed) -> None:
     wait_for_log(keeper, "its pod still runs; not forgetting it", timeout=30)
     for pod in cluster.pods + departed:
         check(departed_ids <= known_ids(pod), f"{pod.name}: forgot a departed pod that still runs")
-    print(f"[scale] REPLICAS=1 while the ordinal-2 pods still run: reported, kept", flush=True)
+    print("[scale] REPLICAS=1 while the ordinal-2 pods still run: reported, kept", flush=True)
     # The scale-in deletes them: the next maintenance pass of the pod already on REPLICAS=1
     # forgets them everywhere.
     for pod in departed:

@@ -136,7 +136,7 @@ def pid1_reaps_and_forwards(cluster) -> None:
     check(status == 0, f"{pod.name}: PID-1 supervisor exited {status} after SIGINT, expected 0"
                        f"\n{pod.supervisor.describe()}")
     check_nothing_left(pod, supervisor, server)
-    print(f"[signals] PID 1: orphan reaped, SIGINT forwarded, exit 0", flush=True)
+    print("[signals] PID 1: orphan reaped, SIGINT forwarded, exit 0", flush=True)
 
 
 def main() -> None:

@@ -23,6 +23,16 @@ import time
 
 from procs import ProcessRegistry, stop
 
+
+def _family(host: str) -> int:
+    """The socket family of a numeric address: the bed's DNS runs on IPv6 in an IPv6 bed."""
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+def host_port(host: str, port: int) -> str:
+    """host:port, an IPv6 address in brackets (as the binary's --dns-server takes it)."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
 RCODE_NOERROR = 0
 RCODE_NXDOMAIN = 3
 _RCODE_NAMES = {0: "NOERROR", 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN", 4: "NOTIMP",
@@ -139,7 +149,7 @@ def _build_query(name: str, qtype: int, edns_size=None) -> tuple:
 
 def _udp_exchange(server: tuple, query_id: int, packet: bytes, name: str, timeout,
                   attempts) -> bytes:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+    with socket.socket(_family(server[0]), socket.SOCK_DGRAM) as sock:
         sock.settimeout(timeout)
         for _ in range(attempts):
             sock.sendto(packet, server)
@@ -214,13 +224,14 @@ def _parse_message(reply: bytes) -> tuple:
     return flags, sections[0], sections[2]
 
 
-def dns_query(server: tuple, name: str, timeout=0.5, attempts=4) -> DnsAnswer:
-    """Asks `server` (host, port) for the A records of `name` over UDP."""
-    query_id, packet = _build_query(name, _TYPE_A)
+def dns_query(server: tuple, name: str, timeout=0.5, attempts=4, ipv6=False) -> DnsAnswer:
+    """Asks `server` (host, port) for the A records of `name` over UDP (AAAA with `ipv6`)."""
+    qtype = _TYPE_AAAA if ipv6 else _TYPE_A
+    query_id, packet = _build_query(name, qtype)
     flags, answers, _ = _parse_message(_udp_exchange(server, query_id, packet, name, timeout,
                                                      attempts))
     return DnsAnswer(flags & 0xF, [value for _, rtype, value in answers
-                                   if rtype == _TYPE_A and value is not None])
+                                   if rtype == qtype and value is not None])
 
 
 def srv_query(server: tuple, name: str, timeout=0.5, attempts=4, tcp=True, edns_size=None,
@@ -250,10 +261,10 @@ def srv_query(server: tuple, name: str, timeout=0.5, attempts=4, tcp=True, edns_
 def _free_port(host: str) -> int:
     """A port free for both UDP and TCP on `host` right now (dnsmasq listens on both)."""
     while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+        with socket.socket(_family(host), socket.SOCK_DGRAM) as udp:
             udp.bind((host, 0))
             port = udp.getsockname()[1]
-            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+            with socket.socket(_family(host), socket.SOCK_STREAM) as tcp:
                 try:
                     tcp.bind((host, port))
                 except OSError:
@@ -310,8 +321,8 @@ class TcpFront:
 
     def __init__(self, upstream: tuple, address: tuple):
         self.upstream = upstream
-        self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.udp = socket.socket(_family(address[0]), socket.SOCK_DGRAM)
+        self.tcp = socket.socket(_family(address[0]), socket.SOCK_STREAM)
         self.tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.udp.bind(address)
         self.tcp.bind(address)
@@ -335,7 +346,7 @@ class TcpFront:
 
     def _ask(self, query: bytes, reply) -> None:
         """Sends `query` to dnsmasq on a socket of its own; reply(answer) once it answers."""
-        upstream = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        upstream = socket.socket(_family(self.upstream[0]), socket.SOCK_DGRAM)
         upstream.setblocking(False)
         upstream.sendto(query, self.upstream)
         self.pending[upstream] = (time.monotonic() + self.UPSTREAM_TIMEOUT, reply)
@@ -453,9 +464,8 @@ class Dnsmasq:
     re-read them): serve_srv() rewrites it and restarts dnsmasq on the same port.
     """
 
-    HOST = "127.0.0.1"
-
-    def __init__(self, workdir: str, domain: str, registry: ProcessRegistry):
+    def __init__(self, workdir: str, domain: str, registry: ProcessRegistry, host="127.0.0.1"):
+        self.host = host  # the tester's address in a network-namespace bed
         self.workdir = workdir
         self.domain = domain
         self.hostsdir = os.path.join(workdir, "hosts")
@@ -471,13 +481,13 @@ class Dnsmasq:
 
     @property
     def address(self) -> tuple:
-        return (self.HOST, self.port)
+        return (self.host, self.port)
 
     @property
     def server_arg(self) -> str:
         """The value for the binary's --dns-server: the front (see TcpFront), which passes
         every query on to dnsmasq."""
-        return f"{self.HOST}:{self.front_port}"
+        return host_port(self.host, self.front_port)
 
     def start(self, attempts=5) -> None:
         """Starts dnsmasq on a free port and returns once it answers and picks up records."""
@@ -485,13 +495,13 @@ class Dnsmasq:
         self._write_conf()
         last_error = None
         for _ in range(attempts):  # another process may grab the port between probe and bind
-            self.port = _free_port(self.HOST)
+            self.port = _free_port(self.host)
             self._spawn()
             try:
                 self._wait_answering()
                 self._self_check()
                 self._front_proc, self.front_port = _spawn_front(
-                    self._registry, self.address, self.HOST, self.log_path + ".front")
+                    self._registry, self.address, self.host, self.log_path + ".front")
                 self._wait_answering(port=self.front_port)
                 self._prioritize()
                 return
@@ -528,7 +538,7 @@ class Dnsmasq:
     def _argv(self) -> list:
         # --conf-file also keeps dnsmasq from reading the system's /etc/dnsmasq.conf.
         return ["dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts", "--no-poll",
-                f"--listen-address={self.HOST}", "--bind-interfaces", f"--port={self.port}",
+                f"--listen-address={self.host}", "--bind-interfaces", f"--port={self.port}",
                 f"--hostsdir={self.hostsdir}", f"--local=/{self.domain}/",
                 "--user=root", "--group=root", "--log-queries",
                 f"--edns-packet-max={TcpFront.EDNS_SIZE}",
@@ -609,11 +619,11 @@ class Dnsmasq:
             if proc.poll() is not None:
                 raise RuntimeError(f"{proc.args[0]} exited with status {proc.returncode}")
             try:
-                dns_query((self.HOST, port), probe, timeout=0.1, attempts=1)
+                dns_query((self.host, port), probe, timeout=0.1, attempts=1)
                 return
             except (TimeoutError, OSError):
                 time.sleep(0.02)
-        raise TimeoutError(f"dnsmasq not answering on {self.HOST}:{port} after {timeout}s")
+        raise TimeoutError(f"dnsmasq not answering on {self.host}:{port} after {timeout}s")
 
     def _self_check(self) -> None:
         """Proves the two behaviours tests rely on: an absent name is NXDOMAIN (not a timeout or
@@ -623,11 +633,18 @@ class Dnsmasq:
         answer = self.query(name)
         if answer.rcode != RCODE_NXDOMAIN:
             raise RuntimeError(f"absent name {name} answered {answer}, expected NXDOMAIN")
-        self.set_record(name, "127.0.0.254")
+        self.set_record(name, "2001:db8::fe" if self.ipv6 else "127.0.0.254")
         self.remove_record(name)
 
+    @property
+    def ipv6(self) -> bool:
+        """Whether this is an IPv6 bed's DNS: its records are AAAA, and so are the bed's own
+        queries."""
+        return _family(self.host) == socket.AF_INET6
+
     def query(self, name: str) -> DnsAnswer:
-        return dns_query(self.address, name)
+        """The A records of `name` (AAAA in an IPv6 bed)."""
+        return dns_query(self.address, name, ipv6=self.ipv6)
 
     def _record_path(self, name: str) -> str:
         return os.path.join(self.hostsdir, name.rstrip("."))

@@ -37,6 +37,18 @@ def require_server() -> None:
         print(f"[server] {server}", flush=True)
 
 
+def require_network(network=None) -> None:
+    """A namespace bed (`network`, else RCI_BED_NETWORK: ipv4 or ipv6, netns.py) needs root, ip,
+    nft and a machine that allows namespaces: the test skips without, saying what is missing."""
+    if (network or os.environ.get("RCI_BED_NETWORK") or "loopback") == "loopback":
+        return
+    import netns
+    missing = netns.available()
+    if missing:
+        print(f"SKIP: {missing}", flush=True)
+        sys.exit(SKIP)
+
+
 def require_binary() -> str:
     """The binary under test, from RCI_BINARY (CTest sets it)."""
     path = os.environ.get("RCI_BINARY", "")
@@ -73,6 +85,7 @@ def run(main, tools=REQUIRED_TOOLS, needs_binary=True) -> None:
     name = os.path.splitext(os.path.basename(sys.argv[0]))[0]
     require_tools(tools)
     require_server()
+    require_network()
     if needs_binary:
         require_binary()
     signal.signal(signal.SIGTERM, _exit_on_sigterm)

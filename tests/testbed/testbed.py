@@ -22,6 +22,11 @@ cluster is made with srv=False, the service's SRV records naming every pod from 
 Every process is a child in its own process group and is stopped when the bed closes, whatever
 happened.
 
+Network namespaces: TestBed(name, network="ipv4"|"ipv6") (or RCI_BED_NETWORK) runs each pod in a
+network namespace of its own, on a bridge in the test's own private namespace (netns.py), with
+addresses from 198.18.0.0/15 or fd72:6369::/64 (AAAA records only): IPv6-only clusters, and
+faults the loopback bed cannot make (bed.isolate(pod), bed.partition(groups), bed.heal()).
+
 TLS: bed.cluster(..., tls=True) makes every redis-server TLS-only, with a certificate per pod from
 the bed's CA (certs.py); every connection the bed makes goes through Cluster.client(), which
 speaks TLS for such a cluster, and the binary is given its TLS options.
@@ -40,6 +45,7 @@ import tempfile
 import threading
 import time
 
+import netns
 import procs
 import servers
 from certs import CertificateAuthority
@@ -190,7 +196,7 @@ class Pod:
         self.cluster = cluster
         self.shard = shard
         self.ordinal = ordinal
-        self.ip = ip
+        self._ip = ip
         self.port = REDIS_PORT
         self.bus_port = REDIS_BUS_PORT
         self.name = f"{cluster.prefix}-shard{shard}-{ordinal}"
@@ -202,6 +208,26 @@ class Pod:
         self.redis_config = []     # this pod's own redis.conf lines, after the cluster's (they win)
         self._certificate = None   # issued on first use, for a TLS cluster
         os.makedirs(self.dir, exist_ok=True)
+        if cluster.bed.net is not None:
+            cluster.bed.net.add_pod(self.label, ip)
+
+    @property
+    def ip(self) -> str:
+        return self._ip
+
+    @ip.setter
+    def ip(self, ip: str) -> None:
+        """The pod's address from now on (its redis.conf takes it at the next start); in a
+        namespace bed its interface gets it at once, as a rescheduled pod's would."""
+        if self.cluster.bed.net is not None:
+            self.cluster.bed.net.set_address(self.label, ip)
+        self._ip = ip
+
+    @property
+    def exec_prefix(self) -> list:
+        """What this pod's processes start under: its network namespace, in a namespace bed."""
+        net = self.cluster.bed.net
+        return [] if net is None else net.exec_prefix(self.label)
 
     def __repr__(self):
         return f"Pod({self.label} {self.ip})"
@@ -363,7 +389,8 @@ class Pod:
             raise RuntimeError(f"{self.label}: redis-server already running")
         self.write_config()
         with open(os.path.join(self.dir, "redis.stdout"), "ab") as out:
-            self.proc = self.cluster.bed.registry.spawn([servers.selected().server_path,
+            self.proc = self.cluster.bed.registry.spawn([*self.exec_prefix,
+                                                         servers.selected().server_path,
                                                          self.config_path],
                                                         stdout=out, stderr=subprocess.STDOUT,
                                                         cwd=self.dir)
@@ -625,8 +652,8 @@ class Pod:
         # marker, which `probe readiness` of the same pod reads.
         env = {"TMPDIR": self.tmp_dir, **(env or {})}
         with open(stem + ".stdout", "wb") as out, open(stem + ".stderr", "wb") as err:
-            proc = self.cluster.bed.registry.spawn(argv, stdout=out, stderr=err,
-                                                   env=binary_env(env))
+            proc = self.cluster.bed.registry.spawn([*self.exec_prefix, *argv], stdout=out,
+                                                   stderr=err, env=binary_env(env))
         run = BinaryRun(self, argv, dict(env or {}), proc, stem + ".stdout", stem + ".stderr")
         self.runs.append(run)
         return run
@@ -850,6 +877,21 @@ class Cluster:
                     if isinstance(reply, RespError):
                         raise AssertionError(f"writing keys to {ip}:{port}: {reply}")
 
+    def missing_keys(self, count: int, prefix="key") -> list:
+        """What write_keys(count, prefix) wrote and the cluster no longer holds as written,
+        read back from the master now serving each key: [(key, what was read)]."""
+        owners = self.slot_owners()
+        batches = {}
+        for i in range(count):
+            key = f"{prefix}:{i}"
+            batches.setdefault(owners[key_slot(key)], []).append(key)
+        missing = []
+        for (ip, port), keys in batches.items():
+            with self.client(ip, port, timeout=10.0) as client:
+                replies = client.pipeline([("GET", key) for key in keys])
+                missing += [(key, reply) for key, reply in zip(keys, replies) if reply != key]
+        return missing
+
     def count_keys(self) -> int:
         """Total keys in the cluster: the sum of DBSIZE over masters."""
         return sum(p.command("DBSIZE") for p in self.masters())
@@ -962,8 +1004,14 @@ class TestBed:
 
     __test__ = False  # not a pytest class
 
-    def __init__(self, name: str, *, cluster_domain="cluster.local", binary=None):
+    def __init__(self, name: str, *, cluster_domain="cluster.local", binary=None, network=None):
+        """network: "loopback" (the default, or RCI_BED_NETWORK), "ipv4" or "ipv6" (pods as
+        network namespaces, see netns.py)."""
         self.name = name
+        self.network = network or os.environ.get("RCI_BED_NETWORK") or "loopback"
+        if self.network not in ("loopback", *netns.NETWORKS):
+            raise ValueError(f"bed network must be loopback, ipv4 or ipv6, not {self.network!r}")
+        self.net = None  # the PrivateNetwork of a namespace bed
         self.cluster_domain = cluster_domain
         self.binary = binary or os.environ.get("RCI_BINARY", "")
         self.registry = ProcessRegistry()
@@ -978,11 +1026,17 @@ class TestBed:
 
     def __enter__(self):
         self.dir = tempfile.mkdtemp(prefix=f"rci-{self.name}-")
-        a, b = _pick_network(self.name)
-        self.networks = [(a, b)]
-        print(f"[bed] {self.name}: dir {self.dir}, network 127.{a}.{b}.0/24", flush=True)
+        if self.network == "loopback":
+            a, b = _pick_network(self.name)
+            self.networks = [(a, b)]
+            where, dns_host = f"network 127.{a}.{b}.0/24", "127.0.0.1"
+        else:
+            self.net = netns.PrivateNetwork(self.network)
+            self.net.enter()
+            where, dns_host = f"namespaces, {self.net.describe()}", self.net.tester_ip
+        print(f"[bed] {self.name}: dir {self.dir}, {where}", flush=True)
         try:
-            self.dns = Dnsmasq(self.dir, self.cluster_domain, self.registry)
+            self.dns = Dnsmasq(self.dir, self.cluster_domain, self.registry, host=dns_host)
             self.dns.start()
         except BaseException:
             self.registry.stop_all()
@@ -1003,7 +1057,10 @@ class TestBed:
     def allocate_ip(self) -> str:
         """A loopback address no pod of this bed has used before: a moved pod never gets an
         address that another pod's nodes.conf may still remember. Hosts .10 to .250 of the
-        bed's /24, then of the next free /24s, so 300 pods and their restarts fit."""
+        bed's /24, then of the next free /24s, so 300 pods and their restarts fit. In a
+        namespace bed: the next address of its network (netns.py)."""
+        if self.net is not None:
+            return self.net.allocate_ip()
         if self._next_host > LAST_HOST:
             self.networks.append(_next_network(self.networks[-1]))
             self._next_host = FIRST_HOST
@@ -1050,8 +1107,33 @@ class TestBed:
         self.clusters.append(cluster)
         return cluster
 
+    # --- faults of a namespace bed (netns.py) ----------------------------------------------
+
+    def _namespaces(self, what: str) -> netns.PrivateNetwork:
+        if self.net is None:
+            raise RuntimeError(f"{what} needs a namespace bed (TestBed(network='ipv4'|'ipv6'))")
+        return self.net
+
+    def isolate(self, pod) -> None:
+        """Takes `pod`'s link down: it reaches nothing (DNS included), nothing reaches it."""
+        self._namespaces("isolate").isolate(pod.label)
+        print(f"[bed] {pod.label} isolated (link down)", flush=True)
+
+    def partition(self, *groups) -> None:
+        """Splits the pods into `groups` (lists of pods; the others form one more group): no
+        packet passes between groups, silently; DNS and the bed reach everyone."""
+        self._namespaces("partition").partition([[pod.label for pod in g] for g in groups])
+        print(f"[bed] partition: {' | '.join(', '.join(p.name for p in g) for g in groups)} "
+              f"| the rest", flush=True)
+
+    def heal(self) -> None:
+        """Undoes every isolate() and partition()."""
+        self._namespaces("heal").heal()
+        print("[bed] network healed", flush=True)
+
     def diagnostics(self) -> str:
-        networks = ", ".join(f"127.{a}.{b}.0/24" for a, b in self.networks)
+        networks = (", ".join(f"127.{a}.{b}.0/24" for a, b in self.networks) if self.net is None
+                    else self.net.describe())
         parts = [f"[bed] diagnostics for {self.name} ({self.dir}; {networks})"]
         parts += [c.diagnostics() for c in self.clusters]
         if self.dns is not None:
