@@ -10,6 +10,12 @@ packages=(
   redis-server redis-tools dnsmasq-base iproute2 nftables util-linux python3 python3-yaml python3-redis procps shellcheck
 )
 if [[ ${1:-} == --fuzz ]]; then packages+=(clang-16 libclang-rt-16-dev llvm-16); fi
+# kubectl renders the Kubernetes examples for their tests (Debian's 1.20 is enough); node and npm
+# run the schema check (scripts/check-manifests.sh). Only where missing: a machine with its own
+# kubectl or nodejs package already owns those paths, and dpkg would refuse to overwrite them.
+command -v kubectl >/dev/null || packages+=(kubernetes-client)
+command -v node >/dev/null || packages+=(nodejs)
+command -v npm >/dev/null || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do
