@@ -46,7 +46,6 @@ import random
 import resource
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -61,7 +60,7 @@ sys.path.insert(0, os.path.join(REPO, "tests", "testbed"))
 import procs  # noqa: E402
 from dnsmasq import QUERY_TYPES  # noqa: E402
 from testbed import BinaryRun, TestBed, binary_env, check_cluster  # noqa: E402
-from resp import ProtocolError, RespError, encode_command, parse_info  # noqa: E402
+from resp import ProtocolError, RespClient, RespError, parse_info  # noqa: E402
 from slots import CLUSTER_SLOTS  # noqa: E402
 
 TOOLS = ("ours", "redis-cli", "ours-tls", "redis-cli-tls")
@@ -83,8 +82,7 @@ LARGE_CHECK_INTERVAL = 0.1
 
 def check_interval(nodes: int) -> float:
     return CHECK_INTERVAL if nodes <= LARGE_CHECK_NODES else LARGE_CHECK_INTERVAL
-CHECK_COMMANDS = (encode_command(("CLUSTER", "INFO"))
-                  + encode_command(("INFO", "replication")))
+CHECK_COMMANDS = [("CLUSTER", "INFO"), ("INFO", "replication")]
 PR_SET_CHILD_SUBREAPER = 36  # <linux/prctl.h>
 
 
@@ -100,64 +98,19 @@ RUN_FAILURES = (BenchError, AssertionError, TimeoutError, RuntimeError, OSError,
                 ProtocolError)
 
 
-# --- a tiny persistent RESP connection for the checker -------------------------------------------
+# --- the checker's connections: the bed's RESP client, one per pod, kept open ------------------
 
-class Conn:
-    """One persistent connection to one pod, for pipelined polling: send() writes the request,
-    read(n) collects n replies (bulk strings as str, errors as BenchError values). Parsing is
-    minimal on purpose: the checker must not load the machine it measures.
+class Conn(RespClient):
+    """The bed's RESP client to one pod, kept open for pipelined polling: the checker sends to
+    every pod, then receives from each, so the nodes answer in parallel. A short connect
+    timeout (a pod not up yet is skipped this round), a longer one for replies.
     """
 
-    def __init__(self, pod, timeout=0.5):
+    def __init__(self, pod, connect_timeout=0.5, reply_timeout=5.0):
+        super().__init__(pod.ip, pod.port, password=pod.cluster.password or None,
+                         timeout=connect_timeout, tls=pod.cluster.tls_context)
         self.pod = pod
-        self.sock = socket.create_connection((pod.ip, pod.port), timeout=timeout)
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        if pod.cluster.tls:
-            self.sock = pod.cluster.tls_context.wrap_socket(self.sock)
-        self.sock.settimeout(5.0)
-        self.buf = bytearray()
-
-    def close(self):
-        with contextlib.suppress(OSError):
-            self.sock.close()
-
-    def send(self, data: bytes):
-        self.sock.sendall(data)
-
-    def read(self, count: int) -> list:
-        replies = []
-        while len(replies) < count:
-            parsed = self._parse()
-            if parsed is None:
-                chunk = self.sock.recv(65536)
-                if not chunk:
-                    raise OSError(f"{self.pod.name}: connection closed")
-                self.buf += chunk
-                continue
-            replies.append(parsed)
-        return replies
-
-    def _parse(self):
-        end = self.buf.find(b"\r\n")
-        if end < 0:
-            return None
-        kind, head = self.buf[:1], bytes(self.buf[1:end])
-        if kind in (b"+", b"-", b":"):
-            del self.buf[:end + 2]
-            text = head.decode(errors="replace")
-            return BenchError(text) if kind == b"-" else text
-        if kind == b"$":
-            length = int(head)
-            if length < 0:
-                del self.buf[:end + 2]
-                return ""
-            stop = end + 2 + length
-            if len(self.buf) < stop + 2:
-                return None
-            data = bytes(self.buf[end + 2:stop]).decode(errors="replace")
-            del self.buf[:stop + 2]
-            return data
-        raise OSError(f"{self.pod.name}: unexpected reply {bytes(self.buf[:40])!r}")
+        self.set_timeout(reply_timeout)
 
 
 def fields(text) -> dict:
@@ -177,7 +130,6 @@ def wait_servers_ready(pods, timeout=30.0) -> dict:
     """Polls every pod (~10 ms) until each answers PING; returns pod name -> open Conn."""
     conns = {}
     deadline = time.monotonic() + timeout
-    ping = encode_command(("PING",))
     while len(conns) < len(pods):
         for pod in pods:
             if pod.name in conns:
@@ -189,11 +141,11 @@ def wait_servers_ready(pods, timeout=30.0) -> dict:
             except OSError:
                 continue
             try:
-                conn.send(ping)
-                if conn.read(1) == ["PONG"]:
+                conn.send([("PING",)])
+                if conn.receive(1) == ["PONG"]:
                     conns[pod.name] = conn
                     continue
-            except OSError:
+            except (OSError, ProtocolError):
                 pass
             conn.close()
         if len(conns) < len(pods):
@@ -239,8 +191,8 @@ def poll_until_converged(cluster, conns, t0, timeout, hold=None) -> dict:
         masters = 0
         for conn in live:
             try:
-                info, repl = conn.read(2)
-            except OSError as error:
+                info, repl = conn.receive(2)
+            except (OSError, ProtocolError) as error:
                 conn.close()
                 conns.pop(conn.pod.name, None)
                 states[conn.pod.name] = f"read failed: {error}"

@@ -41,7 +41,7 @@ if $integration; then
   # cannot map its shadow memory.
   echo "fuzz: integration tests with the sanitized binary"
   (cd build-fuzz && ctest --output-on-failure --timeout 600 \
-    -R '^integration: test_(cold_start_3x1|heal_failover_return|heal_lost_volume_master|run_cold_start|run_handover|tls|heal_full_restart_new_ips|bad_config)$')
+    -R '^integration: test_(cold_start|heal_failover_return|heal_lost_volume_master|run_cold_start|run_handover|tls|heal_full_restart_new_ips|bad_config)$')
 fi
 
 mkdir -p build-fuzz/crashes

@@ -98,12 +98,25 @@ class RespClient:
             raise reply
         return reply
 
+    def set_timeout(self, seconds: float) -> None:
+        """The read timeout from now on (the one given at connect covers the connect)."""
+        self._sock.settimeout(seconds)
+
+    def send(self, commands) -> None:
+        """Sends commands without reading their replies: a poller writes to every node first
+        and reads the replies after, so the nodes answer in parallel (see receive)."""
+        self._sock.sendall(b"".join(encode_command(c) for c in commands))
+
+    def receive(self, count: int) -> list:
+        """The replies to `count` commands sent before, in order (errors as RespError values)."""
+        return [self._read_reply() for _ in range(count)]
+
     def pipeline(self, commands):
         """Sends many commands in one write and returns their replies in order (errors as values):
         writing thousands of keys one round trip at a time would dominate a test's run time.
         """
-        self._sock.sendall(b"".join(encode_command(c) for c in commands))
-        return [self._read_reply() for _ in commands]
+        self.send(commands)
+        return self.receive(len(commands))
 
     def _read_line(self) -> bytes:
         line = self._reader.readline()

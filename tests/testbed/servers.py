@@ -1,7 +1,7 @@
 """Which server the bed runs: Debian's redis-server (the default), or one of the version
 matrix's builds that scripts/build-servers.sh keeps in its cache.
 
-    RCI_SERVER=redis-6.2.16 python3 tests/integration/test_cold_start_3x1.py
+    RCI_SERVER=redis-6.2.16 python3 tests/integration/test_cold_start.py
 
 RCI_SERVER names a tarball of the matrix without `.tar.gz` (MATRIX); CTest's "matrix" tests set
 it. A name that is not built makes the test skip (itest.run) with how to build it.
