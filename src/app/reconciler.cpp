@@ -119,7 +119,12 @@ ReconcileResult reconcile(const Options& options, ReconcileMode mode, std::stop_
   const int self_index = topology.index_of(options.pod.shard, options.pod.ordinal);
   const Deadline deadline = Deadline::after(options.timeout);
   Observer observer(options, topology);
-  Actor actor([&observer](const net::Endpoint& node, Deadline until) { return observer.connection(node, until); });
+  // MIGRATE's own timeout (idle time toward the destination) stays within the time this
+  // binary waits for its reply, so a slow batch fails on the server's side first.
+  const MigrationSettings migration{
+      .credentials = options.credentials, .batch = options.migration_batch, .key_timeout = options.command_timeout / 2};
+  Actor actor([&observer](const net::Endpoint& node, Deadline until) { return observer.connection(node, until); },
+              migration);
   Backoff backoff(options.pod.ordinal == 0 ? first_poll : first_poll_follower, slowest_poll(topology.pod_count()));
   std::string last_situation, last_waiting, last_warnings;
 

@@ -158,6 +158,10 @@ const std::vector<OptionSpec>& option_specs() {
        {"COMMAND_TIMEOUT_MS"},
        "command timeout per node in ms (default 2000)",
        cluster | probe},
+      {"--migration-batch",
+       {"MIGRATION_BATCH"},
+       "keys per MIGRATE when slots move to another shard (default 100)",
+       cluster},
       {"--log-format", {"LOG_FORMAT"}, "text or json (default text)", cluster | probe | install_scope},
       {"--log-level", {"LOG_LEVEL"}, "debug, info, warn or error (default info)", cluster | probe | install_scope},
   };
@@ -368,6 +372,10 @@ void parse_connection_options(const OptionSource& get, Options& options) {
   }
   if (auto v = get("--command-timeout-ms"); v.present) {
     options.command_timeout = std::chrono::milliseconds(parse_int_in(v, 10, 60000, "milliseconds from 10 to 60000"));
+  }
+  if (options.subcommand == Subcommand::probe) return;  // probes move nothing
+  if (auto v = get("--migration-batch"); v.present) {
+    options.migration_batch = static_cast<int>(parse_int_in(v, 1, 10000, "keys from 1 to 10000"));
   }
 }
 

@@ -15,6 +15,8 @@ const char* to_string(const Step& step) {
                         [](const Replicate&) { return "replicate"; },
                         [](const Forget&) { return "forget"; },
                         [](const BumpEpoch&) { return "bump-epoch"; },
+                        [](const MigrateSlots&) { return "migrate-slots"; },
+                        [](const CloseSlot&) { return "close-slot"; },
                     },
                     step);
 }
@@ -41,11 +43,22 @@ std::vector<std::string> argv(const Step& step) {
           [](const BumpEpoch&) {
             return Argv{"CLUSTER", "BUMPEPOCH"};
           },
+          // The move's first command; the actor sends the rest (MigrateSlots).
+          [](const MigrateSlots& s) {
+            return Argv{"CLUSTER", "SETSLOT", std::to_string(s.range.first), "IMPORTING", s.source.node_id};
+          },
+          [](const CloseSlot& s) {
+            return Argv{"CLUSTER", "SETSLOT", std::to_string(s.slot), "STABLE"};
+          },
       },
       step);
 }
 
 std::string describe(const Action& action) {
+  if (const auto* move = std::get_if<MigrateSlots>(&action.step)) {
+    return fmt::format("move slots {}-{} from node {} (pod {}) to this node", move->range.first, move->range.last,
+                       move->source.node_id.substr(0, 8), move->source.pod);
+  }
   const std::string command = text::join(argv(action.step), " ");
   return std::visit(
       Overloaded{

@@ -353,6 +353,117 @@ void plan_replica(const Situation& s, Plan& plan) {
   plan.actions.push_back(replicate_action(*master, std::move(reason)));
 }
 
+// How many slots one MigrateSlots action moves: each round observes again between actions,
+// so a layout change (or a failover) mid-move is seen within a few seconds.
+constexpr int slots_per_move = 64;
+
+// The layout of `shards` shards as this node's table shows the cluster, when every slot is
+// served by a pod's node (nothing to decide on otherwise): the owners now and the target.
+struct LayoutView {
+  SlotOwners owners;
+  SlotOwners target;
+};
+std::optional<LayoutView> layout_view(const Situation& s) {
+  if (!s.me().cluster.state_ok) return std::nullopt;
+  SlotOwners owners = s.slot_owners();
+  if (std::find(owners.begin(), owners.end(), no_shard) != owners.end()) return std::nullopt;
+  SlotOwners target = target_layout(owners, s.topology().shards);
+  return LayoutView{std::move(owners), std::move(target)};
+}
+
+// What is left to move, in words, or nothing when the layout holds and no slot is open here.
+std::optional<std::string> layout_pending(const Situation& s) {
+  const auto& myself = s.myself();
+  const auto view = layout_view(s);
+  const auto moves = view ? moves_between(view->owners, view->target) : std::vector<SlotMove>{};
+  if (moves.empty() && myself.importing.empty() && myself.migrating.empty()) return std::nullopt;
+  std::string listed;
+  for (size_t i = 0; i < moves.size() && i < 3; ++i) {
+    listed += fmt::format("{}shard {} -> shard {}: {}", listed.empty() ? "" : "; ", moves[i].from, moves[i].to,
+                          range_text(moves[i].range));
+  }
+  if (moves.size() > 3) listed += fmt::format("; {} more ranges", moves.size() - 3);
+  return fmt::format("layout of {} shards: {} slots still to move{}{}, each driven by its destination shard's master",
+                     s.topology().shards, slots_moved(moves), listed.empty() ? "" : " (",
+                     listed.empty() ? "" : listed + ")");
+}
+
+Action close_slot_action(int slot, std::string reason) {
+  return {.step = CloseSlot{slot}, .target = ThisNode{}, .reason = std::move(reason)};
+}
+
+// Scaling: a master moves into its own node the slots the layout gives its shard, from the
+// node holding them, one run of at most slots_per_move slots per round; a move this node had
+// begun (an importing marker, left by a process that was killed) comes first. It also closes
+// markers whose move is over. It never moves slots out: each destination drives its own.
+void plan_layout(const Situation& s, Plan& plan) {
+  if (plan.role != Role::master) return;
+  const auto& myself = s.myself();
+  for (const auto& open : myself.importing) {
+    if (myself.serves_slot(open.slot)) {
+      plan.actions.push_back(close_slot_action(
+          open.slot,
+          fmt::format("this node serves slot {} already; its import from {} is over", open.slot, short_id(open.peer))));
+    }
+  }
+  for (const auto& open : myself.migrating) {
+    if (!myself.serves_slot(open.slot)) {
+      plan.actions.push_back(close_slot_action(
+          open.slot,
+          fmt::format("slot {} is no longer this node's; its move to {} is over", open.slot, short_id(open.peer))));
+    }
+  }
+  if (!plan.actions.empty()) return;
+  const auto view = layout_view(s);
+  if (!view) return;
+
+  std::optional<SlotRange> next;
+  for (const auto& open : myself.importing) {
+    if (!myself.serves_slot(open.slot)) {
+      next = SlotRange{open.slot, open.slot};
+      break;
+    }
+  }
+  if (!next) {
+    for (const auto& move : moves_between(view->owners, view->target)) {
+      if (move.to != s.self().pod.shard) continue;
+      next = SlotRange{move.range.first, std::min(move.range.last, move.range.first + slots_per_move - 1)};
+      break;
+    }
+  }
+  if (!next) return;
+
+  // The source: the node serving the run's first slot; the run ends where that node's slots do.
+  const ClusterNode* holder = nullptr;
+  for (const auto& node : s.me().nodes) {
+    if (node.master && !node.fail && node.serves_slot(next->first)) holder = &node;
+  }
+  const PodObservation* source = holder != nullptr ? s.pod_of_node(holder->id) : nullptr;
+  if (source == nullptr || !source->endpoint) {
+    plan.waiting_for.push_back(
+        fmt::format("slot {} is to move to this shard, but its holder is no pod that answers", next->first));
+    return;
+  }
+  while (next->last > next->first && !holder->serves_slot(next->last)) --next->last;
+
+  std::vector<net::Endpoint> others;
+  for (const auto& node : s.me().nodes) {
+    if (!node.master || node.fail || node.slots.empty() || node.myself || node.id == holder->id) continue;
+    if (const PodObservation* pod = s.pod_of_node(node.id); pod != nullptr && pod->endpoint) {
+      others.push_back(*pod->endpoint);
+    }
+  }
+  plan.actions.push_back(
+      {.step = MigrateSlots{.range = *next,
+                            .source = {source->pod.name, holder->id, *source->endpoint},
+                            .destination = {s.self().pod.name, s.me().id, *s.self().endpoint},
+                            .other_masters = std::move(others)},
+       .target = ThisNode{},
+       .reason = fmt::format("the layout of {} shards gives shard {} slots {}, which node {} (pod {}, shard {}) holds",
+                             s.topology().shards, s.self().pod.shard, range_text(*next), short_id(holder->id),
+                             source->pod.name, source->pod.shard)});
+}
+
 // Whether this pod has its desired role and the cluster is healthy as this node sees it.
 void check_convergence(const Situation& s, Plan& plan) {
   const auto& me = s.me();
@@ -376,7 +487,9 @@ void check_convergence(const Situation& s, Plan& plan) {
                     me.cluster.slots_assigned, cluster_slots, me.cluster.known_nodes));
     for (auto& line : s.uncovered_ranges()) plan.waiting_for.push_back(std::move(line));
   }
-  if (role_reached && me.cluster.state_ok) {
+  const auto pending = me.cluster.state_ok ? layout_pending(s) : std::nullopt;
+  if (pending) plan.waiting_for.push_back(*pending);
+  if (role_reached && me.cluster.state_ok && !pending) {
     plan.outcome = Outcome::converged;
     plan.waiting_for.clear();
   }
@@ -493,6 +606,12 @@ Plan make_plan(const Topology& topology, int self_index, const Observation& obse
                             .reason = "a recovered range needs a config epoch above any stale claim still gossiped",
                             .data_loss = true});
     // Then, as any master: MEET the other masters (below).
+  } else if (s.joins_as_new_shard()) {
+    plan.role = Role::master;
+    plan.situation = fmt::format(
+        "scale-out: shard {} is new (other shards' masters hold its creation range {}): joining as an empty master, "
+        "then importing the slots the layout of {} shards gives it",
+        self.pod.shard, range_text(my_range), topology.shards);
   } else {
     plan.role = Role::replica;
     const auto* holder = s.holder_of(my_range);
@@ -511,6 +630,7 @@ Plan make_plan(const Topology& topology, int self_index, const Observation& obse
   plan_forget_former_self(s, plan);
   plan_forget_replaced(s, plan);
   plan_forget_departed(s, plan);
+  if (plan.actions.empty()) plan_layout(s, plan);
 
   if (!plan.actions.empty()) {
     plan.outcome = Outcome::act;

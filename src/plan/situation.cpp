@@ -82,6 +82,40 @@ bool Situation::about_to_create(const PodObservation& pod) const {
   return node.master && node.slots.empty() && holder_of(range_of(pod.pod.shard)) == nullptr;
 }
 
+bool Situation::joins_as_new_shard() const {
+  const auto& node = myself();
+  if (self_.pod.ordinal != 0 || !node.master || !node.slots.empty() || me().keys > 0) return false;
+  if (shard_master() != nullptr) return false;
+  const ClusterNode* holder = holder_of(my_range());
+  if (holder == nullptr || !holder->is_live_slot_owner()) return false;
+  const PodObservation* holder_pod = pod_of_node(holder->id);
+  return holder_pod != nullptr && holder_pod->pod.shard != self_.pod.shard;
+}
+
+const PodObservation* Situation::pod_of_node(const std::string& id) const {
+  for (const auto& pod : observation_.pods) {
+    if (trusted(pod) && pod.probe->id == id) return &pod;
+  }
+  return nullptr;
+}
+
+SlotOwners Situation::slot_owners() const {
+  SlotOwners owners(cluster_slots, no_shard);
+  for (const auto& node : me().nodes) {
+    if (!node.master || node.handshake || node.fail || node.slots.empty()) continue;
+    int shard = no_shard;
+    if (const PodObservation* pod = pod_of_node(node.id)) {
+      shard = pod->pod.shard;
+    } else if (const ExpectedPod* named = pod_announced_as(node.hostname)) {
+      shard = named->shard;
+    }
+    for (const auto& range : node.slots) {
+      for (int slot = range.first; slot <= range.last; ++slot) owners[static_cast<size_t>(slot)] = shard;
+    }
+  }
+  return owners;
+}
+
 const ClusterNode* Situation::known_to_me(const std::string& id) const {
   const auto* node = redis::find_node(me().nodes, id);
   return node != nullptr && !node->handshake ? node : nullptr;

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "rci/layout.hpp"
 #include "rci/observe/observation.hpp"
 #include "rci/plan/planner.hpp"
 #include "rci/topology.hpp"
@@ -64,6 +65,18 @@ class Situation {
   // A fresh ordinal-0 pod whose shard's slots nobody holds: it is about to create its part of
   // the cluster (set its config epoch while alone, claim its range), so nobody may MEET it yet.
   bool about_to_create(const PodObservation& pod) const;
+
+  // Scale-out: this pod is ordinal 0 of a shard that serves nothing, holds no keys, and whose
+  // creation range live masters of other shards' pods hold: the cluster exists and has no
+  // slot for this shard yet. It joins as an empty master; the layout gives it its slots.
+  bool joins_as_new_shard() const;
+
+  // The trusted pod whose node has `id` (nullptr: none that answered).
+  const PodObservation* pod_of_node(const std::string& id) const;
+
+  // The shard serving each slot, as this node's own table shows it: the shard of the pod
+  // whose node is the slot's live master, no_shard where that is no pod of the layout.
+  SlotOwners slot_owners() const;
 
   // The node in this node's own table with `id`, unless it is still in handshake.
   const redis::ClusterNode* known_to_me(const std::string& id) const;

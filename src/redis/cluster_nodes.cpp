@@ -56,12 +56,29 @@ std::optional<Address> parse_address(std::string_view field) {
   return address;
 }
 
-// Reads one slot field: "5461", "0-5460", or an importing/migrating marker "[...]" that
-// does not make the node an owner (nullopt with ok=true).
-std::optional<SlotRange> parse_slot_field(std::string_view field, bool& ok) {
+// Reads an open-slot marker "[5461->-<id>]" or "[5461-<-<id>]" into the node's lists.
+bool parse_open_slot(std::string_view field, ClusterNode& node) {
+  if (!field.ends_with(']')) return false;
+  field = field.substr(1, field.size() - 2);
+  for (auto [arrow, list] :
+       {std::pair{std::string_view("->-"), &node.migrating}, std::pair{std::string_view("-<-"), &node.importing}}) {
+    const auto at = field.find(arrow);
+    if (at == std::string_view::npos) continue;
+    auto slot = parse_number(field.substr(0, at), cluster_slots - 1);
+    const auto peer = field.substr(at + arrow.size());
+    if (!slot || peer.empty()) return false;
+    list->push_back({*slot, std::string(peer)});
+    return true;
+  }
+  return false;
+}
+
+// Reads one slot field: "5461", "0-5460" (a range, returned), or an importing/migrating
+// marker "[...]", which does not make the node an owner (nullopt, recorded in `node`).
+std::optional<SlotRange> parse_slot_field(std::string_view field, ClusterNode& node, bool& ok) {
   ok = true;
   if (field.starts_with('[')) {
-    ok = field.ends_with(']');
+    ok = parse_open_slot(field, node);
     return std::nullopt;
   }
   auto dash = field.find('-');
@@ -152,7 +169,7 @@ Result<std::vector<ClusterNode>> parse_cluster_nodes(std::string_view text) {
 
     for (size_t i = 8; i < fields.size(); ++i) {
       bool ok = true;
-      auto range = parse_slot_field(fields[i], ok);
+      auto range = parse_slot_field(fields[i], node, ok);
       if (!ok) return bad(fmt::format("slot field '{}' is not a slot or range of 0..16383", fields[i].substr(0, 40)));
       if (range) node.slots.push_back(*range);
     }

@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "rci/util/log.hpp"
+#include "rci/util/text.hpp"
 
 namespace rci::redis {
 
@@ -398,10 +399,22 @@ std::vector<std::string> auth_command(const Credentials& credentials) {
 std::string describe_command(const std::vector<std::string>& argv) {
   if (argv.empty()) return "(empty command)";
   std::string out = argv.front();
-  const bool secret = argv.front() == "AUTH" || argv.front() == "auth";
+  const bool secret = text::equal_ignoring_case(argv.front(), "AUTH");
+  // MIGRATE carries the target's credentials before its KEYS: AUTH <password> or
+  // AUTH2 <user> <password>.
+  bool in_migrate_options = text::equal_ignoring_case(argv.front(), "MIGRATE");
+  size_t credentials_left = 0;
   for (size_t i = 1; i < argv.size(); ++i) {
+    const bool credential = secret || credentials_left > 0;
+    if (credentials_left > 0) {
+      --credentials_left;
+    } else if (in_migrate_options) {
+      if (text::equal_ignoring_case(argv[i], "AUTH")) credentials_left = 1;
+      if (text::equal_ignoring_case(argv[i], "AUTH2")) credentials_left = 2;
+      if (text::equal_ignoring_case(argv[i], "KEYS")) in_migrate_options = false;
+    }
     out += ' ';
-    out += secret ? "(redacted)" : argv[i];
+    out += credential ? "(redacted)" : argv[i];
     if (out.size() > 200) {
       out += " ...";
       break;

@@ -188,12 +188,15 @@ def _shard_problems(cluster, views_by_pod: dict, name, creation_layout: bool) ->
         if creation_layout and master.ordinal != 0:
             problems.append(f"shard {shard}: master is {master.name}, expected "
                             f"{cluster.pod(shard, 0).name} (creation layout)")
-        expected = [shard_slot_range(shard, cluster.shards)]
+        # A cluster whose shards were scaled says what it should hold (cluster.layout: shard
+        # -> [(first, last), ...]); else the creation range.
+        layout = getattr(cluster, "layout", None)
+        expected = layout[shard] if layout else [shard_slot_range(shard, cluster.shards)]
         served = views_by_pod[master.name].myself.slots
-        if sorted(served) != expected:
+        if sorted(served) != sorted(expected):
             problems.append(f"shard {shard}: master {master.name} serves slots "
                             f"{','.join(f'{a}-{b}' for a, b in sorted(served)) or '(none)'}, "
-                            f"expected {expected[0][0]}-{expected[0][1]}")
+                            f"expected {','.join(f'{a}-{b}' for a, b in sorted(expected))}")
         master_id = views_by_pod[master.name].myid
         for replica in pods:
             if replica is not master:

@@ -93,3 +93,38 @@ def format_ranges(slots) -> str:
     if start is not None:
         parts.append(f"{start}-{previous}" if previous != start else f"{start}")
     return ",".join(parts) if parts else "(none)"
+
+
+def ranges_of(slots) -> list:
+    """Sorted slot numbers as [(first, last), ...] runs."""
+    runs = []
+    for slot in sorted(slots):
+        if runs and runs[-1][1] == slot - 1:
+            runs[-1] = (runs[-1][0], slot)
+        else:
+            runs.append((slot, slot))
+    return runs
+
+
+def scaled_layout(held: dict, shards: int) -> dict:
+    """The bed's own reading of the layout rule (ARCHITECTURE.md, "Scaling shards"), written
+    apart from the binary's: `held` maps shard -> the slots it serves; returns shard -> the
+    slots it should serve with `shards` shards. Each shard keeps its lowest slots up to the
+    size of its creation range; the rest, and every slot of a shard at or above `shards`, go
+    in slot order to the shards below that size, in shard order."""
+    quota = {s: shard_slot_range(s, shards)[1] - shard_slot_range(s, shards)[0] + 1
+             for s in range(shards)}
+    target = {s: [] for s in range(shards)}
+    pool = []
+    for shard, slots in held.items():
+        ordered = sorted(slots)
+        keep = quota.get(shard, 0)
+        if shard < shards:
+            target[shard] = ordered[:keep]
+        pool += ordered[keep:] if shard < shards else ordered
+    pool.sort()
+    for shard in range(shards):
+        wanted = quota[shard] - len(target[shard])
+        target[shard] += pool[:wanted]
+        pool = pool[wanted:]
+    return {s: sorted(v) for s, v in target.items()}

@@ -795,6 +795,21 @@ class Cluster:
                                replace=True)
         return list(kept.values())
 
+    def set_shards(self, shards: int) -> list:
+        """Raises SHARDS as a user does (every StatefulSet's SHARDS, and a StatefulSet per new
+        shard): pods of the new shards get new addresses and are not started, the SRV records
+        list them too, and every run of the binary started from now on gets `--shards`.
+        Returns the new pods. (Scale-in is not here yet.)"""
+        if shards < self.shards:
+            raise ValueError("set_shards: scale-in is not supported by the bed yet")
+        added = [Pod(self, shard, ordinal, self.bed.allocate_ip())
+                 for shard in range(self.shards, shards) for ordinal in range(self.replicas + 1)]
+        self.pods = sorted(self.pods + added, key=lambda pod: (pod.shard, pod.ordinal))
+        self.shards = shards
+        self.bed.dns.serve_srv(self.srv_name, [(pod.dns_name, pod.port) for pod in self.pods],
+                               replace=True)
+        return added
+
     def pod(self, shard: int, ordinal: int) -> Pod:
         return self.pods[shard * (self.replicas + 1) + ordinal]
 

@@ -107,10 +107,12 @@ class ShardWriter:
             # the node down): the application retries, as this does.
             self._fail(type(error).__name__)
             return False
-        except redis.exceptions.RedisClusterException as error:
-            # Not a RedisError: the client could not map the cluster from any startup node.
-            # redis-py 4.3 leaves its node manager unable to map again after this (it fails
-            # to copy its connection options), so the application makes a new client.
+        except (redis.exceptions.RedisClusterException, AttributeError, TypeError, KeyError) as error:
+            # Not a RedisError: the client could not map the cluster from any startup node
+            # (RedisClusterException), or redis-py 4.3 tripped over its own slot map while
+            # slots move (an AttributeError on a slot whose node it had dropped). It is left
+            # unable to map again (it fails to copy its connection options), so the
+            # application makes a new client. Counted by type, as every failure is.
             self._client = None
             self._fail(type(error).__name__)
             return False

@@ -53,6 +53,25 @@ TEST_CASE("Redis 7 CLUSTER NODES: myself master with hostname and a migrating ma
   CHECK(me->slots[0] == SlotRange{0, 5460});
   CHECK(me->slot_count() == 5461);
   CHECK(me->is_live_slot_owner());
+  REQUIRE(me->migrating.size() == 1);
+  CHECK(me->migrating[0].slot == 5460);
+  CHECK(me->migrating[0].peer.starts_with("8670"));
+  CHECK(me->importing.empty());
+}
+
+TEST_CASE("CLUSTER NODES: importing and migrating markers are read, malformed ones refused", "[cluster_nodes]") {
+  const std::string head =
+      "d1c7d8ae2eaf09bbb33c52e13b93b6c34d2862fd 127.0.0.1:6379@16379 myself,master - 0 0 1 connected 0-100 ";
+  auto nodes = parse_ok(
+      head + "[7-<-54235bfa57cf9b242d80622e6fd514ba6260e0c1] [100->-5c12f87c5bf9eb400c1f4709862d81e177a9f58e]\n");
+  REQUIRE(nodes.size() == 1);
+  CHECK(nodes[0].slots == std::vector<SlotRange>{{0, 100}});
+  CHECK(nodes[0].importing == std::vector<redis::OpenSlot>{{7, "54235bfa57cf9b242d80622e6fd514ba6260e0c1"}});
+  CHECK(nodes[0].migrating == std::vector<redis::OpenSlot>{{100, "5c12f87c5bf9eb400c1f4709862d81e177a9f58e"}});
+  for (const char* bad : {"[7-<-]", "[16384->-abc]", "[7=>abc]", "[7->-abc"}) {
+    INFO(bad);
+    CHECK_FALSE(redis::parse_cluster_nodes(head + bad + "\n"));
+  }
 }
 
 TEST_CASE("Redis 7 CLUSTER NODES: replica lines", "[cluster_nodes]") {

@@ -121,6 +121,12 @@ TEST_CASE("describe_command redacts every AUTH argument and shortens long comman
   CHECK(redis::describe_command({"AUTH", "s3cret"}) == "AUTH (redacted)");
   CHECK(redis::describe_command({"auth", "user", "s3cret"}) == "auth (redacted) (redacted)");
   CHECK(redis::describe_command({"CLUSTER", "MEET", "10.0.0.1", "6379"}) == "CLUSTER MEET 10.0.0.1 6379");
+  CHECK(redis::describe_command({"MIGRATE", "10.0.0.1", "6379", "", "0", "5000", "AUTH", "s3cret", "KEYS", "k"}) ==
+        "MIGRATE 10.0.0.1 6379  0 5000 AUTH (redacted) KEYS k");
+  CHECK(redis::describe_command({"migrate", "h", "1", "", "0", "5", "auth2", "app", "s3cret", "KEYS", "auth"}) ==
+        "migrate h 1  0 5 auth2 (redacted) (redacted) KEYS auth");
+  CHECK(redis::describe_command({"MIGRATE", "h", "1", "", "0", "5", "KEYS", "AUTH", "k"}) ==
+        "MIGRATE h 1  0 5 KEYS AUTH k");
   std::vector<std::string> many = {"CLUSTER", "ADDSLOTS"};
   for (int slot = 0; slot < 1000; ++slot) many.push_back(std::to_string(slot));
   const std::string shown = redis::describe_command(many);

@@ -30,6 +30,10 @@ std::string summary(const plan::Action& action) {
           [](const plan::Replicate& s) { return "replicate " + s.pod; },
           [](const plan::Forget& s) { return "forget " + s.node_id.substr(0, 8); },
           [](const plan::BumpEpoch&) { return std::string("bump-epoch"); },
+          [](const plan::MigrateSlots& s) {
+            return fmt::format("migrate-slots {}-{} from {}", s.range.first, s.range.last, s.source.pod);
+          },
+          [](const plan::CloseSlot& s) { return fmt::format("close-slot {}", s.slot); },
       },
       action.step);
 }
@@ -100,6 +104,12 @@ void check_plan_properties(const ClusterBuilder& cluster, PodId self, const plan
                    },
                    [&](const plan::Forget& forget) { CHECK(forget.node_id != cluster.id(self)); },
                    [&](const plan::BumpEpoch&) { CHECK(action.data_loss); },
+                   [&](const plan::MigrateSlots& move) {
+                     // A pod moves slots only into its own node, from another.
+                     CHECK(move.destination.node_id == cluster.id(self));
+                     CHECK(move.source.node_id != cluster.id(self));
+                   },
+                   [&](const plan::CloseSlot&) {},
                },
                action.step);
   }
@@ -972,4 +982,67 @@ TEST_CASE("planner: this node refusing a probe command (NOPERM) fails at once, n
   REQUIRE(plan.waiting_for.size() == 2);
   CHECK_THAT(plan.waiting_for.front(), Catch::Contains("cluster|nodes"));
   CHECK_THAT(plan.waiting_for.back(), Catch::Contains("ACL rules"));
+}
+
+namespace {
+
+// A 3x1 cluster as creation left it, seen by pods that now run with SHARDS=4 (shard 3's two
+// pods fresh): the builder's topology is 4x1, the old shards hold the 3-shard ranges.
+ClusterBuilder scaled_out_3_to_4() {
+  ClusterBuilder cluster(4, 1);
+  for (int shard = 0; shard < 3; ++shard) {
+    cluster.master_of({shard, 0}, shard_slot_range(shard, 3), shard + 1).replica_of({shard, 1}, {shard, 0});
+  }
+  cluster.fresh({3, 0}).fresh({3, 1});
+  std::vector<PodId> old_pods;
+  for (int shard = 0; shard < 3; ++shard) old_pods.insert(old_pods.end(), {{shard, 0}, {shard, 1}});
+  return cluster.mesh(old_pods);
+}
+
+}  // namespace
+
+TEST_CASE("planner: a new shard's ordinal 0 joins as an empty master, then imports its slots", "[planner][scaling]") {
+  ClusterBuilder cluster = scaled_out_3_to_4();
+  plan::Plan joining = cluster.plan_for({3, 0});
+  CHECK(joining.role == Role::master);
+  CHECK_THAT(joining.situation, Catch::Contains("scale-out: shard 3 is new"));
+  for (const auto& action : joining.actions) CHECK(std::holds_alternative<plan::Meet>(action.step));
+  CHECK_FALSE(joining.actions.empty());
+
+  // Once it knows the cluster, it moves the first run the layout gives it from shard 0's master.
+  cluster.mesh();
+  plan::Plan importing = cluster.plan_for({3, 0});
+  REQUIRE(importing.outcome == Outcome::act);
+  REQUIRE(importing.actions.size() == 1);
+  const auto* move = std::get_if<plan::MigrateSlots>(&importing.actions[0].step);
+  REQUIRE(move != nullptr);
+  CHECK(move->range == SlotRange{4096, 4096 + 63});
+  CHECK(move->source.pod == cluster.name({0, 0}));
+  CHECK(move->destination.node_id == cluster.id({3, 0}));
+  CHECK(move->other_masters.size() == 2);  // shards 1 and 2
+  check_plan_properties(cluster, {3, 0}, importing);
+}
+
+TEST_CASE("planner: while the layout does not hold, the other pods wait and move nothing", "[planner][scaling]") {
+  ClusterBuilder cluster = scaled_out_3_to_4();
+  cluster.mesh();
+  for (PodId pod : {PodId{0, 0}, PodId{1, 1}, PodId{2, 0}}) {
+    plan::Plan plan = cluster.plan_for(pod);
+    INFO(cluster.name(pod));
+    CHECK(plan.outcome == Outcome::wait);
+    REQUIRE_FALSE(plan.waiting_for.empty());
+    CHECK_THAT(plan.waiting_for.back(), Catch::Contains("4096 slots still to move"));
+  }
+  // The replica of the new shard waits for its master to serve a slot.
+  CHECK(cluster.plan_for({3, 1}).outcome == Outcome::wait);
+}
+
+TEST_CASE("planner: a cluster as creation left it is converged under its own SHARDS", "[planner][scaling]") {
+  ClusterBuilder cluster(3, 1);
+  for (int shard = 0; shard < 3; ++shard) cluster.claimed({shard, 0}).replica_of({shard, 1}, {shard, 0});
+  cluster.mesh();
+  for (const auto& pod : cluster.topology().pods) {
+    INFO(pod.name);
+    CHECK(cluster.plan_for({pod.shard, pod.ordinal}).outcome == Outcome::converged);
+  }
 }

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "rci/config/options.hpp"
 #include "rci/plan/planner.hpp"
 #include "rci/redis/connection.hpp"
 
@@ -33,9 +34,17 @@ using Connector = std::function<Result<std::shared_ptr<redis::Connection>>(const
 // doubling, at most 5 s. Pure, so the pacing is unit-tested.
 Millis refusal_backoff(int refusals);
 
+// How slots are moved (plan::MigrateSlots).
+struct MigrationSettings {
+  Credentials credentials;    // the cluster's: MIGRATE authenticates with them at the destination
+  int batch = 100;            // keys per GETKEYSINSLOT + MIGRATE
+  Millis key_timeout{10000};  // MIGRATE's own timeout for one batch (a big key takes long)
+};
+
 class Actor {
  public:
-  explicit Actor(Connector connect) : connect_(std::move(connect)) {}
+  explicit Actor(Connector connect, MigrationSettings migration = {})
+      : connect_(std::move(connect)), migration_(std::move(migration)) {}
 
   // Applies `actions` in order until `deadline`, each on its target (`self` is this pod's node).
   // A failed slot claim stops the batch (later steps depend on it), as does a lost connection
@@ -53,8 +62,13 @@ class Actor {
   // Sends the action's step to its target: over `self`, or to each node through `connect_`.
   Result<redis::Reply> send(redis::Connection& self, const plan::Action& action, Deadline deadline);
   Result<redis::Reply> send_everywhere(const plan::Step& step, const plan::EveryNode& nodes, Deadline deadline);
+  Result<redis::Reply> migrate_slots(redis::Connection& self, const plan::MigrateSlots& move, Deadline deadline);
+  Result<void> migrate_slot(redis::Connection& self, redis::Connection& source, const plan::MigrateSlots& move,
+                            int slot, Deadline deadline);
+  Result<void> empty_slot(redis::Connection& source, const plan::MigrateSlots& move, int slot, Deadline deadline);
   void note_refusal(const plan::Action& action, const Error& error);
   Connector connect_;
+  MigrationSettings migration_;
   std::map<std::string, Refusal> refusals_;  // by the action's command line
 };
 

@@ -81,6 +81,7 @@ struct Options {
   std::chrono::seconds timeout{300};
   std::chrono::milliseconds connect_timeout{1000};
   std::chrono::milliseconds command_timeout{2000};
+  int migration_batch = 100;  // keys per MIGRATE when slots move (--migration-batch)
   log::Format log_format = log::Format::text;
   log::Level log_level = log::Level::info;
   bool json_output = false;                     // status/discover/plan: machine-readable output

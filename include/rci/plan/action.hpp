@@ -51,7 +51,35 @@ struct BumpEpoch {
   bool operator==(const BumpEpoch&) const = default;
 };
 
-using Step = std::variant<SetConfigEpoch, ClaimSlots, Meet, Replicate, Forget, BumpEpoch>;
+// One end of a slot move: a node and where its pod answers.
+struct MoveEnd {
+  std::string pod;
+  std::string node_id;
+  net::Endpoint endpoint;
+  bool operator==(const MoveEnd&) const = default;
+};
+
+// Moves `range` from `source` into this node, slot by slot, in the documented order (see
+// ARCHITECTURE.md, "Scaling shards"): SETSLOT IMPORTING here, SETSLOT MIGRATING on the
+// source, GETKEYSINSLOT + MIGRATE on the source until the slot is empty, then SETSLOT NODE
+// here, on the source and on `other_masters`. Sent by the actor to each of those nodes; every
+// step is idempotent, so a move cut short is finished by the next one.
+struct MigrateSlots {
+  SlotRange range{};
+  MoveEnd source;
+  MoveEnd destination;                       // this pod's own node
+  std::vector<net::Endpoint> other_masters;  // told the new owner too
+  bool operator==(const MigrateSlots&) const = default;
+};
+
+// CLUSTER SETSLOT slot STABLE: clears a migrating or importing marker this node keeps on a
+// slot whose move is over (its owner is already the one the move was for).
+struct CloseSlot {
+  int slot = 0;
+  bool operator==(const CloseSlot&) const = default;
+};
+
+using Step = std::variant<SetConfigEpoch, ClaimSlots, Meet, Replicate, Forget, BumpEpoch, MigrateSlots, CloseSlot>;
 
 // The target: this pod's own node, over the connection the reconciler holds.
 struct ThisNode {
@@ -71,6 +99,7 @@ using Target = std::variant<ThisNode, EveryNode>;
 struct Action {
   Step step;
   Target target;           // where the command is sent: ThisNode for every step but a FORGET
+                           // (a MigrateSlots step names its other nodes itself)
   std::string reason;      // the observation that led to it, in words
   bool data_loss = false;  // part of --recover-lost-slots: logged as an error
 

@@ -10,6 +10,14 @@
 
 namespace rci::redis {
 
+// A slot that is moving, as a node's own line shows it: `[slot->-<to-id>]` (migrating out) or
+// `[slot-<-<from-id>]` (importing).
+struct OpenSlot {
+  int slot = 0;
+  std::string peer;  // the node it moves to (migrating) or from (importing)
+  bool operator==(const OpenSlot&) const = default;
+};
+
 // One line of CLUSTER NODES.
 struct ClusterNode {
   std::string id;
@@ -30,7 +38,9 @@ struct ClusterNode {
   long long pong_received = 0;
   long long config_epoch = 0;
   bool link_connected = false;
-  std::vector<SlotRange> slots;  // importing/migrating markers are not slots and are skipped
+  std::vector<SlotRange> slots;     // importing/migrating markers are not slots: they go below
+  std::vector<OpenSlot> migrating;  // only on the node's own (myself) line
+  std::vector<OpenSlot> importing;
 
   int slot_count() const;
   bool serves_slot(int slot) const;
