@@ -102,23 +102,22 @@ std::vector<std::string> migrate_command(const plan::MoveEnd& to, const Credenti
 // still holds (clients are sent to the destination only for keys it lacks), so the copy on
 // the destination was never written by a client: the batch goes again with REPLACE.
 Result<void> Actor::empty_slot(redis::Connection& source, const plan::MigrateSlots& move, int slot, Deadline deadline) {
-  const Deadline batch_cap = deadline;
   while (true) {
     auto listed =
-        source.command({"CLUSTER", "GETKEYSINSLOT", std::to_string(slot), std::to_string(migration_.batch)}, batch_cap);
+        source.command({"CLUSTER", "GETKEYSINSLOT", std::to_string(slot), std::to_string(migration_.batch)}, deadline);
     if (!listed) return std::unexpected(listed.error());
     if (listed->elements.empty()) return {};
     std::vector<std::string> keys;
     for (const auto& key : listed->elements) keys.push_back(key.str);
     auto moved = source.command(
-        migrate_command(move.destination, migration_.credentials, migration_.key_timeout, keys, false), batch_cap);
+        migrate_command(move.destination, migration_.credentials, migration_.key_timeout, keys, false), deadline);
     if (!moved && moved.error().code == ReplyCode::busykey) {
       log::warn(
           "slot {}: a key of this batch is on both {} and {} (an earlier MIGRATE's reply was lost); the source's "
           "copy is the one clients wrote, sending the batch again with REPLACE",
           slot, move.source.pod, move.destination.pod);
       moved = source.command(
-          migrate_command(move.destination, migration_.credentials, migration_.key_timeout, keys, true), batch_cap);
+          migrate_command(move.destination, migration_.credentials, migration_.key_timeout, keys, true), deadline);
     }
     if (!moved) return std::unexpected(moved.error());
   }

@@ -372,9 +372,8 @@ std::optional<LayoutView> layout_view(const Situation& s) {
 }
 
 // What is left to move, in words, or nothing when the layout holds and no slot is open here.
-std::optional<std::string> layout_pending(const Situation& s) {
+std::optional<std::string> layout_pending(const Situation& s, const std::optional<LayoutView>& view) {
   const auto& myself = s.myself();
-  const auto view = layout_view(s);
   const auto moves = view ? moves_between(view->owners, view->target) : std::vector<SlotMove>{};
   if (moves.empty() && myself.importing.empty() && myself.migrating.empty()) return std::nullopt;
   std::string listed;
@@ -396,7 +395,7 @@ Action close_slot_action(int slot, std::string reason) {
 // node holding them, one run of at most slots_per_move slots per round; a move this node had
 // begun (an importing marker, left by a process that was killed) comes first. It also closes
 // markers whose move is over. It never moves slots out: each destination drives its own.
-void plan_layout(const Situation& s, Plan& plan) {
+void plan_layout(const Situation& s, const std::optional<LayoutView>& view, Plan& plan) {
   if (plan.role != Role::master) return;
   const auto& myself = s.myself();
   for (const auto& open : myself.importing) {
@@ -413,9 +412,7 @@ void plan_layout(const Situation& s, Plan& plan) {
           fmt::format("slot {} is no longer this node's; its move to {} is over", open.slot, short_id(open.peer))));
     }
   }
-  if (!plan.actions.empty()) return;
-  const auto view = layout_view(s);
-  if (!view) return;
+  if (!plan.actions.empty() || !view) return;
 
   std::optional<SlotRange> next;
   for (const auto& open : myself.importing) {
@@ -465,7 +462,7 @@ void plan_layout(const Situation& s, Plan& plan) {
 }
 
 // Whether this pod has its desired role and the cluster is healthy as this node sees it.
-void check_convergence(const Situation& s, Plan& plan) {
+void check_convergence(const Situation& s, const std::optional<LayoutView>& layout, Plan& plan) {
   const auto& me = s.me();
   bool role_reached = false;
   if (plan.role == Role::master) {
@@ -487,7 +484,7 @@ void check_convergence(const Situation& s, Plan& plan) {
                     me.cluster.slots_assigned, cluster_slots, me.cluster.known_nodes));
     for (auto& line : s.uncovered_ranges()) plan.waiting_for.push_back(std::move(line));
   }
-  const auto pending = me.cluster.state_ok ? layout_pending(s) : std::nullopt;
+  const auto pending = me.cluster.state_ok ? layout_pending(s, layout) : std::nullopt;
   if (pending) plan.waiting_for.push_back(*pending);
   if (role_reached && me.cluster.state_ok && !pending) {
     plan.outcome = Outcome::converged;
@@ -630,14 +627,18 @@ Plan make_plan(const Topology& topology, int self_index, const Observation& obse
   plan_forget_former_self(s, plan);
   plan_forget_replaced(s, plan);
   plan_forget_departed(s, plan);
-  if (plan.actions.empty()) plan_layout(s, plan);
-
-  if (!plan.actions.empty()) {
-    plan.outcome = Outcome::act;
-    plan.waiting_for.clear();
-    return plan;
+  if (plan.actions.empty()) {
+    // Only now, with nothing else to do: the layout as this node's table shows it, read once
+    // for the moves and for convergence.
+    const std::optional<LayoutView> layout = layout_view(s);
+    plan_layout(s, layout, plan);
+    if (plan.actions.empty()) {
+      check_convergence(s, layout, plan);
+      return plan;
+    }
   }
-  check_convergence(s, plan);
+  plan.outcome = Outcome::act;
+  plan.waiting_for.clear();
   return plan;
 }
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 namespace rci::plan {
@@ -100,12 +101,17 @@ const PodObservation* Situation::pod_of_node(const std::string& id) const {
 }
 
 SlotOwners Situation::slot_owners() const {
+  // Each trusted pod's node ID, once: a table of hundreds of nodes is read against it.
+  std::map<std::string, int> shard_of_node;
+  for (const auto& pod : observation_.pods) {
+    if (trusted(pod)) shard_of_node.emplace(pod.probe->id, pod.pod.shard);
+  }
   SlotOwners owners(cluster_slots, no_shard);
   for (const auto& node : me().nodes) {
     if (!node.master || node.handshake || node.fail || node.slots.empty()) continue;
     int shard = no_shard;
-    if (const PodObservation* pod = pod_of_node(node.id)) {
-      shard = pod->pod.shard;
+    if (auto found = shard_of_node.find(node.id); found != shard_of_node.end()) {
+      shard = found->second;
     } else if (const ExpectedPod* named = pod_announced_as(node.hostname)) {
       shard = named->shard;
     }

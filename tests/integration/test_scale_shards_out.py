@@ -49,11 +49,7 @@ def main() -> None:
                       if "myself" in line and "[" in line]
         check(not open_slots, f"slots left open: {open_slots}")
         keys_intact(cluster, "scaling 3 -> 4 shards", keys=KEYS)
-        lost = writers.missing()
-        gaps = [w.longest_gap()[0] for w in writers.writers]
-        print(f"[scale_shards_out] {writers.acknowledged()} writes acknowledged, {len(lost)} lost; "
-              f"longest gap per shard {', '.join(f'{g:.2f}s' for g in gaps)}; failures "
-              f"{[w.failures for w in writers.writers]}", flush=True)
+        lost = writers.report("scale_shards_out")
         check(not lost, f"acknowledged writes lost in the migration: {lost[:10]}")
 
 

@@ -188,10 +188,8 @@ def _shard_problems(cluster, views_by_pod: dict, name, creation_layout: bool) ->
         if creation_layout and master.ordinal != 0:
             problems.append(f"shard {shard}: master is {master.name}, expected "
                             f"{cluster.pod(shard, 0).name} (creation layout)")
-        # A cluster whose shards were scaled says what it should hold (cluster.layout: shard
-        # -> [(first, last), ...]); else the creation range.
-        layout = getattr(cluster, "layout", None)
-        expected = layout[shard] if layout else [shard_slot_range(shard, cluster.shards)]
+        expected = (cluster.layout[shard] if cluster.layout
+                    else [shard_slot_range(shard, cluster.shards)])
         served = views_by_pod[master.name].myself.slots
         if sorted(served) != sorted(expected):
             problems.append(f"shard {shard}: master {master.name} serves slots "

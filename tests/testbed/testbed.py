@@ -703,6 +703,9 @@ class Cluster:
         self.node_timeout_ms = node_timeout_ms
         self.redis_config = tuple(redis_config)  # extra redis.conf lines, last (they win)
         self.tls = tls
+        # What each shard should serve once its shards were scaled (shard -> [(first, last)]);
+        # None: the creation ranges (check_cluster).
+        self.layout = None
         self.dir = os.path.join(bed.dir, namespace)
         self.pods = [Pod(self, shard, ordinal, bed.allocate_ip())
                      for shard in range(shards) for ordinal in range(replicas + 1)]
@@ -892,20 +895,26 @@ class Cluster:
                     if isinstance(reply, RespError):
                         raise AssertionError(f"writing keys to {ip}:{port}: {reply}")
 
-    def missing_keys(self, count: int, prefix="key") -> list:
-        """What write_keys(count, prefix) wrote and the cluster no longer holds as written,
-        read back from the master now serving each key: [(key, what was read)]."""
+    def not_holding(self, expected: dict) -> list:
+        """Which of `expected` (key -> value) the cluster no longer holds as written, read back
+        from the master now serving each key, in pipelines of at most 1000: [(key, read)]."""
         owners = self.slot_owners()
         batches = {}
-        for i in range(count):
-            key = f"{prefix}:{i}"
+        for key in expected:
             batches.setdefault(owners[key_slot(key)], []).append(key)
         missing = []
         for (ip, port), keys in batches.items():
             with self.client(ip, port, timeout=10.0) as client:
-                replies = client.pipeline([("GET", key) for key in keys])
-                missing += [(key, reply) for key, reply in zip(keys, replies) if reply != key]
+                for start in range(0, len(keys), 1000):
+                    batch = keys[start:start + 1000]
+                    replies = client.pipeline([("GET", key) for key in batch])
+                    missing += [(key, reply) for key, reply in zip(batch, replies)
+                                if reply != expected[key]]
         return missing
+
+    def missing_keys(self, count: int, prefix="key") -> list:
+        """What write_keys(count, prefix) wrote and the cluster no longer holds as written."""
+        return self.not_holding({f"{prefix}:{i}": f"{prefix}:{i}" for i in range(count)})
 
     def count_keys(self) -> int:
         """Total keys in the cluster: the sum of DBSIZE over masters."""

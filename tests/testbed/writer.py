@@ -188,17 +188,25 @@ class AckedWriters:
                 raise AssertionError(f"writers made no progress in {timeout}s: {stuck}")
             time.sleep(0.02)
 
+    def report(self, name: str, since=None, event=None) -> list:
+        """Reads every acknowledged write back and prints the figures: acknowledged, lost, the
+        longest gap per shard (since `event` at `since`, else over the whole run) and the
+        failed writes by the client's exception. Returns the lost writes."""
+        lost = self.missing()
+        gaps = [w.longest_gap(since=since)[0] for w in self.writers]
+        where = f" since the {event}" if event else ""
+        print(f"[{name}] {self.acknowledged()} writes acknowledged, {len(lost)} lost {lost[:5]}; "
+              f"longest gap per shard{where}: {', '.join(f'{gap:.2f}s' for gap in gaps)}; failed "
+              f"writes retried, by exception: {[w.failures for w in self.writers]}", flush=True)
+        return lost
+
     def check_crash_losses(self, name: str, event: str, since: float, crashed_shard: int) -> list:
         """After a crash-like failover of `crashed_shard`'s master at `since` (monotonic):
         prints the figures (acknowledged, lost, the longest gap per shard since then) and
         fails the test on any lost write Redis does not excuse: one of another shard, or one
         acknowledged after the event (asynchronous replication may lose only what the old
         master had acknowledged and not yet sent). Returns the lost writes."""
-        lost = self.missing()
-        gaps = [w.longest_gap(since=since)[0] for w in self.writers]
-        print(f"[{name}] {self.acknowledged()} writes acknowledged, {len(lost)} lost in the "
-              f"{event} {lost[:5]}; longest gap per shard since the {event}: "
-              f"{', '.join(f'{gap:.2f}s' for gap in gaps)}", flush=True)
+        lost = self.report(name, since=since, event=event)
         crashed = self.writers[crashed_shard]
         acked_at = {crashed.key(n): t for n, t in crashed.acked}
         inexcusable = [key for key, _ in lost if acked_at.get(key, float("inf")) > since]
@@ -211,16 +219,5 @@ class AckedWriters:
     def missing(self) -> list:
         """Every acknowledged write that the cluster no longer holds (or holds with another
         value), read back from the master serving each key now: [(key, what was read)]."""
-        owners = self.cluster.slot_owners()
-        lost = []
-        for writer in self.writers:
-            address = owners[key_slot(writer.tag)]
-            with self.cluster.client(*address, timeout=10.0) as client:
-                keys = [writer.key(n) for n, _ in writer.acked]
-                for start in range(0, len(keys), 1000):
-                    batch = keys[start:start + 1000]
-                    replies = client.pipeline([("GET", key) for key in batch])
-                    for key, reply in zip(batch, replies):
-                        if reply != key.rpartition(":")[2]:
-                            lost.append((key, reply))
-        return lost
+        return self.cluster.not_holding({writer.key(n): str(n) for writer in self.writers
+                                         for n, _ in writer.acked})
