@@ -10,7 +10,6 @@ keys are all there, and the lost shard's keys are gone (they were already).
 
 import os
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "testbed"))
 
@@ -20,6 +19,7 @@ from itest import check  # noqa: E402
 from cluster_check import check_cluster  # noqa: E402
 from slots import key_slot, shard_slot_range  # noqa: E402
 from testbed import TestBed  # noqa: E402
+from waiting import wait_until  # noqa: E402
 
 
 def main() -> None:
@@ -32,14 +32,13 @@ def main() -> None:
         for pod in (master, replica):
             pod.kill()
         # Every surviving node must agree the old master failed before its pods come back.
-        deadline = time.monotonic() + 20
-        while True:
+        def failed_everywhere():
             views = tables(cluster)  # the running pods: shards 0 and 2
-            if all(any(n.node_id == old_master_id and "fail" in n.flags for n in nodes)
-                   for nodes in views.values()):
-                break
-            check(time.monotonic() < deadline, "the old master of shard 1 never became FAIL")
-            time.sleep(0.1)
+            return all(any(n.node_id == old_master_id and "fail" in n.flags for n in nodes)
+                       for nodes in views.values())
+
+        wait_until(failed_everywhere, 20, "the old master of shard 1 FAIL in every table",
+                   interval=0.1, detail=cluster.nodes_report)
         for pod in (master, replica):
             pod.restart(keep_nodes_conf=False, keep_data=False)
 

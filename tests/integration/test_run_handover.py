@@ -37,6 +37,7 @@ from itest import check  # noqa: E402
 from sampler import Sampler  # noqa: E402
 from testbed import TestBed, check_cluster  # noqa: E402
 from writer import AckedWriters  # noqa: E402
+from waiting import wait_until  # noqa: E402
 
 KEYS = 1000
 NODE_TIMEOUT_MS = 5000
@@ -158,11 +159,9 @@ def rolling_restart(cluster) -> None:
 def idle_master_hands_over(cluster) -> None:
     master = master_of(cluster, 2)
     replica = replica_of(cluster, 2, master)
-    deadline = time.monotonic() + 15
-    while int(replica.info("replication").get("master_last_io_seconds_ago", -1)) < 2:
-        check(time.monotonic() < deadline, f"{replica.name}: its master is not idle: "
-                                           f"{replica.info('replication')}")
-        time.sleep(0.1)
+    wait_until(lambda: int(replica.info("replication").get("master_last_io_seconds_ago", -1)) >= 2,
+               15, f"{replica.name}: its master idle for 2 s", interval=0.1,
+               detail=lambda: str(replica.info("replication")))
     master.signal_supervisor(signal.SIGTERM)
     status = wait_exit(master, 20)
     role = replica.info("replication")["role"]
@@ -183,10 +182,8 @@ def second_signal_cuts_short(cluster) -> None:
         os.kill(pid, signal.SIGSTOP)
     try:
         master.signal_supervisor(signal.SIGTERM)
-        deadline = time.monotonic() + 5
-        while not os.path.exists(watch.path):
-            check(time.monotonic() < deadline, f"{master.name}: no handover began")
-            time.sleep(0.01)
+        wait_until(lambda: os.path.exists(watch.path), 5, f"{master.name}: a handover begun",
+                   interval=0.01)
         time.sleep(0.5)
         check(master.supervisor.poll() is None,
               f"{master.name}: `run` exited although no replica could take over\n"

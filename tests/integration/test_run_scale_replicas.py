@@ -16,7 +16,6 @@ update, and creates or deletes the pods with the ordinals above it).
 
 import os
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "testbed"))
 
@@ -24,6 +23,7 @@ import itest  # noqa: E402
 from itest import check  # noqa: E402
 from resp import parse_info  # noqa: E402
 from testbed import TestBed, check_cluster  # noqa: E402
+from waiting import wait_until, wait_until_none  # noqa: E402
 
 KEYS = 1000
 RECONCILE_INTERVAL = 3
@@ -66,23 +66,17 @@ def known_nodes(pod) -> int:
 
 
 def wait_for_log(pod, text, timeout) -> None:
-    deadline = time.monotonic() + timeout
-    while text not in pod.supervisor.stderr:
-        check(time.monotonic() < deadline, f"{pod.name}: no '{text}' in its log after {timeout}s"
-                                           f"\n{pod.supervisor.describe()}")
-        time.sleep(0.1)
+    wait_until(lambda: text in pod.supervisor.stderr, timeout, f"{pod.name}: '{text}' in its log",
+               interval=0.1, detail=pod.supervisor.describe)
 
 
 def wait_forgotten(cluster, ids, timeout) -> float:
-    started = time.monotonic()
-    while True:
-        left = {pod.name: known_ids(pod) & ids for pod in cluster.pods}
-        left = {name: found for name, found in left.items() if found}
-        if not left:
-            return time.monotonic() - started
-        check(time.monotonic() - started < timeout,
-              f"departed nodes still listed after {timeout}s: {left}\n{cluster.nodes_report()}")
-        time.sleep(0.1)
+    def left():
+        return [f"{pod.name} lists {sorted(found)}" for pod in cluster.pods
+                if (found := known_ids(pod) & ids)]
+
+    return wait_until_none(left, timeout, "departed nodes forgotten by every pod", interval=0.1,
+                           detail=cluster.nodes_report)
 
 
 def scale_in(cluster, departed) -> None:

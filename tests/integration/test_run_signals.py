@@ -28,6 +28,7 @@ import itest  # noqa: E402
 from itest import check  # noqa: E402
 from testbed import TestBed, check_cluster, key_slot, processes, proc_stat  # noqa: E402
 from slots import shard_slot_range  # noqa: E402
+from waiting import wait_until, wait_until_none  # noqa: E402
 
 KEYS = 1000
 ORPHAN_SECONDS = 2.0
@@ -44,14 +45,12 @@ def wait_exit(pod, timeout=20.0) -> int:
 def check_nothing_left(pod, supervisor_pid, server_pid) -> None:
     """Nothing of the pod survives its supervisor: not redis-server, not any other process in
     the pod's process group, none whose parent was the supervisor (zombie or orphan)."""
-    deadline = time.monotonic() + 2.0  # a group member may take a moment to be reaped
-    while True:
-        left = processes(lambda p: p["pgrp"] == pod.supervisor.pid
+    def left():
+        return processes(lambda p: p["pgrp"] == pod.supervisor.pid
                          or p["ppid"] == supervisor_pid or p["pid"] == server_pid)
-        if not left or time.monotonic() >= deadline:
-            break
-        time.sleep(0.05)
-    check(not left, f"{pod.name}: processes left after the supervisor exited: {left}")
+
+    # A group member may take a moment to be reaped.
+    wait_until_none(left, 2.0, f"{pod.name}: no process left after the supervisor exited")
 
 
 def shard_keys(cluster, shard) -> int:
@@ -121,12 +120,9 @@ def pid1_reaps_and_forwards(cluster) -> None:
     check(orphans, f"test error: the orphan was not re-parented to the supervisor (children: "
                    f"{processes(lambda p: p['ppid'] == supervisor)})")
     orphan = orphans[0]["pid"]
-    deadline = time.monotonic() + ORPHAN_SECONDS + 5
-    while proc_stat(orphan) is not None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    left = proc_stat(orphan)
-    check(left is None, f"{pod.name}: the orphan {orphan} was not reaped by the supervisor "
-                        f"(PID 1) {ORPHAN_SECONDS + 5:.0f}s after it was started: {left}")
+    wait_until(lambda: proc_stat(orphan) is None, ORPHAN_SECONDS + 5,
+               f"{pod.name}: the orphan {orphan} reaped by the supervisor (PID 1)",
+               detail=lambda: f"it is still there: {proc_stat(orphan)}")
     check(pod.running and pod.command("PING") == "PONG", f"{pod.name}: stopped serving")
     check_cluster(cluster, timeout=30)
 

@@ -22,7 +22,6 @@ import signal
 import socket
 import ssl
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "testbed"))
 
@@ -31,6 +30,7 @@ from itest import check  # noqa: E402
 from resp import RespClient, RespError, client_tls_context  # noqa: E402
 from testbed import TestBed, check_cluster, key_slot, processes, shard_slot_range  # noqa: E402
 from procs import read_cmdline  # noqa: E402
+from waiting import wait_until, wait_until_none  # noqa: E402
 
 KEYS = 1000
 RELOAD_INTERVAL = 1
@@ -95,14 +95,11 @@ def renew_in_place(pod, ca, rotations: int) -> bytes:
 
 
 def wait_until_served(pods, wanted: dict, timeout: float) -> float:
-    started = time.monotonic()
-    while True:
-        stale = [p.name for p in pods if served_certificate(p) != wanted[p.name]]
-        if not stale:
-            return time.monotonic() - started
-        check(time.monotonic() - started < timeout,
-              f"still serving the old certificate {timeout}s after the renewal: {stale}")
-        time.sleep(0.1)
+    def stale():
+        return [p.name for p in pods if served_certificate(p) != wanted[p.name]]
+
+    return wait_until_none(stale, timeout, "every pod serving its renewed certificate",
+                           interval=0.1)
 
 
 def rotation(cluster) -> None:
@@ -134,11 +131,9 @@ def rotation(cluster) -> None:
     os.chmod(pod.tls_key_file + ".new", 0o600)
     os.replace(pod.tls_key_file + ".new", pod.tls_key_file)
     os.replace(bad.cert_file, pod.tls_cert_file)
-    deadline = time.monotonic() + RELOAD_INTERVAL + 10
-    while "do not load" not in pod.supervisor.stderr:
-        check(time.monotonic() < deadline, f"{pod.name}: a renewal that does not load was not "
-                                           f"reported\n{pod.supervisor.describe()}")
-        time.sleep(0.1)
+    wait_until(lambda: "do not load" in pod.supervisor.stderr, RELOAD_INTERVAL + 10,
+               f"{pod.name}: a renewal that does not load reported", interval=0.1,
+               detail=pod.supervisor.describe)
     check("is not the key of the certificate" in pod.supervisor.stderr,
           f"{pod.name}: the report does not say why\n{pod.supervisor.describe()}")
     check(served_certificate(pod) == served, f"{pod.name}: a renewal that does not load changed "

@@ -30,6 +30,7 @@ import servers  # noqa: E402
 from certs import CertificateAuthority  # noqa: E402
 from itest import check  # noqa: E402
 from testbed import TestBed, check_cluster  # noqa: E402
+from waiting import wait_until  # noqa: E402
 
 KEYS = 1000
 
@@ -125,14 +126,12 @@ def unknown_ca(bed) -> None:
     cluster.start(others)
     pod.publish()
     pod.start(wait=False)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            socket.create_connection((pod.ip, pod.port), timeout=0.5).close()
-            break
-        except OSError:
-            check(time.monotonic() < deadline, f"{pod.name}: redis-server does not listen")
-            time.sleep(0.02)
+    def listens():
+        socket.create_connection((pod.ip, pod.port), timeout=0.5).close()
+        return True
+
+    wait_until(listens, 10, f"{pod.name}: redis-server listening", interval=0.02,
+               tolerate=(OSError,))
     runs = cluster.bootstrap_all(timeout=6)
     cluster.wait_bootstraps(runs, timeout=30, expect=1)
     for run in runs:

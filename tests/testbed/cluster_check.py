@@ -4,11 +4,11 @@ the pod names imply. A check lists every difference it finds, named by pod, so a
 says what is wrong rather than just "not ok".
 """
 
-import time
 from dataclasses import dataclass, field
 
 from resp import ProtocolError, RespClient, RespError, parse_info
 from slots import CLUSTER_SLOTS, shard_slot_range
+from waiting import wait_until_none
 
 # Flags that must not appear in a healthy cluster's CLUSTER NODES output.
 _UNHEALTHY_FLAGS = {"fail", "fail?", "handshake", "noaddr"}
@@ -278,19 +278,14 @@ def check_cluster(cluster, timeout=30.0, creation_layout=True, interval=0.05) ->
     (by ordinal 0 when `creation_layout`); every other pod of S a replica of that master with
     master_link_status:up; masters' config epochs distinct.
     """
-    deadline = time.monotonic() + timeout
-    started = time.monotonic()
-    while True:
-        views = [observe_pod(pod, password=cluster.password) for pod in cluster.pods]
-        problems = cluster_problems(cluster, views, creation_layout)
-        if not problems:
-            return views
-        if time.monotonic() >= deadline:
-            shown = problems[:40]
-            more = f"\n  ... and {len(problems) - len(shown)} more" if len(problems) > 40 else ""
-            raise ClusterCheckError(
-                f"cluster {cluster.label} ({cluster.shards}x{cluster.replicas}) not correct after "
-                f"{time.monotonic() - started:.1f}s, {len(problems)} problem(s):\n  "
-                + "\n  ".join(shown) + more)
-        time.sleep(interval)
+    views = []
+
+    def problems():
+        views[:] = [observe_pod(pod, password=cluster.password) for pod in cluster.pods]
+        return cluster_problems(cluster, views, creation_layout)
+
+    wait_until_none(problems, timeout,
+                    f"cluster {cluster.label} ({cluster.shards}x{cluster.replicas}) not correct",
+                    interval=interval, error=ClusterCheckError)
+    return views
 

@@ -22,6 +22,7 @@ import threading
 import time
 
 from procs import ProcessRegistry, stop
+from waiting import wait_until
 
 
 def _family(host: str) -> int:
@@ -611,19 +612,17 @@ class Dnsmasq:
 
     def _wait_answering(self, timeout=5.0, port=None) -> None:
         """Until dnsmasq answers on its port (or, with `port`, through the front there)."""
-        deadline = time.monotonic() + timeout
         probe = f"dnsmasq-startup-probe.{self.domain}"
         proc = self._proc if port is None else self._front_proc
         port = self.port if port is None else port
-        while time.monotonic() < deadline:
+
+        def answers():
             if proc.poll() is not None:
                 raise RuntimeError(f"{proc.args[0]} exited with status {proc.returncode}")
-            try:
-                dns_query((self.host, port), probe, timeout=0.1, attempts=1)
-                return
-            except (TimeoutError, OSError):
-                time.sleep(0.02)
-        raise TimeoutError(f"dnsmasq not answering on {self.host}:{port} after {timeout}s")
+            return dns_query((self.host, port), probe, timeout=0.1, attempts=1)
+
+        wait_until(answers, timeout, f"dnsmasq answering on {self.host}:{port}", interval=0.02,
+                   tolerate=(TimeoutError, OSError), error=TimeoutError)
 
     def _self_check(self) -> None:
         """Proves the two behaviours tests rely on: an absent name is NXDOMAIN (not a timeout or
@@ -672,14 +671,14 @@ class Dnsmasq:
     def _wait_for(self, name, predicate, what, timeout, ask=None, label=None) -> None:
         """Asks (A records, or with `ask`) every 10 ms until the answer satisfies `predicate`."""
         ask = ask or self.query
-        deadline = time.monotonic() + timeout
-        while True:
-            answer = ask(name)
-            if predicate(answer):
-                return
-            if time.monotonic() >= deadline:
-                raise TimeoutError(f"dnsmasq still answers {answer} for {label or name}, wanted {what}")
-            time.sleep(0.01)
+        last = []
+
+        def satisfied():
+            last[:] = [ask(name)]
+            return predicate(last[0])
+
+        wait_until(satisfied, timeout, f"dnsmasq answering {what} for {label or name}",
+                   interval=0.01, error=TimeoutError, detail=lambda: f"it still answers {last[0]}")
 
     def log_text(self) -> str:
         try:
@@ -696,14 +695,14 @@ class Dnsmasq:
         name and waits until that query shows up."""
         marker = f"log-flush-{random.randrange(1 << 30)}.{self.domain}"
         self.query(marker)
-        deadline = time.monotonic() + 5.0
-        while True:
+
+        def logged():
             text = self.log_text()
-            if marker in text:
-                return text
-            if time.monotonic() >= deadline:
-                raise TimeoutError("dnsmasq did not log the marker query")
-            time.sleep(0.01)
+            return text if marker in text else None
+
+        text, _ = wait_until(logged, 5.0, "dnsmasq logging the marker query", interval=0.01,
+                             error=TimeoutError)
+        return text
 
     def log_mark(self) -> int:
         """A position in the log; queries(since=mark) then lists only what came after it."""

@@ -9,6 +9,7 @@ import time
 from cluster_check import (ClusterCheckError, check_cluster, cluster_problems, observe_pod,
                            parse_cluster_nodes)
 from itest import check
+from waiting import wait_until, wait_until_none
 
 KEYS = 1000
 # AOF with fsync on every write: a pod killed with SIGKILL comes back with every key it had.
@@ -72,23 +73,21 @@ def healed_but_ghost(cluster, ghost_id, what, timeout=30.0, creation_layout=True
     """healed(), minus the problems only a pod's former identity (ghost_id, unreachable, left
     in the tables after the pod lost its volume) causes: one unknown node, one node too many."""
     total = cluster.shards * (cluster.replicas + 1)
-    started = time.monotonic()
-    deadline = started + timeout
-    while True:
-        views = [observe_pod(pod, password=cluster.password) for pod in cluster.pods]
-        problems = [p for p in cluster_problems(cluster, views, creation_layout=creation_layout)
-                    if not (f"unknown node {ghost_id[:12]}" in p
-                            or f"cluster_known_nodes:{total + 1}," in p)]
-        if not problems:
-            print(f"[heal] healed (ghost {ghost_id[:12]} aside) after {what} "
-                  f"({time.monotonic() - started:.1f}s of checking)", flush=True)
-            return views
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"after {what}: not healed after {timeout}s:\n  "
-                                 + "\n  ".join(problems) + "\nCLUSTER NODES as each pod sees "
-                                 f"it:\n{cluster.nodes_report()}\nlast binary runs:\n"
-                                 f"{last_runs(cluster)}")
-        time.sleep(0.05)
+    views = []
+
+    def problems():
+        views[:] = [observe_pod(pod, password=cluster.password) for pod in cluster.pods]
+        return [p for p in cluster_problems(cluster, views, creation_layout=creation_layout)
+                if not (f"unknown node {ghost_id[:12]}" in p
+                        or f"cluster_known_nodes:{total + 1}," in p)]
+
+    took = wait_until_none(problems, timeout, f"after {what}: not healed",
+                           detail=lambda: f"CLUSTER NODES as each pod sees it:\n"
+                                          f"{cluster.nodes_report()}\nlast binary runs:\n"
+                                          f"{last_runs(cluster)}")
+    print(f"[heal] healed (ghost {ghost_id[:12]} aside) after {what} ({took:.1f}s of checking)",
+          flush=True)
+    return views
 
 
 def wait_forgotten(cluster, node_id, whose, timeout=10.0) -> float:
@@ -149,20 +148,13 @@ def tables(cluster) -> dict:
             for pod in cluster.pods if pod.running}
 
 
-def wait_for(predicate, timeout, what, cluster=None, interval=0.1):
-    deadline = time.monotonic() + timeout
-    started = time.monotonic()
-    while True:
-        try:
-            value = predicate()
-        except (OSError, ValueError, KeyError):
-            value = None
-        if value:
-            return time.monotonic() - started
-        if time.monotonic() >= deadline:
-            report = f"\n{cluster.nodes_report()}" if cluster is not None else ""
-            raise AssertionError(f"{what}: not after {timeout}s{report}")
-        time.sleep(interval)
+def wait_for(predicate, timeout, what, cluster=None, interval=0.1) -> float:
+    """Waits until predicate() is true (a server that does not answer yet counts as not yet);
+    returns how long it took. The failure shows every pod's table when `cluster` is given."""
+    _, took = wait_until(predicate, timeout, what, interval=interval,
+                         tolerate=(OSError, ValueError, KeyError),
+                         detail=(cluster.nodes_report if cluster is not None else None))
+    return took
 
 
 def full_restart(cluster, new_ips: dict, rng, max_delay=0.5, timeout=40):

@@ -54,6 +54,7 @@ from dnsmasq import Dnsmasq, dns_query  # noqa: F401 (re-export)
 from procs import ProcessRegistry
 from resp import ProtocolError, RespClient, RespError, client_tls_context, parse_info
 from slots import key_slot, shard_slot_range  # noqa: F401 (re-export)
+from waiting import wait_until, wait_until_none
 
 REDIS_PORT = 6379
 REDIS_BUS_PORT = 16379
@@ -399,23 +400,18 @@ class Pod:
 
     def wait_ready(self, timeout=10.0) -> None:
         """Waits until redis-server answers PING (not LOADING), polling every 20 ms."""
-        deadline = time.monotonic() + timeout
-        last_error = "not started"
-        while time.monotonic() < deadline:
+        def pong():
             if self.proc is None or self.proc.poll() is not None:
                 status = None if self.proc is None else self.proc.returncode
                 what = "the `run` supervisor" if self.supervised else "redis-server"
                 run = f"\n{self.supervisor.describe()}" if self.supervised else ""
                 raise RuntimeError(f"{self.label}: {what} exited with status {status}\n"
                                    f"{_indent(_tail(self.log_path, 20))}{run}")
-            try:
-                if self.command("PING", timeout=0.5) == "PONG":
-                    return
-            except (OSError, RespError, ProtocolError) as error:
-                last_error = str(error)
-            time.sleep(0.02)
-        raise TimeoutError(f"{self.label}: redis-server at {self.ip}:{self.port} not ready after "
-                           f"{timeout}s: {last_error}\n{_indent(_tail(self.log_path, 20))}")
+            return self.command("PING", timeout=0.5) == "PONG"
+
+        wait_until(pong, timeout, f"{self.label}: redis-server at {self.ip}:{self.port} ready",
+                   interval=0.02, tolerate=(OSError, RespError, ProtocolError), error=TimeoutError,
+                   detail=lambda: _indent(_tail(self.log_path, 20)))
 
     def stop(self) -> None:
         """Clean shutdown (SIGTERM): redis-server saves nodes.conf and exits. A supervised pod
@@ -516,17 +512,22 @@ class Pod:
         there is none."""
         if not self.supervised:
             return self.proc.pid if self.running else None
-        deadline = time.monotonic() + timeout
-        while True:
+        def server():
             parent = self.supervisor_pid()
-            if parent is not None:
-                for pid in procs.descendants(parent):
-                    info = proc_stat(pid)
-                    if info and info["comm"] in SERVER_COMMS and info["state"] != "Z":
-                        return pid
-            if parent is None or time.monotonic() >= deadline:
-                return None
-            time.sleep(0.02)
+            if parent is None:
+                raise LookupError("no supervisor")
+            for pid in procs.descendants(parent):
+                info = proc_stat(pid)
+                if info and info["comm"] in SERVER_COMMS and info["state"] != "Z":
+                    return pid
+            return None
+
+        try:
+            pid, _ = wait_until(server, timeout, f"{self.label}: redis-server under `run`",
+                                interval=0.02, error=LookupError)
+            return pid
+        except LookupError:
+            return None
 
     def signal_supervisor(self, sig) -> None:
         """Sends `sig` to the supervisor alone, as the kubelet signals a container's PID 1."""
@@ -922,20 +923,17 @@ class Cluster:
 
     def wait_replicas_synced(self, timeout=30.0) -> None:
         """Waits until every replica holds as many keys as its master."""
-        deadline = time.monotonic() + timeout
-        while True:
-            lagging = []
+        def lagging():
+            behind = []
             for master in self.masters():
                 keys = master.command("DBSIZE")
                 for replica in self.shard_pods(master.shard):
                     if replica is not master and replica.command("DBSIZE") != keys:
-                        lagging.append(f"{replica.name} ({replica.command('DBSIZE')} keys, "
-                                       f"{master.name} has {keys})")
-            if not lagging:
-                return
-            if time.monotonic() >= deadline:
-                raise AssertionError(f"replicas not in sync after {timeout}s: {lagging}")
-            time.sleep(0.05)
+                        behind.append(f"{replica.name} ({replica.command('DBSIZE')} keys, "
+                                      f"{master.name} has {keys})")
+            return behind
+
+        wait_until_none(lagging, timeout, "replicas in sync with their masters")
 
     def nodes_report(self) -> str:
         """CLUSTER NODES and the replication link as each pod sees them, for failure messages

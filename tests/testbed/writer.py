@@ -44,6 +44,7 @@ def _quiet_half_made_node(unraisable, default_hook=sys.unraisablehook) -> None:
 sys.unraisablehook = _quiet_half_made_node
 
 from slots import key_slot, shard_slot_range
+from waiting import wait_until_none
 
 COMMAND_TIMEOUT = 1.0  # seconds; a paused master (a manual failover) answers well within it
 RETRY_PAUSE = 0.02     # after a failed write, as a client library's retry backoff
@@ -179,14 +180,13 @@ class AckedWriters:
     def wait_for_progress(self, writes: int, timeout: float) -> None:
         """Waits until every writer has `writes` more acknowledged writes than now."""
         targets = [len(w.acked) + writes for w in self.writers]
-        deadline = time.monotonic() + timeout
-        while any(len(w.acked) < t for w, t in zip(self.writers, targets)):
-            if time.monotonic() >= deadline:
-                stuck = [f"shard {w.shard}: {len(w.acked)} acknowledged, failures {w.failures}"
-                         + (f", thread ended by {w.crashed}" if w.crashed else "")
-                         for w, t in zip(self.writers, targets) if len(w.acked) < t]
-                raise AssertionError(f"writers made no progress in {timeout}s: {stuck}")
-            time.sleep(0.02)
+
+        def stuck():
+            return [f"shard {w.shard}: {len(w.acked)} acknowledged, failures {w.failures}"
+                    + (f", thread ended by {w.crashed}" if w.crashed else "")
+                    for w, t in zip(self.writers, targets) if len(w.acked) < t]
+
+        wait_until_none(stuck, timeout, f"every writer {writes} writes further", interval=0.02)
 
     def report(self, name: str, since=None, event=None) -> list:
         """Reads every acknowledged write back and prints the figures: acknowledged, lost, the
