@@ -44,20 +44,33 @@ bool announces(std::string_view hostname, const ExpectedPod& pod) {
          (text::equal_ignoring_case(hostname, pod.dns_name) || text::equal_ignoring_case(hostname, pod.name));
 }
 
-std::optional<ExpectedPod> departed_pod(const Topology& topology, std::string_view hostname) {
+std::optional<ExpectedPod> pod_of_naming(const Topology& topology, std::string_view hostname) {
   if (topology.pods.empty()) return std::nullopt;
   const std::string_view label = hostname.substr(0, hostname.find('.'));
   const auto name = parse_pod_name(label);
-  if (!name || name->prefix != topology.prefix || name->shard >= topology.shards ||
-      name->ordinal <= topology.replicas) {
-    return std::nullopt;
-  }
+  if (!name || name->prefix != topology.prefix) return std::nullopt;
   // The same service, namespace and domain as every expected pod's FQDN.
   const ExpectedPod& first = topology.pods.front();
   const std::string suffix = first.dns_name.substr(first.name.size());
   ExpectedPod pod{std::string(label), std::string(label) + suffix, name->shard, name->ordinal};
   if (!announces(hostname, pod)) return std::nullopt;
   return pod;
+}
+
+std::optional<ExpectedPod> departed_pod(const Topology& topology, std::string_view hostname) {
+  auto pod = pod_of_naming(topology, hostname);
+  if (!pod || (pod->shard < topology.shards && pod->ordinal <= topology.replicas)) return std::nullopt;
+  return pod;
+}
+
+std::optional<ExpectedPod> surplus_pod(const Topology& topology, std::string_view hostname) {
+  auto pod = pod_of_naming(topology, hostname);
+  if (!pod || pod->shard < topology.shards) return std::nullopt;
+  return pod;
+}
+
+std::string shard_statefulset(const std::string& prefix, int shard) {
+  return fmt::format("{}-shard{}", prefix, shard);
 }
 
 std::string service_srv_name(const Options& options) {
@@ -78,6 +91,14 @@ Topology make_topology(const Options& options) {
       std::string name = format_pod_name(options.pod.prefix, shard, ordinal);
       topology.pods.push_back(ExpectedPod{name, pod_dns_name(name, options), shard, ordinal});
     }
+  }
+  topology.surplus = options.pod.shard >= options.shards;
+  if (topology.surplus) {
+    topology.pods.push_back(
+        ExpectedPod{options.pod_name, pod_dns_name(options.pod_name, options), options.pod.shard, options.pod.ordinal});
+    topology.self_index = static_cast<int>(topology.pods.size()) - 1;
+  } else {
+    topology.self_index = topology.index_of(options.pod.shard, options.pod.ordinal);
   }
   return topology;
 }

@@ -41,12 +41,21 @@ struct Topology {
   int replicas = 0;  // per shard
   int port = 6379;
   int bus_port = 16379;
-  std::vector<ExpectedPod> pods;  // shard-major: shard 0 ordinals 0..R, then shard 1, ...
-  std::string srv_name;           // _redis._tcp.redis-pods.default.svc.cluster.local: every pod in one query
+  // Shard-major: shard 0 ordinals 0..R, then shard 1, ...; then, on a surplus pod only, that
+  // pod itself (see surplus).
+  std::vector<ExpectedPod> pods;
+  std::string srv_name;  // _redis._tcp.redis-pods.default.svc.cluster.local: every pod in one query
+  // This pod's index in `pods`.
+  int self_index = 0;
+  // Whether this pod is surplus: its shard is at or above `shards` (SHARDS was lowered, its
+  // StatefulSet still runs). It is listed after the layout's pods, alone, so it can observe the
+  // cluster and see itself drained; the layout's rules never count it (quorum, shards).
+  bool surplus = false;
 
+  // The pods observed: the layout's, and a surplus pod's own entry.
   int pod_count() const { return static_cast<int>(pods.size()); }
-  // Smallest number of pods that is more than half of all expected pods.
-  int quorum() const { return pod_count() / 2 + 1; }
+  // Smallest number of pods that is more than half of the layout's pods.
+  int quorum() const { return (pod_count() - (surplus ? 1 : 0)) / 2 + 1; }
   // How many other shards' masters a pod MEETs (and so asks about) in one round: every one up
   // to 30x2, then 2400/pods (8 at 300 pods), at least 4. A MEET costs both nodes a handshake
   // and gossip spreads membership anyway: when every pod of a 100x2 cold start asked and MEETed
@@ -72,11 +81,22 @@ std::string announced_hostname(const Options& options);
 // DNS names compare without regard to case.
 bool announces(std::string_view hostname, const ExpectedPod& pod);
 
-// The pod that `hostname` (a node's cluster-announce-hostname) names when it is a pod of this
-// layout's naming that the layout no longer has: an ordinal above `replicas` of one of its
-// shards, whose replicas were scaled in. Nothing for an expected pod or any other name (another
-// prefix, service or namespace).
+// The pod that `hostname` (a node's cluster-announce-hostname, a FQDN or a bare pod name) names
+// when it is a pod of this layout's naming (its prefix, service, namespace and domain), whatever
+// its shard and ordinal; nothing for any other name.
+std::optional<ExpectedPod> pod_of_naming(const Topology& topology, std::string_view hostname);
+
+// The pod that `hostname` names when it is a pod of this layout's naming that the layout no
+// longer has: an ordinal above `replicas` (REPLICAS was lowered), or a shard at or above
+// `shards` (SHARDS was lowered: a surplus shard, draining or drained). Nothing for an expected
+// pod or any other name.
 std::optional<ExpectedPod> departed_pod(const Topology& topology, std::string_view hostname);
+
+// The pod that `hostname` names when it is a pod of a surplus shard (at or above `shards`).
+std::optional<ExpectedPod> surplus_pod(const Topology& topology, std::string_view hostname);
+
+// "<prefix>-shard<N>": the StatefulSet of shard `shard` (the pod name without its ordinal).
+std::string shard_statefulset(const std::string& prefix, int shard);
 
 // The SRV name of the service's named port: _<port-name>._tcp.<service>.<namespace>.svc.<domain>.
 std::string service_srv_name(const Options& options);

@@ -61,7 +61,7 @@ Result<redis::Reply> Actor::send_everywhere(const plan::Step& step, const plan::
                                     nodes.nodes.size() - static_cast<size_t>(accepted) - refused.size()));
       break;
     }
-    auto connection = connect_(node, deadline);
+    auto connection = connect_(node, "", deadline);
     auto reply = connection ? send_step(**connection, step, deadline)
                             : Result<redis::Reply>(std::unexpected(connection.error()));
     if (reply) {
@@ -140,17 +140,35 @@ Result<void> Actor::migrate_slot(redis::Connection& self, redis::Connection& sou
   if (auto r = self.command(assign, deadline); !r) return std::unexpected(r.error());
   if (auto r = source.command(assign, deadline); !r) return std::unexpected(r.error());
   for (const auto& master : move.other_masters) {
-    auto other = connect_(master, deadline);
+    auto other = connect_(master.endpoint, master.server_name, deadline);
     auto told = other ? (*other)->command(assign, deadline) : Result<redis::Reply>(std::unexpected(other.error()));
     // Gossip tells a master that missed it; the next observation shows who has not learned yet.
-    if (!told) log::debug("slot {}: {} not told its new owner: {}", slot, master.to_string(), told.error().message);
+    if (!told)
+      log::debug("slot {}: {} (pod {}) not told its new owner: {}", slot, master.endpoint.to_string(), master.pod,
+                 told.error().message);
+  }
+  return {};
+}
+
+// Whether the node answering over `connection` is `end`'s node: an address (from DNS, or from
+// a table entry for a surplus shard's node) may have passed to another node since it was seen.
+Result<void> Actor::verify_node(redis::Connection& connection, const plan::MoveEnd& end, Deadline deadline) {
+  auto id = connection.command({"CLUSTER", "MYID"}, deadline);
+  if (!id) return std::unexpected(id.error());
+  if (id->str != end.node_id) {
+    return fail(ErrorKind::reply,
+                fmt::format("{} answers as node {}, not as node {} of pod {} that the move is from",
+                            end.endpoint.to_string(), id->str.substr(0, 8), end.node_id.substr(0, 8), end.pod));
   }
   return {};
 }
 
 Result<redis::Reply> Actor::migrate_slots(redis::Connection& self, const plan::MigrateSlots& move, Deadline deadline) {
-  auto source = connect_(move.source.endpoint, deadline);
+  auto source = connect_(move.source.endpoint, move.source.server_name, deadline);
   if (!source) return std::unexpected(source.error());
+  if (auto verified = verify_node(**source, move.source, deadline); !verified) {
+    return std::unexpected(verified.error());
+  }
   for (int slot = move.range.first; slot <= move.range.last; ++slot) {
     if (deadline.expired()) return fail(ErrorKind::timeout, fmt::format("slot {}: the deadline passed", slot));
     if (auto moved = migrate_slot(self, **source, move, slot, deadline); !moved) {

@@ -61,12 +61,59 @@ int run_status(const Options& options) {
   return any_answered ? exit_code::ok : exit_code::failed;
 }
 
+namespace {
+
+// The keys a layout change moves and the keys the cluster holds, counted on the servers:
+// CLUSTER COUNTKEYSINSLOT on each move's source, slot by slot, and DBSIZE on every master.
+// Read-only, and bounded by `deadline`: what is not counted in time is said to be so.
+report::LayoutKeys count_layout_keys(Observer& observer, const plan::LayoutChange& change, Deadline deadline) {
+  using Commands = std::vector<std::vector<std::string>>;
+  auto sum_of = [&](const plan::MoveEnd& node, const Commands& commands) -> std::optional<long long> {
+    auto connection = observer.connection(node.endpoint, node.server_name, deadline);
+    if (!connection) return std::nullopt;
+    long long sum = 0;
+    for (const auto& command : commands) {
+      auto reply = (*connection)->command(command, deadline);
+      if (!reply || reply->type != redis::Reply::Type::integer) return std::nullopt;
+      sum += reply->integer;
+    }
+    return sum;
+  };
+  report::LayoutKeys keys;
+  for (const auto& [move, source] : change.moves) {
+    Commands commands;
+    for (int slot = move.range.first; slot <= move.range.last; ++slot) {
+      commands.push_back({"CLUSTER", "COUNTKEYSINSLOT", std::to_string(slot)});
+    }
+    keys.per_move.push_back(sum_of(source, commands));
+  }
+  long long total = 0;
+  for (const auto& master : change.masters) {
+    auto held = sum_of(master, Commands{{"DBSIZE"}});
+    if (!held) return keys;
+    total += *held;
+  }
+  keys.total = total;
+  return keys;
+}
+
+}  // namespace
+
 int run_plan(const Options& options) {
   const Topology topology = make_topology(options);
-  Observation observation = observe_once(options, topology);
-  auto plan = plan::make_plan(topology, topology.index_of(options.pod.shard, options.pod.ordinal), observation,
-                              {options.recover_lost_slots});
-  print(options.json_output ? report::plan_json(plan) : report::plan_text(plan));
+  Observer observer(options, topology);
+  const Millis round = Millis(3000) + options.connect_timeout + options.command_timeout;
+  Observation observation = observer.observe(Deadline::after(round));
+  const plan::PlanPolicy policy{options.recover_lost_slots};
+  auto plan = plan::make_plan(topology, topology.self_index, observation, policy);
+  const auto change = plan::layout_change(topology, topology.self_index, observation, policy);
+  const report::LayoutKeys keys =
+      change ? count_layout_keys(observer, *change, Deadline::after(round)) : report::LayoutKeys{};
+  if (options.json_output) {
+    print(report::plan_json(plan, change ? report::layout_json(*change, keys) : ""));
+  } else {
+    print(report::plan_text(plan) + (change ? report::layout_text(*change, keys) : ""));
+  }
   return exit_code::ok;
 }
 

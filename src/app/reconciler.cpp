@@ -116,14 +116,15 @@ bool changes_role(const std::vector<plan::Action>& actions) {
 
 ReconcileResult reconcile(const Options& options, ReconcileMode mode, std::stop_token stop) {
   const Topology topology = make_topology(options);
-  const int self_index = topology.index_of(options.pod.shard, options.pod.ordinal);
+  const int self_index = topology.self_index;
   const Deadline deadline = Deadline::after(options.timeout);
   Observer observer(options, topology);
   // MIGRATE's own timeout (idle time toward the destination) stays within the time this
   // binary waits for its reply, so a slow batch fails on the server's side first.
   const MigrationSettings migration{
       .credentials = options.credentials, .batch = options.migration_batch, .key_timeout = options.command_timeout / 2};
-  Actor actor([&observer](const net::Endpoint& node, Deadline until) { return observer.connection(node, until); },
+  Actor actor([&observer](const net::Endpoint& node, const std::string& server_name,
+                          Deadline until) { return observer.connection(node, server_name, until); },
               migration);
   Backoff backoff(options.pod.ordinal == 0 ? first_poll : first_poll_follower, slowest_poll(topology.pod_count()));
   std::string last_situation, last_waiting, last_warnings;
@@ -188,8 +189,12 @@ ReconcileResult reconcile(const Options& options, ReconcileMode mode, std::stop_
           result.converged = true;
           return result;
         }
-        log::info("converged after {} observation rounds: this pod is a {} and the cluster is ok as seen from it",
-                  result.rounds, plan::to_string(plan.role));
+        if (plan.role == plan::Role::surplus) {
+          log::info("converged after {} observation rounds: {}", result.rounds, plan.situation);
+        } else {
+          log::info("converged after {} observation rounds: this pod is a {} and the cluster is ok as seen from it",
+                    result.rounds, plan::to_string(plan.role));
+        }
         result.converged = true;
         return result;
       case plan::Outcome::fail: return result;

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "rci/util/log.hpp"
 #include "rci/util/text.hpp"
 
@@ -113,9 +115,17 @@ std::string discover_json(const Topology& topology, const Observation& observati
 
 std::string status_text(const Topology& topology, const Observation& observation) {
   std::string out;
-  for (int shard = 0; shard < topology.shards; ++shard) {
-    SlotRange range = shard_slot_range(shard, topology.shards);
-    out += fmt::format("shard {} (slots {}-{})\n", shard, range.first, range.last);
+  // The layout's shards, then a surplus pod's own (scale-in), which only it observes.
+  int last_shard = topology.shards - 1;
+  for (const auto& pod : observation.pods) last_shard = std::max(last_shard, pod.pod.shard);
+  for (int shard = 0; shard <= last_shard; ++shard) {
+    if (shard < topology.shards) {
+      SlotRange range = shard_slot_range(shard, topology.shards);
+      out += fmt::format("shard {} (slots {}-{} at creation)\n", shard, range.first, range.last);
+    } else {
+      out +=
+          fmt::format("shard {} (surplus: not among the {} shards; its slots move to them)\n", shard, topology.shards);
+    }
     for (const auto& pod : observation.pods) {
       if (pod.pod.shard != shard) continue;
       std::string address = pod.endpoint ? pod.endpoint->to_string() : "-";
@@ -190,16 +200,76 @@ std::string plan_text(const plan::Plan& plan) {
   return out;
 }
 
-std::string plan_json(const plan::Plan& plan) {
+std::string plan_json(const plan::Plan& plan, const std::string& layout) {
   std::vector<std::string> actions;
   for (const auto& action : plan.actions) {
     actions.push_back(fmt::format(R"({{"kind":{},"command":{},"reason":{}}})", quoted(plan::to_string(action.step)),
                                   quoted(plan::describe(action)), quoted(action.reason)));
   }
-  return fmt::format(R"({{"situation":{},"role":{},"outcome":{},"actions":[{}],"waiting_for":{},"warnings":{}}})",
+  return fmt::format(R"({{"situation":{},"role":{},"outcome":{},"actions":[{}],"waiting_for":{},"warnings":{}{}}})",
                      quoted(plan.situation), quoted(plan::to_string(plan.role)), quoted(plan::to_string(plan.outcome)),
-                     text::join(actions, ","), json_list(plan.waiting_for), json_list(plan.warnings)) +
+                     text::join(actions, ","), json_list(plan.waiting_for), json_list(plan.warnings),
+                     layout.empty() ? "" : ",\"layout\":" + layout) +
          "\n";
+}
+
+namespace {
+
+std::string percent(long long part, long long whole) {
+  return whole > 0 ? fmt::format("{:.1f}%", 100.0 * static_cast<double>(part) / static_cast<double>(whole)) : "-";
+}
+
+// The keys the moves carry, when every source answered.
+std::optional<long long> keys_moved(const LayoutKeys& keys) {
+  long long sum = 0;
+  for (const auto& count : keys.per_move) {
+    if (!count) return std::nullopt;
+    sum += *count;
+  }
+  return sum;
+}
+
+}  // namespace
+
+std::string layout_text(const plan::LayoutChange& change, const LayoutKeys& keys) {
+  if (change.slots_to_move == 0) return fmt::format("layout of {} shards: holds, no slot to move\n", change.shards);
+  std::string out = fmt::format("layout of {} shards: {} of {} slots to move ({}); ", change.shards,
+                                change.slots_to_move, cluster_slots, percent(change.slots_to_move, cluster_slots));
+  out += change.minimum_slots == change.slots_to_move
+             ? "the minimum for these shard sizes"
+             : fmt::format("the minimum for these shard sizes is {}", change.minimum_slots);
+  out += fmt::format("; a re-split into contiguous ranges would move {}\n", change.resplit_slots);
+  const auto moved = keys_moved(keys);
+  if (moved && keys.total) {
+    out += fmt::format("keys: {} of {} to move ({})\n", *moved, *keys.total, percent(*moved, *keys.total));
+  }
+  out += "moves:\n";
+  for (size_t i = 0; i < change.moves.size(); ++i) {
+    const auto& [move, source] = change.moves[i];
+    const auto& count = i < keys.per_move.size() ? keys.per_move[i] : std::nullopt;
+    out += fmt::format("  shard {} -> shard {}: slots {}-{} ({} slots, {}) from node {} (pod {})\n", move.from, move.to,
+                       move.range.first, move.range.last, move.range.size(),
+                       count ? fmt::format("{} keys", *count) : "keys not counted", source.node_id.substr(0, 8),
+                       source.pod);
+  }
+  return out;
+}
+
+std::string layout_json(const plan::LayoutChange& change, const LayoutKeys& keys) {
+  std::vector<std::string> moves;
+  for (size_t i = 0; i < change.moves.size(); ++i) {
+    const auto& [move, source] = change.moves[i];
+    const auto& count = i < keys.per_move.size() ? keys.per_move[i] : std::nullopt;
+    moves.push_back(fmt::format(R"({{"from_shard":{},"to_shard":{},"first":{},"last":{},"keys":{},"source_pod":{}}})",
+                                move.from, move.to, move.range.first, move.range.last,
+                                count ? std::to_string(*count) : "null", quoted(source.pod)));
+  }
+  const auto moved = keys_moved(keys);
+  return fmt::format(
+      R"({{"shards":{},"slots_to_move":{},"minimum_slots":{},"resplit_slots":{},"keys_to_move":{},"keys":{},"moves":[{}]}})",
+      change.shards, change.slots_to_move, change.minimum_slots, change.resplit_slots,
+      moved ? std::to_string(*moved) : "null", keys.total ? std::to_string(*keys.total) : "null",
+      text::join(moves, ","));
 }
 
 }  // namespace rci::report

@@ -524,10 +524,8 @@ void parse_cluster_options(const OptionSource& get, const EnvLookup& env, Option
 
   auto shards = get.required("--shards", "the number of shards is needed to compute slot ranges");
   options.shards = parse_int_in(shards, 3, 16384 / 2, "an integer of at least 3 (a Redis Cluster needs three masters)");
-  if (options.pod.shard >= options.shards) {
-    throw ConfigError{fmt::format("{}: '{}' is shard {}, but {} says there are {} shards (0..{})", pod_name.source,
-                                  pod_name.text, options.pod.shard, shards.source, options.shards, options.shards - 1)};
-  }
+  // A pod of a shard at or above SHARDS is surplus (SHARDS was lowered while its StatefulSet
+  // still runs): not an error, it drains (see Topology::surplus).
   if (auto v = get("--replicas"); v.present) {
     options.replicas = parse_int_in(v, 0, 100, "an integer from 0 to 100");
   }

@@ -86,6 +86,13 @@ std::vector<bool> select_probes(const Topology& topology, int self_index, const 
   if (!self->cluster_enabled) return wanted;  // a misconfigured node: every pod's view, for the report
   const auto& me = self->myself();
   const auto& self_pod = topology.pods[self_index];
+  // A surplus pod (scale-in) waits for the layout's masters to drain its shard: their tables
+  // say when no node of it serves slots any more.
+  if (topology.surplus) {
+    std::vector<bool> masters(pod_count, false);
+    for (int shard = 0; shard < topology.shards; ++shard) masters[topology.index_of(shard, 0)] = true;
+    return masters;
+  }
   // An ordinal-0 pod that may have to create its shard needs a quorum's view of every table.
   if (self_pod.ordinal == 0 && me.master && me.slots.empty()) return wanted;
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <expected>
+#include <map>
 #include <optional>
 
 #include "rci/util/text.hpp"
@@ -235,7 +236,8 @@ std::expected<std::string, std::string> nothing_runs_at_address(const Situation&
 }
 
 // Nodes of pods that the layout no longer has: REPLICAS was lowered, and the pods with the
-// ordinals above it were deleted. Redis keeps their entries, failed, in every table (and
+// ordinals above it were deleted; or SHARDS was lowered, and a drained shard's StatefulSet was
+// deleted. Redis keeps their entries, failed, in every table (and
 // cluster_known_nodes counts them) until each node is told to FORGET them; Redis bans a
 // forgotten ID for 60 s only, so the FORGET goes to every node at once. Forgotten only when
 // nothing is lost, nothing runs and the pod is gone: no slots, unreachable from this node, no
@@ -244,13 +246,14 @@ std::expected<std::string, std::string> nothing_runs_at_address(const Situation&
 // that is reachable or listed is reported, never forgotten; without SRV records nothing tells
 // whether the pod still exists, so nothing is forgotten either.
 void plan_forget_departed(const Situation& s, Plan& plan) {
-  const int replicas = s.topology().replicas;
+  const int shards = s.topology().shards, replicas = s.topology().replicas;
   for (const auto& node : s.me().nodes) {
     if (node.myself || node.hostname.empty()) continue;
     const auto departed = departed_pod(s.topology(), node.hostname);
     if (!departed) continue;
-    const std::string what = fmt::format("node {} announces pod {}, which {} replica(s) per shard no longer include",
-                                         short_id(node.id), departed->name, replicas);
+    const std::string what =
+        fmt::format("node {} announces pod {}, which the layout of {} shards x {} replica(s) no longer includes",
+                    short_id(node.id), departed->name, shards, replicas);
     if (s.observation().discovery.method != DiscoveryMethod::srv) {
       plan.warnings.push_back(fmt::format(
           "{}; without the service's SRV records this pod cannot tell whether that pod still exists: not forgetting it",
@@ -281,9 +284,8 @@ void plan_forget_departed(const Situation& s, Plan& plan) {
     }
     plan.actions.push_back(forget_action(
         s, node,
-        fmt::format("{} (ordinals 0..{}), is unreachable ({}; {}) and no longer listed by the service: its pod was "
-                    "scaled in",
-                    what, replicas, *unreachable, *nothing_runs)));
+        fmt::format("{}, is unreachable ({}; {}) and no longer listed by the service: its pod was scaled in", what,
+                    *unreachable, *nothing_runs)));
   }
 }
 
@@ -435,30 +437,105 @@ void plan_layout(const Situation& s, const std::optional<LayoutView>& view, Plan
   for (const auto& node : s.me().nodes) {
     if (node.master && !node.fail && node.serves_slot(next->first)) holder = &node;
   }
-  const PodObservation* source = holder != nullptr ? s.pod_of_node(holder->id) : nullptr;
-  if (source == nullptr || !source->endpoint) {
+  const std::optional<MoveEnd> source = holder != nullptr ? s.move_end_of(*holder) : std::nullopt;
+  if (!source) {
     plan.waiting_for.push_back(
         fmt::format("slot {} is to move to this shard, but its holder is no pod that answers", next->first));
     return;
   }
   while (next->last > next->first && !holder->serves_slot(next->last)) --next->last;
 
-  std::vector<net::Endpoint> others;
+  std::vector<MoveEnd> others;
   for (const auto& node : s.me().nodes) {
     if (!node.master || node.fail || node.slots.empty() || node.myself || node.id == holder->id) continue;
-    if (const PodObservation* pod = s.pod_of_node(node.id); pod != nullptr && pod->endpoint) {
-      others.push_back(*pod->endpoint);
-    }
+    if (auto other = s.move_end_of(node)) others.push_back(std::move(*other));
   }
+  const int source_shard = view->owners[static_cast<size_t>(next->first)];
   plan.actions.push_back(
       {.step = MigrateSlots{.range = *next,
-                            .source = {source->pod.name, holder->id, *source->endpoint},
-                            .destination = {s.self().pod.name, s.me().id, *s.self().endpoint},
+                            .source = *source,
+                            .destination = {s.self().pod.name, s.me().id, *s.self().endpoint, s.self().pod.dns_name},
                             .other_masters = std::move(others)},
        .target = ThisNode{},
-       .reason = fmt::format("the layout of {} shards gives shard {} slots {}, which node {} (pod {}, shard {}) holds",
-                             s.topology().shards, s.self().pod.shard, range_text(*next), short_id(holder->id),
-                             source->pod.name, source->pod.shard)});
+       .reason =
+           fmt::format("the layout of {} shards gives shard {} slots {}, which node {} (pod {}, shard {}{}) holds",
+                       s.topology().shards, s.self().pod.shard, range_text(*next), short_id(holder->id), source->pod,
+                       source_shard, source_shard >= s.topology().shards ? ", surplus" : "")});
+}
+
+// Whether the live masters of `table` serve all 16384 slots.
+bool serves_every_slot(const std::vector<ClusterNode>& table) {
+  int served = 0;
+  for (const auto& node : table) {
+    if (node.master && !node.handshake && !node.fail) served += node.slot_count();
+  }
+  return served == cluster_slots;
+}
+
+// How many lines a surplus pod's waiting message lists of its shard's nodes still serving.
+constexpr size_t max_listed_serving = 4;
+
+// Scale-in: this pod's shard is at or above SHARDS (Topology::surplus). It changes nothing of
+// the layout itself: the layout's masters import its shard's slots (plan_layout, on their
+// pods). While its node serves slots it keeps it known at its address (MEETs, as any master);
+// once no table asked this round shows a node of its shard serving slots, and a pod of the
+// layout confirms the cluster is ok, the shard is drained and its StatefulSet may go.
+void plan_surplus(const Situation& s, const PlanPolicy& policy, Plan& plan) {
+  const int shard = s.self().pod.shard, shards = s.topology().shards;
+  const std::string statefulset = shard_statefulset(s.topology().prefix, shard);
+  plan.role = Role::surplus;
+  if (policy.names == NameCheck::unavailable) {
+    plan.outcome = Outcome::fail;
+    plan.situation = fmt::format("surplus: shard {} is not among the {} shards, but its server cannot announce names",
+                                 shard, shards);
+    plan.waiting_for.push_back(fmt::format(
+        "scale-in needs servers that announce their pod's name (cluster-announce-hostname: Redis 7 or later, Valkey): "
+        "without it the layout's masters cannot tell this shard's nodes from any other. Keep SHARDS at {} for {}, or "
+        "move its slots away with redis-cli --cluster reshard before deleting it",
+        shard + 1, statefulset));
+    return;
+  }
+  const auto serving = s.own_shard_still_serving();
+  const auto& myself = s.myself();
+  if (!serving.empty() || !myself.importing.empty() || !myself.migrating.empty()) {
+    plan.situation =
+        fmt::format("surplus: shard {} is not among the {} shards; draining (the layout's masters import its slots)",
+                    shard, shards);
+    for (size_t i = 0; i < serving.size() && i < max_listed_serving; ++i) plan.waiting_for.push_back(serving[i]);
+    if (serving.size() > max_listed_serving) {
+      plan.waiting_for.push_back(fmt::format("... and {} more nodes", serving.size() - max_listed_serving));
+    }
+    for (const auto& open : myself.migrating) {
+      plan.waiting_for.push_back(fmt::format("slot {} is moving from this node to {}", open.slot, short_id(open.peer)));
+      break;
+    }
+    if (!myself.slots.empty()) plan_meets(s, plan);
+    plan.outcome = plan.actions.empty() ? Outcome::wait : Outcome::act;
+    if (!plan.actions.empty()) plan.waiting_for.clear();
+    return;
+  }
+  // Drained as far as the tables asked show, but only the layout's own view settles it: a pod
+  // that lost its volume knows no node at all. A layout pod's table confirms when live masters
+  // in it serve every slot (a narrow round asks peers for their table alone, not CLUSTER INFO).
+  int confirming = 0;
+  for (const auto& pod : s.observation().pods) {
+    if (&pod == &s.self() || !pod.asked() || !s.trusted(pod) || !serves_every_slot(pod.probe->nodes)) continue;
+    ++confirming;
+  }
+  if (confirming == 0) {
+    plan.situation =
+        fmt::format("surplus: shard {} is not among the {} shards; no node of it serves slots", shard, shards);
+    plan.waiting_for.push_back(
+        "no pod of the layout answered this round with a table whose live masters serve every slot: cannot confirm "
+        "that no node of this shard serves slots");
+    for (auto& line : s.missing_pods()) plan.waiting_for.push_back(std::move(line));
+    return;
+  }
+  plan.outcome = Outcome::converged;
+  plan.situation = fmt::format(
+      "drained: shard {} is not among the {} shards and none of its nodes serves slots (as {} pod(s) of the layout "
+      "confirm); safe to delete StatefulSet {} (its pods, then their volumes)",
+      shard, shards, confirming, statefulset);
 }
 
 // Whether this pod has its desired role and the cluster is healthy as this node sees it.
@@ -518,6 +595,10 @@ Plan make_plan(const Topology& topology, int self_index, const Observation& obse
   }
 
   Situation s(topology, self_index, observation, policy.names);
+  if (topology.surplus) {
+    plan_surplus(s, policy, plan);
+    return plan;
+  }
   const auto& myself = s.myself();
   const SlotRange my_range = s.my_range();
 
@@ -642,6 +723,43 @@ Plan make_plan(const Topology& topology, int self_index, const Observation& obse
   return plan;
 }
 
+std::optional<LayoutChange> layout_change(const Topology& topology, int self_index, const Observation& observation,
+                                          PlanPolicy policy) {
+  const auto& self = observation.pods.at(self_index);
+  if (!self.answered() || !self.probe->cluster_enabled) return std::nullopt;
+  Situation s(topology, self_index, observation, policy.names);
+  const std::optional<LayoutView> view = layout_view(s);
+  if (!view) return std::nullopt;
+  LayoutChange change;
+  change.shards = topology.shards;
+  const auto moves = moves_between(view->owners, view->target);
+  change.slots_to_move = slots_moved(moves);
+  for (const auto& move : moves) {
+    const ClusterNode* holder = nullptr;
+    for (const auto& node : s.me().nodes) {
+      if (node.is_live_slot_owner() && node.serves_slot(move.range.first)) holder = &node;
+    }
+    if (auto source = holder != nullptr ? s.move_end_of(*holder) : std::nullopt) {
+      change.moves.push_back({move, std::move(*source)});
+    }
+  }
+  std::map<int, int> held;  // shard -> slots it serves
+  for (int owner : view->owners) ++held[owner];
+  for (const auto& [shard, slots] : held)
+    change.minimum_slots += std::max(0, slots - slot_quota(shard, topology.shards));
+  SlotOwners resplit(cluster_slots, no_shard);
+  for (int shard = 0; shard < topology.shards; ++shard) {
+    const SlotRange range = shard_slot_range(shard, topology.shards);
+    for (int slot = range.first; slot <= range.last; ++slot) resplit[static_cast<size_t>(slot)] = shard;
+  }
+  change.resplit_slots = slots_moved(moves_between(view->owners, resplit));
+  for (const auto& node : s.me().nodes) {
+    if (!node.is_live_slot_owner()) continue;
+    if (auto master = s.move_end_of(node)) change.masters.push_back(std::move(*master));
+  }
+  return change;
+}
+
 const char* to_string(Outcome outcome) {
   switch (outcome) {
     case Outcome::converged: return "converged";
@@ -656,6 +774,7 @@ const char* to_string(Role role) {
   switch (role) {
     case Role::master: return "master";
     case Role::replica: return "replica";
+    case Role::surplus: return "surplus";
     case Role::undecided: return "undecided";
   }
   return "unknown";

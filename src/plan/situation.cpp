@@ -114,12 +114,40 @@ SlotOwners Situation::slot_owners() const {
       shard = found->second;
     } else if (const ExpectedPod* named = pod_announced_as(node.hostname)) {
       shard = named->shard;
+    } else if (const auto surplus = surplus_pod(topology_, node.hostname)) {
+      shard = surplus->shard;
     }
     for (const auto& range : node.slots) {
       for (int slot = range.first; slot <= range.last; ++slot) owners[static_cast<size_t>(slot)] = shard;
     }
   }
   return owners;
+}
+
+std::optional<MoveEnd> Situation::move_end_of(const ClusterNode& node) const {
+  if (const PodObservation* pod = pod_of_node(node.id); pod != nullptr && pod->endpoint) {
+    return MoveEnd{pod->pod.name, node.id, *pod->endpoint, pod->pod.dns_name};
+  }
+  const auto surplus = surplus_pod(topology_, node.hostname);
+  if (!surplus || node.noaddr || node.ip.empty()) return std::nullopt;
+  return MoveEnd{surplus->name, node.id, net::Endpoint{node.ip, node.port}, surplus->dns_name};
+}
+
+std::vector<std::string> Situation::own_shard_still_serving() const {
+  std::vector<std::string> serving;
+  std::set<std::string> seen;
+  for (const auto& pod : observation_.pods) {
+    if (!pod.asked() || !belongs(pod)) continue;
+    for (const auto& node : pod.probe->nodes) {
+      if (!node.master || node.handshake || node.slots.empty() || seen.contains(node.id)) continue;
+      const auto named = surplus_pod(topology_, node.hostname);
+      if (node.id != me().id && (!named || named->shard != self_.pod.shard)) continue;
+      seen.insert(node.id);
+      serving.push_back(fmt::format("node {} ({}) serves {} slots in pod {}'s table", short_id(node.id),
+                                    named ? "pod " + named->name : "this pod", node.slot_count(), pod.pod.name));
+    }
+  }
+  return serving;
 }
 
 const ClusterNode* Situation::known_to_me(const std::string& id) const {

@@ -75,8 +75,18 @@ class Situation {
   const PodObservation* pod_of_node(const std::string& id) const;
 
   // The shard serving each slot, as this node's own table shows it: the shard of the pod
-  // whose node is the slot's live master, no_shard where that is no pod of the layout.
+  // whose node is the slot's live master (a trusted pod, or a name it announces: of the layout
+  // or of a surplus shard), no_shard where that is no pod of this naming.
   SlotOwners slot_owners() const;
+
+  // Where a slot move reaches `node`: the trusted pod that answers as it, or, for a node of a
+  // surplus shard (a pod this pod does not observe), the address in this node's table and the
+  // FQDN of the pod it announces. Nothing for any other node, or one without an address.
+  std::optional<MoveEnd> move_end_of(const redis::ClusterNode& node) const;
+
+  // Scale-in, on a surplus pod: the nodes of its shard (its own by ID, the others by the name
+  // they announce) that a table asked this round shows as masters serving slots, described.
+  std::vector<std::string> own_shard_still_serving() const;
 
   // The node in this node's own table with `id`, unless it is still in handshake.
   const redis::ClusterNode* known_to_me(const std::string& id) const;

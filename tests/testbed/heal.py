@@ -17,12 +17,12 @@ PERSISTENT = ["appendonly yes", "appendfsync always"]
 
 
 def form(bed, *, node_timeout_ms=2000, supervised=False, run_args=("--reconcile-interval", "3"),
-         redis_config=PERSISTENT, keys=KEYS, tls=False):
-    """A healthy 3x1 cluster (by `bootstrap` for every pod, or under `run`; TLS-only servers
-    when `tls`), keys written and replicated."""
+         redis_config=PERSISTENT, keys=KEYS, tls=False, shards=3):
+    """A healthy `shards`x1 cluster (by `bootstrap` for every pod, or under `run`; TLS-only
+    servers when `tls`), keys written and replicated."""
     started = time.monotonic()
-    cluster = bed.cluster(3, 1, node_timeout_ms=node_timeout_ms, redis_config=list(redis_config),
-                          tls=tls)
+    cluster = bed.cluster(shards, 1, node_timeout_ms=node_timeout_ms,
+                          redis_config=list(redis_config), tls=tls)
     if supervised:
         cluster.start_supervised(run_args=list(run_args))
     else:
@@ -33,7 +33,7 @@ def form(bed, *, node_timeout_ms=2000, supervised=False, run_args=("--reconcile-
     cluster.write_keys(keys)
     check(cluster.count_keys() == keys, "keys not all written")
     cluster.wait_replicas_synced()
-    print(f"[{bed.name}] 3x1 formed ({'run' if supervised else 'bootstrap'}), {keys} keys "
+    print(f"[{bed.name}] {shards}x1 formed ({'run' if supervised else 'bootstrap'}), {keys} keys "
           f"written, in {time.monotonic() - started:.1f}s", flush=True)
     return cluster
 

@@ -678,6 +678,12 @@ class Pod:
         return "\n".join(text)
 
 
+def _slots_of(field: str) -> range:
+    """The slots of a CLUSTER NODES slot field: "5461-10922" or "42"."""
+    first, _, last = field.partition("-")
+    return range(int(first), int(last or first) + 1)
+
+
 class Cluster:
     """The pods of one Redis Cluster (one set of StatefulSets behind one governing service).
 
@@ -707,6 +713,8 @@ class Cluster:
         # What each shard should serve once its shards were scaled (shard -> [(first, last)]);
         # None: the creation ranges (check_cluster).
         self.layout = None
+        # Pods of shards SHARDS no longer has, still running (set_shards(), delete_surplus()).
+        self.surplus = []
         self.dir = os.path.join(bed.dir, namespace)
         self.pods = [Pod(self, shard, ordinal, bed.allocate_ip())
                      for shard in range(shards) for ordinal in range(replicas + 1)]
@@ -742,7 +750,7 @@ class Cluster:
     def address_of(self, host: str) -> str:
         """The current address of the pod named `host` (its FQDN or bare name), else `host`."""
         name = host.rstrip(".").lower()
-        for pod in self.pods:
+        for pod in self.pods + self.surplus:
             if name in (pod.dns_name.lower(), pod.name):
                 return pod.ip
         return host
@@ -795,24 +803,42 @@ class Cluster:
                 pods.append(pod or Pod(self, shard, ordinal, self.bed.allocate_ip()))
         self.replicas = replicas
         self.pods = pods
-        self.bed.dns.serve_srv(self.srv_name, [(pod.dns_name, pod.port) for pod in self.pods],
-                               replace=True)
+        self._serve_srv_of(self.pods)
         return list(kept.values())
 
     def set_shards(self, shards: int) -> list:
-        """Raises SHARDS as a user does (every StatefulSet's SHARDS, and a StatefulSet per new
-        shard): pods of the new shards get new addresses and are not started, the SRV records
-        list them too, and every run of the binary started from now on gets `--shards`.
-        Returns the new pods. (Scale-in is not here yet.)"""
-        if shards < self.shards:
-            raise ValueError("set_shards: scale-in is not supported by the bed yet")
-        added = [Pod(self, shard, ordinal, self.bed.allocate_ip())
-                 for shard in range(self.shards, shards) for ordinal in range(self.replicas + 1)]
-        self.pods = sorted(self.pods + added, key=lambda pod: (pod.shard, pod.ordinal))
+        """Changes SHARDS as a user does, in every StatefulSet, and every run of the binary
+        started from now on gets `--shards <shards>`.
+
+        Raised: a StatefulSet per new shard; their pods get new addresses and are not started,
+        the SRV records list them too. Returns the new pods.
+        Lowered: the pods of shards at or above `shards` leave the cluster's list but keep
+        running and stay in the SRV records (their StatefulSets still exist) until
+        delete_surplus(); they are `surplus` until then. Returns them."""
+        if shards >= self.shards:
+            added = [Pod(self, shard, ordinal, self.bed.allocate_ip())
+                     for shard in range(self.shards, shards) for ordinal in range(self.replicas + 1)]
+            self.pods = sorted(self.pods + added, key=lambda pod: (pod.shard, pod.ordinal))
+            self.shards = shards
+            self._serve_srv_of(self.pods)
+            return added
+        self.surplus += [pod for pod in self.pods if pod.shard >= shards]
+        self.pods = [pod for pod in self.pods if pod.shard < shards]
         self.shards = shards
-        self.bed.dns.serve_srv(self.srv_name, [(pod.dns_name, pod.port) for pod in self.pods],
+        return list(self.surplus)
+
+    def delete_surplus(self) -> None:
+        """Deletes the surplus shards' StatefulSets: their servers stop, their names and SRV
+        records go."""
+        for pod in self.surplus:
+            pod.stop()
+            pod.unpublish()
+        self.surplus = []
+        self._serve_srv_of(self.pods)
+
+    def _serve_srv_of(self, pods) -> None:
+        self.bed.dns.serve_srv(self.srv_name, [(pod.dns_name, pod.port) for pod in pods],
                                replace=True)
-        return added
 
     def pod(self, shard: int, ordinal: int) -> Pod:
         return self.pods[shard * (self.replicas + 1) + ordinal]
@@ -879,6 +905,22 @@ class Cluster:
             for slot in range(first, last + 1):
                 owners[slot] = (master[0], master[1])
         return owners
+
+    def keys_outside_served_slots(self) -> list:
+        """Masters holding keys in slots they do not serve (a key left behind, or doubled, by a
+        slot move): [(pod name, keys it holds, keys in its own slots)], empty when none does."""
+        wrong = []
+        for master in self.masters():
+            myself = next(line for line in master.command("CLUSTER", "NODES").splitlines()
+                          if "myself" in line)
+            served = [slot for field in myself.split()[8:] if not field.startswith("[")
+                      for slot in _slots_of(field)]
+            with self.client(master.ip, master.port, timeout=10.0) as client:
+                counts = client.pipeline([("CLUSTER", "COUNTKEYSINSLOT", slot) for slot in served])
+                held = client.command("DBSIZE")
+            if held != sum(counts):
+                wrong.append((master.name, held, sum(counts)))
+        return wrong
 
     def write_keys(self, count: int, prefix="key") -> None:
         """Writes keys prefix:0..count-1 (value = key name), each straight to the master of its

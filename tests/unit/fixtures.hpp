@@ -87,6 +87,12 @@ class ClusterBuilder {
     pod.epoch = epoch;
     return *this;
   }
+  // Answers as the master of several ranges (a layout after slots moved) at `epoch`.
+  ClusterBuilder& master_of(PodId p, std::vector<SlotRange> slots, long long epoch) {
+    master_of(p, SlotRange{}, epoch);
+    at(p).slots = std::move(slots);
+    return *this;
+  }
   // Answers as the master of its own shard's range at epoch shard + 1, as created.
   ClusterBuilder& claimed(PodId p) { return master_of(p, range(p), p.shard + 1); }
   // Answers as a replica of `master`.

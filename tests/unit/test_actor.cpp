@@ -37,7 +37,7 @@ plan::Action replicate_unknown() {
 }
 
 Connector no_other_nodes() {
-  return [](const net::Endpoint& node, Deadline) -> Result<std::shared_ptr<redis::Connection>> {
+  return [](const net::Endpoint& node, const std::string&, Deadline) -> Result<std::shared_ptr<redis::Connection>> {
     return fail(ErrorKind::io, node.to_string() + ": not reachable in this test");
   };
 }
@@ -87,10 +87,11 @@ TEST_CASE("a FORGET fan-out keeps to the deadline", "[actor]") {
   auto self = server.connect();
   REQUIRE(self.has_value());
   // Every other node is slow to reach: each connect takes the time it is given.
-  Actor actor([](const net::Endpoint& node, Deadline until) -> Result<std::shared_ptr<redis::Connection>> {
-    std::this_thread::sleep_for(std::min(until.remaining(), Millis(100)));
-    return fail(ErrorKind::timeout, node.to_string() + ": timed out connecting");
-  });
+  Actor actor(
+      [](const net::Endpoint& node, const std::string&, Deadline until) -> Result<std::shared_ptr<redis::Connection>> {
+        std::this_thread::sleep_for(std::min(until.remaining(), Millis(100)));
+        return fail(ErrorKind::timeout, node.to_string() + ": timed out connecting");
+      });
   plan::EveryNode nodes;
   for (int i = 0; i < 100; ++i) nodes.nodes.push_back({fmt::format("10.9.0.{}", i), 6379});
   const plan::Action forget{.step = plan::Forget{std::string(40, 'd')}, .target = nodes, .reason = "a test"};
@@ -122,13 +123,14 @@ TEST_CASE("the actor sends each step to its target: this node, or every node in 
   auto self = server.connect();
   REQUIRE(self.has_value());
   std::vector<net::Endpoint> asked;  // the nodes the actor connected to, in order
-  Actor actor([&](const net::Endpoint& node, Deadline) -> Result<std::shared_ptr<redis::Connection>> {
-    asked.push_back(node);
-    if (node != server.endpoint()) return fail(ErrorKind::io, node.to_string() + ": not reachable in this test");
-    auto connection = server.connect();
-    if (!connection) return std::unexpected(connection.error());
-    return std::make_shared<redis::Connection>(std::move(*connection));
-  });
+  Actor actor(
+      [&](const net::Endpoint& node, const std::string&, Deadline) -> Result<std::shared_ptr<redis::Connection>> {
+        asked.push_back(node);
+        if (node != server.endpoint()) return fail(ErrorKind::io, node.to_string() + ": not reachable in this test");
+        auto connection = server.connect();
+        if (!connection) return std::unexpected(connection.error());
+        return std::make_shared<redis::Connection>(std::move(*connection));
+      });
 
   // This node's steps go over `self`: no other connection is opened.
   const plan::Action bump{.step = plan::BumpEpoch{}, .target = plan::ThisNode{}, .reason = "a test"};

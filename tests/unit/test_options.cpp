@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "rci/config/options.hpp"
+#include "rci/topology.hpp"
 #include "rci/util/error.hpp"
 
 using namespace rci;
@@ -205,6 +206,13 @@ TEST_CASE("POD_NAME falls back to HOSTNAME", "[options]") {
   }
 }
 
+TEST_CASE("a pod of a shard at or above SHARDS is accepted: it is surplus and drains (scale-in)", "[options]") {
+  Options o = parse({"bootstrap", "--pod-name", "redis-shard4-1"});
+  CHECK(o.pod == PodName{"redis", 4, 1});
+  CHECK(o.shards == 3);
+  CHECK(make_topology(o).surplus);
+}
+
 TEST_CASE("ports: the bus port is port + 10000 unless given", "[options]") {
   CHECK(parse({"bootstrap", "--port", "7000"}).bus_port == 17000);
   CHECK(parse({"bootstrap", "--port", "7000", "--bus-port", "7001"}).bus_port == 7001);
@@ -258,14 +266,6 @@ TEST_CASE("every invalid value is a ConfigError naming the option it came from",
        {"bootstrap", "--pod-name", "redis-shard0-1", "--replicas", "0"},
        env,
        {"--pod-name", "ordinal 1"}},
-      {"shard equal to shards",
-       {"bootstrap", "--pod-name", "redis-shard3-0"},
-       env,
-       {"--pod-name", "'redis-shard3-0'", "shard 3", "SHARDS", "3 shards"}},
-      {"shard above shards",
-       {"bootstrap", "--shards", "4"},
-       with(env, {{"POD_NAME", "redis-shard10-0"}}),
-       {"POD_NAME", "shard 10", "--shards"}},
       {"port 0", {"bootstrap", "--port", "0"}, env, {"--port", "'0'"}},
       {"port whose bus port would pass 65535", {"bootstrap", "--port", "55536"}, env, {"--port", "'55536'"}},
       {"port 65536 (env)", {"bootstrap"}, with(env, {{"REDIS_PORT", "65536"}}), {"REDIS_PORT", "'65536'"}},
@@ -443,7 +443,7 @@ TEST_CASE("the password never appears in a ConfigError", "[options]") {
   const std::vector<Args> bad_args = {
       {"bootstrap", "--shards", "2"},
       {"bootstrap", "--replicas=-1"},
-      {"bootstrap", "--pod-name", "redis-shard9-0"},
+      {"bootstrap", "--pod-name", "redis-shardX-0"},
       {"bootstrap", "--port", "0"},
       {"bootstrap", "--timeout", "0"},
       {"bootstrap", "--log-format", "xml"},

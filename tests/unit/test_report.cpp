@@ -208,9 +208,9 @@ TEST_CASE("status_json names the pods that see a node failing", "[report]") {
 TEST_CASE("status_text groups pods by shard with their slots", "[report]") {
   ClusterBuilder cluster = healthy_3x1().down(r2);
   std::string text = report::status_text(cluster.topology(), cluster.build());
-  CHECK_THAT(text, Catch::Contains("shard 0 (slots 0-5460)"));
-  CHECK_THAT(text, Catch::Contains("shard 1 (slots 5461-10922)"));
-  CHECK_THAT(text, Catch::Contains("shard 2 (slots 10923-16383)"));
+  CHECK_THAT(text, Catch::Contains("shard 0 (slots 0-5460 at creation)"));
+  CHECK_THAT(text, Catch::Contains("shard 1 (slots 5461-10922 at creation)"));
+  CHECK_THAT(text, Catch::Contains("shard 2 (slots 10923-16383 at creation)"));
   for (const auto& pod : cluster.topology().pods) CHECK_THAT(text, Catch::Contains(pod.name));
   CHECK_THAT(text, Catch::Contains("down: redis-shard2-1: 10.0.0.6:6379: connection refused"));
 }

@@ -165,7 +165,8 @@ TEST_CASE("topology: the pods a lowered REPLICAS no longer has are told from eve
   CHECK(departed->ordinal == 2);
   CHECK(departed_pod(topology, "redis-shard2-2").has_value());  // a bare pod name (round 1)
   CHECK_FALSE(departed_pod(topology, "redis-shard2-1.redis-pods.default.svc.cluster.local"));  // expected
-  CHECK_FALSE(departed_pod(topology, "redis-shard3-2.redis-pods.default.svc.cluster.local"));  // no such shard
+  // A shard SHARDS no longer has (scaled in): its every pod is departed.
+  CHECK(departed_pod(topology, "redis-shard3-0.redis-pods.default.svc.cluster.local").has_value());
   CHECK_FALSE(departed_pod(topology, "other-shard0-2.redis-pods.default.svc.cluster.local"));  // another prefix
   CHECK_FALSE(departed_pod(topology, "redis-shard0-2.redis-pods.staging.svc.cluster.local"));  // another namespace
   CHECK_FALSE(departed_pod(topology, "redis-shard0-x.redis-pods.default.svc.cluster.local"));

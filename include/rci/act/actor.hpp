@@ -27,8 +27,11 @@ struct ActResult {
 };
 
 // A connection to another node's address (for an action whose target is plan::EveryNode: a
-// FORGET, which must reach every node), opened within the deadline.
-using Connector = std::function<Result<std::shared_ptr<redis::Connection>>(const net::Endpoint& node, Deadline)>;
+// FORGET, which must reach every node; and the nodes of a slot move), opened within the
+// deadline. `server_name` is the name TLS checks the node's certificate for ("": the name the
+// observer found the address by).
+using Connector = std::function<Result<std::shared_ptr<redis::Connection>>(const net::Endpoint& node,
+                                                                           const std::string& server_name, Deadline)>;
 
 // How long an action waits after its n-th refusal before it is sent again: from 100 ms,
 // doubling, at most 5 s. Pure, so the pacing is unit-tested.
@@ -62,6 +65,7 @@ class Actor {
   // Sends the action's step to its target: over `self`, or to each node through `connect_`.
   Result<redis::Reply> send(redis::Connection& self, const plan::Action& action, Deadline deadline);
   Result<redis::Reply> send_everywhere(const plan::Step& step, const plan::EveryNode& nodes, Deadline deadline);
+  Result<void> verify_node(redis::Connection& connection, const plan::MoveEnd& end, Deadline deadline);
   Result<redis::Reply> migrate_slots(redis::Connection& self, const plan::MigrateSlots& move, Deadline deadline);
   Result<void> migrate_slot(redis::Connection& self, redis::Connection& source, const plan::MigrateSlots& move,
                             int slot, Deadline deadline);

@@ -51,11 +51,14 @@ struct BumpEpoch {
   bool operator==(const BumpEpoch&) const = default;
 };
 
-// One end of a slot move: a node and where its pod answers.
+// A node a slot move talks to: its pod, its ID, where it answers, and the name a TLS
+// connection checks its certificate for (its pod's FQDN). A node of a surplus shard is no pod
+// this pod observes: its address and name come from its table entry.
 struct MoveEnd {
   std::string pod;
   std::string node_id;
   net::Endpoint endpoint;
+  std::string server_name;
   bool operator==(const MoveEnd&) const = default;
 };
 
@@ -67,8 +70,8 @@ struct MoveEnd {
 struct MigrateSlots {
   SlotRange range{};
   MoveEnd source;
-  MoveEnd destination;                       // this pod's own node
-  std::vector<net::Endpoint> other_masters;  // told the new owner too
+  MoveEnd destination;                 // this pod's own node
+  std::vector<MoveEnd> other_masters;  // told the new owner too
   bool operator==(const MigrateSlots&) const = default;
 };
 

@@ -8,9 +8,11 @@
 // exception is FORGET of this pod's own former identity, which must reach every node: each
 // action names its target (plan/action), so the actor never decides where a command goes.
 
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "rci/layout.hpp"
 #include "rci/observe/observation.hpp"
 #include "rci/plan/action.hpp"
 #include "rci/topology.hpp"
@@ -24,7 +26,9 @@ enum class Outcome {
   fail,       // cannot converge without a human (e.g. data would be lost); give up
 };
 
-enum class Role { master, replica, undecided };
+// What this pod should end up as. A surplus pod (its shard at or above SHARDS: scale-in) is
+// none of the layout's: it waits until its shard is drained.
+enum class Role { master, replica, surplus, undecided };
 
 struct Plan {
   Outcome outcome = Outcome::wait;
@@ -51,6 +55,30 @@ struct PlanPolicy {
 
 // Computes the next step for the pod at `self_index` in `topology.pods`.
 Plan make_plan(const Topology& topology, int self_index, const Observation& observation, PlanPolicy policy = {});
+
+// Scaling: one run of slots the layout still moves, with the node it moves from.
+struct PendingMove {
+  SlotMove move;
+  MoveEnd source;
+};
+
+// What the layout of SHARDS still moves, as one pod's own table shows the cluster (for `plan`).
+struct LayoutChange {
+  int shards = 0;
+  std::vector<PendingMove> moves;  // in slot order; a run whose holder is no reachable node is left out
+  int slots_to_move = 0;           // every slot the layout moves, those left out included
+  // The least any layout with these quotas must move: the slots each shard holds beyond its
+  // quota (every slot of a surplus shard), counted apart from the layout rule.
+  int minimum_slots = 0;
+  // What re-splitting into SHARDS contiguous creation ranges would move instead.
+  int resplit_slots = 0;
+  std::vector<MoveEnd> masters;  // every master serving slots, to count the keys against
+};
+
+// Nothing when that table does not give every slot to a node of this naming, or the cluster
+// is not ok there: no layout to compare with.
+std::optional<LayoutChange> layout_change(const Topology& topology, int self_index, const Observation& observation,
+                                          PlanPolicy policy = {});
 
 // Short names for logs and JSON.
 const char* to_string(Outcome outcome);

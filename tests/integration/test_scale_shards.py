@@ -1,0 +1,164 @@
+#!/usr/bin/env python3
+"""Scaling shards (the scaling issue), one scenario per argument (all without one):
+
+  3to4, 3to5      scale-out: an Nx1 cluster formed by `bootstrap`; SHARDS raised, the new
+                  shards' pods started; every pod's bootstrap runs with the new --shards, all
+                  at once, as a StatefulSet update does.
+  4to3, 5to3      scale-in: SHARDS lowered; every pod's bootstrap runs with it, the surplus
+                  shards' pods too (their StatefulSets still run). Then the user deletes the
+                  surplus StatefulSets, and the remaining pods' next bootstrap forgets their nodes.
+  3to4-killed     3to4, with the bootstrap that drives the moves (the new shard's master's)
+                  SIGKILLed at random moments five times once it imports, each time started
+                  again, then left to finish.
+
+A redis-py writer per shard writes all along (the writers of shards that go, or whose slots
+move, write into slots that move). Expected, every time: every bootstrap exits 0 once the
+layout holds (surplus pods saying "drained: ... safe to delete StatefulSet <name>"); each master
+serves exactly what the layout rule gives its shard (computed here by the bed's own reading of
+the rule, slots.scaled_layout); the exact shape of the new cluster; no slot left open; no
+master holding keys outside the slots it serves (a key left behind or doubled); every key and
+every acknowledged write there (a migration loses none: asserted). The writers' longest gaps
+are printed.
+"""
+
+import os
+import random
+import re
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "testbed"))
+
+import itest  # noqa: E402
+from heal import form, keys_intact  # noqa: E402
+from itest import check  # noqa: E402
+from slots import CLUSTER_SLOTS, key_slot, ranges_of, scaled_layout, shard_slot_range  # noqa: E402
+from testbed import TestBed, check_cluster  # noqa: E402
+from waiting import wait_until  # noqa: E402
+from writer import AckedWriters  # noqa: E402
+
+SCENARIOS = {
+    "3to4": dict(before=3, after=4, keys=20000),
+    "4to3": dict(before=4, after=3, keys=20000),
+    "3to5": dict(before=3, after=5, keys=10000),
+    "5to3": dict(before=5, after=3, keys=10000),
+    "3to4-killed": dict(before=3, after=4, keys=20000, kills=5),
+}
+
+
+def open_slots(pods) -> list:
+    return [(pod.name, line) for pod in pods
+            for line in pod.command("CLUSTER", "NODES").splitlines() if "myself" in line and "[" in line]
+
+
+def serving(pods) -> list:
+    """The pods among `pods` whose node serves slots."""
+    return [pod.name for pod in pods
+            if any(line.split()[8:] for line in pod.command("CLUSTER", "NODES").splitlines()
+                   if "myself" in line and "master" in line)]
+
+
+def slot_map(pod) -> list:
+    return sorted((entry[0], entry[1], entry[2][2]) for entry in pod.command("CLUSTER", "SLOTS"))
+
+
+def check_plan_shows_moves(pod, moved_slots: set, keys: int, name) -> None:
+    """`plan` on `pod`, run with the new SHARDS before any bootstrap: it prints the slots to move
+    (the minimum), the keys they hold, and each move, and changes nothing."""
+    before = slot_map(pod)
+    run = pod.run_binary("plan", timeout=30)
+    check(run.returncode == 0, f"plan on {pod.name} failed:\n{run.describe()}")
+    out = run.stdout
+    share = f"{len(moved_slots) / CLUSTER_SLOTS * 100:.1f}%"
+    check(f"{len(moved_slots)} of {CLUSTER_SLOTS} slots to move ({share}); the minimum" in out,
+          f"plan does not show {len(moved_slots)} slots to move as the minimum:\n{out}")
+    shown = re.search(r"keys: (\d+) of (\d+) to move", out)
+    # The writers add keys of their own; every key written before is counted where it is.
+    in_moved = sum(1 for i in range(keys) if key_slot(f"key:{i}") in moved_slots)
+    check(shown and int(shown.group(1)) >= in_moved and int(shown.group(2)) >= keys,
+          f"plan counts no keys, or fewer than the {in_moved} of {keys} in the moved slots:\n{out}")
+    check(slot_map(pod) == before, "plan changed the slot map")
+    print(f"[{name}] plan:\n{out[out.rindex('layout of'):]}", flush=True)
+
+
+def kill_driver_repeatedly(driver, runs, index, kills, rng, name) -> list:
+    """SIGKILLs `driver`'s bootstrap (runs[index]) `kills` times at random moments, starting it
+    again each time; returns the moments (seconds after the previous start)."""
+    moments, mid_slot = [], 0
+    # From its first imported slot on, so that the kills land among the moves.
+    wait_until(lambda: serving([driver]) or open_slots([driver]), 60, f"{driver.name} importing")
+    for _ in range(kills):
+        moment = rng.uniform(0.2, 1.5)
+        time.sleep(moment)  # a random moment of the move, not a wait for a state
+        if runs[index].poll() is not None:
+            break  # it finished before this kill
+        runs[index].kill()
+        moments.append(round(moment, 2))
+        if open_slots([driver]):
+            mid_slot += 1
+        runs[index] = driver.bootstrap(timeout=150)
+    print(f"[{name}] the driving bootstrap ({driver.name}) SIGKILLed {len(moments)} times, "
+          f"at {moments} s after each start; {mid_slot} of the kills left a slot open (importing)",
+          flush=True)
+    return moments
+
+
+def scale(name, before, after, keys, kills=0) -> None:
+    with TestBed(f"scale_shards_{name}") as bed:
+        cluster = form(bed, keys=keys, shards=before)
+        held = {s: range(shard_slot_range(s, before)[0], shard_slot_range(s, before)[1] + 1)
+                for s in range(before)}
+        target = scaled_layout(held, after)
+        with AckedWriters(cluster) as writers:
+            writers.wait_for_progress(50, timeout=20)
+            changed = cluster.set_shards(after)
+            cluster.layout = {s: ranges_of(slots) for s, slots in target.items()}
+            surplus = changed if after < before else []
+            if after > before:
+                cluster.start(changed)
+            pods = cluster.pods + surplus
+            moved_slots = {slot for s in range(after) for slot in set(target[s]) - set(held.get(s, ()))}
+            check_plan_shows_moves(cluster.pod(0, 0), moved_slots, keys, name)
+            started = time.monotonic()
+            runs = [pod.bootstrap(timeout=150) for pod in pods]
+            if kills:
+                driver = cluster.pod(after - 1, 0)
+                seed = random.randrange(1 << 30)
+                print(f"[{name}] kill moments seeded with {seed}", flush=True)
+                kill_driver_repeatedly(driver, runs, pods.index(driver), kills, random.Random(seed), name)
+            cluster.wait_bootstraps(runs, timeout=180)
+            took = time.monotonic() - started
+            print(f"[{name}] every bootstrap exited 0 {took:.1f}s after SHARDS={after}; "
+                  f"{len(moved_slots)} slots moved", flush=True)
+            for pod, run in zip(pods, runs):
+                if pod in surplus:
+                    statefulset = f"{cluster.prefix}-shard{pod.shard}"
+                    check(f"drained: shard {pod.shard}" in run.stderr
+                          and f"safe to delete StatefulSet {statefulset}" in run.stderr,
+                          f"{pod.name}: its bootstrap did not say the shard is drained:\n{run.describe()}")
+            check(not serving(surplus), f"surplus pods still serving slots: {serving(surplus)}")
+            if surplus:
+                # The user deletes the drained StatefulSets; the next pass forgets their nodes.
+                cluster.delete_surplus()
+                cluster.wait_bootstraps([pod.bootstrap(timeout=60) for pod in cluster.pods], timeout=75)
+            check_cluster(cluster, timeout=30, creation_layout=False)
+            writers.wait_for_progress(50, timeout=20)
+        check(not open_slots(cluster.pods), f"slots left open: {open_slots(cluster.pods)}")
+        misplaced = cluster.keys_outside_served_slots()
+        check(not misplaced, f"masters holding keys outside their slots (pod, keys, in own slots): {misplaced}")
+        keys_intact(cluster, f"scaling {before} -> {after} shards", keys=keys)
+        lost = writers.report(f"scale_shards_{name}")
+        check(not lost, f"acknowledged writes lost in the migration: {lost[:10]}")
+
+
+def main() -> None:
+    chosen = sys.argv[1:] or list(SCENARIOS)
+    unknown = [scenario for scenario in chosen if scenario not in SCENARIOS]
+    if unknown:
+        raise SystemExit(f"unknown scenario {unknown}; expected some of {sorted(SCENARIOS)}")
+    for scenario in chosen:
+        scale(scenario, **SCENARIOS[scenario])
+
+
+if __name__ == "__main__":
+    itest.run(main)
