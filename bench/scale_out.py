@@ -20,7 +20,8 @@ For every run, in alternation (ours, redis-cli, ours, ...):
      master's keys inside its own slots, no slot left open; then the slots whose owner changed
      and the keys in them (counted by CRC16 here) are recorded.
 
-    python3 bench/scale_out.py [--keys 200000] [--runs 3] [--binary PATH] [--cli-pipeline N]
+    python3 bench/scale_out.py [--keys 200000] [--runs 3] [--binary PATH] [--concurrency N]
+                               [--cli-pipeline N]
 
 Both tools move keys in batches: ours --migration-batch (default 100 keys per MIGRATE),
 redis-cli --cluster-pipeline (default 10; --cli-pipeline sets it). See bench/README.md.
@@ -60,9 +61,10 @@ def form(bed, keys: int):
     return cluster
 
 
-def run_ours(cluster, added) -> float:
+def run_ours(cluster, added, concurrency: int) -> float:
     started = time.monotonic()
-    runs = [pod.bootstrap(timeout=600) for pod in cluster.pods]
+    env = {"MIGRATION_CONCURRENCY": str(concurrency)}
+    runs = [pod.bootstrap(timeout=600, extra_env=env) for pod in cluster.pods]
     cluster.wait_bootstraps(runs, timeout=620)
     return time.monotonic() - started
 
@@ -111,13 +113,13 @@ def run_redis_cli(cluster, added, pipeline: int) -> float:
     return time.monotonic() - started
 
 
-def one_run(tool: str, keys: int, run: int, pipeline: int) -> dict:
+def one_run(tool: str, keys: int, run: int, pipeline: int, concurrency: int) -> dict:
     with TestBed(f"bench-scale-{tool}-{run}") as bed:
         cluster = form(bed, keys)
         before = slot_owner_ids(cluster.pods[0])
         added = cluster.set_shards(4)
         cluster.start(added)
-        seconds = run_ours(cluster, added) if tool == "ours" else run_redis_cli(cluster, added, pipeline)
+        seconds = run_ours(cluster, added, concurrency) if tool == "ours" else run_redis_cli(cluster, added, pipeline)
         missing = cluster.missing_keys(keys)
         if missing:
             raise AssertionError(f"{tool}: {len(missing)} keys missing after the move: {missing[:5]}")
@@ -139,17 +141,19 @@ def main() -> None:
     parser.add_argument("--keys", type=int, default=200000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--binary")
+    parser.add_argument("--concurrency", type=int, default=16,
+                        help="ours' --migration-concurrency (default 16, its default)")
     parser.add_argument("--cli-pipeline", type=int, default=10, help="redis-cli --cluster-pipeline (default 10)")
     args = parser.parse_args()
     if args.binary:
         os.environ["RCI_BINARY"] = os.path.abspath(args.binary)
     os.environ.setdefault("RCI_BINARY", os.path.join(REPO, "build", "redis-cluster-init"))
     print(f"3x1 -> 4x1 with {args.keys} keys, {args.runs} runs per tool, alternating "
-          f"(ours: --migration-batch 100; redis-cli: --cluster-pipeline {args.cli_pipeline})", flush=True)
+          f"(ours: --migration-batch 100, --migration-concurrency {args.concurrency}; redis-cli: --cluster-pipeline {args.cli_pipeline})", flush=True)
     results = {"ours": [], "redis-cli": []}
     for run in range(1, args.runs + 1):
         for tool in results:
-            results[tool].append(one_run(tool, args.keys, run, args.cli_pipeline))
+            results[tool].append(one_run(tool, args.keys, run, args.cli_pipeline, args.concurrency))
     print()
     print(f"{'tool':<10} {'runs':>4} {'min s':>7} {'median s':>9} {'max s':>7} {'keys/s':>9} "
           f"{'slots moved':>11} {'keys moved':>10} {'of keys':>8}")

@@ -96,56 +96,109 @@ std::vector<std::string> migrate_command(const plan::MoveEnd& to, const Credenti
   return argv;
 }
 
-// Moves the keys of `slot` from the source (MIGRATING) to the destination (IMPORTING) until
-// none is left. BUSYKEY means a key is on both sides: the source did not get the reply to an
+// The commands of one step for every slot of `group`: {"CLUSTER", "SETSLOT", <slot>, args...}.
+std::vector<std::vector<std::string>> per_slot(SlotRange group, std::initializer_list<std::string> head,
+                                               const std::vector<std::string>& tail) {
+  std::vector<std::vector<std::string>> commands;
+  for (int slot = group.first; slot <= group.last; ++slot) {
+    std::vector<std::string> argv(head);
+    argv.push_back(std::to_string(slot));
+    argv.insert(argv.end(), tail.begin(), tail.end());
+    commands.push_back(std::move(argv));
+  }
+  return commands;
+}
+
+// Sends `commands` in one write; the first error reply fails the whole, as command() fails.
+Result<std::vector<redis::Reply>> all_or_error(redis::Connection& node,
+                                               const std::vector<std::vector<std::string>>& commands,
+                                               Deadline deadline) {
+  auto replies = node.pipeline(commands, deadline);
+  if (!replies) return replies;
+  for (size_t i = 0; i < replies->size(); ++i) {
+    const auto& reply = (*replies)[i];
+    if (reply.is_error()) {
+      return fail_reply(reply.str, fmt::format("{}: {}: {}", node.endpoint().to_string(),
+                                               redis::describe_command(commands[i]), reply.str));
+    }
+  }
+  return replies;
+}
+
+// Moves the keys of the slots of `group` from the source (MIGRATING) to the destination
+// (IMPORTING) until none is left: their keys listed in one write, then a MIGRATE per slot
+// that has keys (each with its own timeout: a big key takes long), again until every slot is
+// empty. BUSYKEY means a key is on both sides: the source did not get the reply to an
 // earlier MIGRATE of it in time. While the slot is MIGRATING the source serves every key it
 // still holds (clients are sent to the destination only for keys it lacks), so the copy on
 // the destination was never written by a client: the batch goes again with REPLACE.
-Result<void> Actor::empty_slot(redis::Connection& source, const plan::MigrateSlots& move, int slot, Deadline deadline) {
-  while (true) {
-    auto listed =
-        source.command({"CLUSTER", "GETKEYSINSLOT", std::to_string(slot), std::to_string(migration_.batch)}, deadline);
-    if (!listed) return std::unexpected(listed.error());
-    if (listed->elements.empty()) return {};
-    std::vector<std::string> keys;
-    for (const auto& key : listed->elements) keys.push_back(key.str);
-    auto moved = source.command(
-        migrate_command(move.destination, migration_.credentials, migration_.key_timeout, keys, false), deadline);
-    if (!moved && moved.error().code == ReplyCode::busykey) {
-      log::warn(
-          "slot {}: a key of this batch is on both {} and {} (an earlier MIGRATE's reply was lost); the source's "
-          "copy is the one clients wrote, sending the batch again with REPLACE",
-          slot, move.source.pod, move.destination.pod);
-      moved = source.command(
-          migrate_command(move.destination, migration_.credentials, migration_.key_timeout, keys, true), deadline);
+Result<void> Actor::empty_slots(redis::Connection& source, const plan::MigrateSlots& move, SlotRange group,
+                                Deadline deadline) {
+  std::vector<int> pending;
+  for (int slot = group.first; slot <= group.last; ++slot) pending.push_back(slot);
+  while (!pending.empty()) {
+    std::vector<std::vector<std::string>> listing;
+    for (int slot : pending) {
+      listing.push_back({"CLUSTER", "GETKEYSINSLOT", std::to_string(slot), std::to_string(migration_.batch)});
     }
-    if (!moved) return std::unexpected(moved.error());
+    auto listed = all_or_error(source, listing, deadline);
+    if (!listed) return std::unexpected(listed.error());
+    std::vector<int> with_keys;
+    for (size_t i = 0; i < pending.size(); ++i) {
+      const auto& keys_reply = (*listed)[i].elements;
+      if (keys_reply.empty()) continue;
+      with_keys.push_back(pending[i]);
+      std::vector<std::string> keys;
+      for (const auto& key : keys_reply) keys.push_back(key.str);
+      auto moved = source.command(
+          migrate_command(move.destination, migration_.credentials, migration_.key_timeout, keys, false), deadline);
+      if (!moved && moved.error().code == ReplyCode::busykey) {
+        log::warn(
+            "slot {}: a key of this batch is on both {} and {} (an earlier MIGRATE's reply was lost); the source's "
+            "copy is the one clients wrote, sending the batch again with REPLACE",
+            pending[i], move.source.pod, move.destination.pod);
+        moved = source.command(
+            migrate_command(move.destination, migration_.credentials, migration_.key_timeout, keys, true), deadline);
+      }
+      if (!moved) {
+        return std::unexpected(Error{moved.error().kind, fmt::format("slot {}: {}", pending[i], moved.error().message),
+                                     moved.error().code});
+      }
+    }
+    pending = std::move(with_keys);
   }
+  return {};
 }
 
-// One slot's move, in the documented order; each step may be repeated safely.
-Result<void> Actor::migrate_slot(redis::Connection& self, redis::Connection& source, const plan::MigrateSlots& move,
-                                 int slot, Deadline deadline) {
-  const std::string number = std::to_string(slot);
-  if (auto r = self.command({"CLUSTER", "SETSLOT", number, "IMPORTING", move.source.node_id}, deadline); !r) {
+// The move of a group of slots, in the documented order, each step for the whole group in
+// one write; each step may be repeated safely.
+Result<void> Actor::migrate_group(redis::Connection& self, redis::Connection& source, const plan::MigrateSlots& move,
+                                  SlotRange group, Deadline deadline) {
+  if (auto r =
+          all_or_error(self, per_slot(group, {"CLUSTER", "SETSLOT"}, {"IMPORTING", move.source.node_id}), deadline);
+      !r) {
     return std::unexpected(r.error());
   }
-  if (auto r = source.command({"CLUSTER", "SETSLOT", number, "MIGRATING", move.destination.node_id}, deadline); !r) {
+  if (auto r = all_or_error(source, per_slot(group, {"CLUSTER", "SETSLOT"}, {"MIGRATING", move.destination.node_id}),
+                            deadline);
+      !r) {
     return std::unexpected(r.error());
   }
-  if (auto emptied = empty_slot(source, move, slot, deadline); !emptied) return emptied;
+  if (auto emptied = empty_slots(source, move, group, deadline); !emptied) return emptied;
   // The destination first: its claim (with a config epoch bumped by Redis) is what gossip
   // spreads should the rest not be reached.
-  const std::vector<std::string> assign = {"CLUSTER", "SETSLOT", number, "NODE", move.destination.node_id};
-  if (auto r = self.command(assign, deadline); !r) return std::unexpected(r.error());
-  if (auto r = source.command(assign, deadline); !r) return std::unexpected(r.error());
+  const auto assign = per_slot(group, {"CLUSTER", "SETSLOT"}, {"NODE", move.destination.node_id});
+  if (auto r = all_or_error(self, assign, deadline); !r) return std::unexpected(r.error());
+  if (auto r = all_or_error(source, assign, deadline); !r) return std::unexpected(r.error());
   for (const auto& master : move.other_masters) {
     auto other = connect_(master.endpoint, master.server_name, deadline);
-    auto told = other ? (*other)->command(assign, deadline) : Result<redis::Reply>(std::unexpected(other.error()));
+    auto told = other ? all_or_error(**other, assign, deadline)
+                      : Result<std::vector<redis::Reply>>(std::unexpected(other.error()));
     // Gossip tells a master that missed it; the next observation shows who has not learned yet.
-    if (!told)
-      log::debug("slot {}: {} (pod {}) not told its new owner: {}", slot, master.endpoint.to_string(), master.pod,
-                 told.error().message);
+    if (!told) {
+      log::debug("slots {}-{}: {} (pod {}) not told their new owner: {}", group.first, group.last,
+                 master.endpoint.to_string(), master.pod, told.error().message);
+    }
   }
   return {};
 }
@@ -169,11 +222,18 @@ Result<redis::Reply> Actor::migrate_slots(redis::Connection& self, const plan::M
   if (auto verified = verify_node(**source, move.source, deadline); !verified) {
     return std::unexpected(verified.error());
   }
-  for (int slot = move.range.first; slot <= move.range.last; ++slot) {
-    if (deadline.expired()) return fail(ErrorKind::timeout, fmt::format("slot {}: the deadline passed", slot));
-    if (auto moved = migrate_slot(self, **source, move, slot, deadline); !moved) {
-      return std::unexpected(
-          Error{moved.error().kind, fmt::format("slot {}: {}", slot, moved.error().message), moved.error().code});
+  // A group of `concurrency` slots at a time: that many slots are MIGRATING on the source at
+  // once, and each step costs one round trip for the whole group.
+  const int group_size = std::max(1, migration_.concurrency);
+  for (int first = move.range.first; first <= move.range.last; first += group_size) {
+    const SlotRange group{first, std::min(move.range.last, first + group_size - 1)};
+    if (deadline.expired()) {
+      return fail(ErrorKind::timeout, fmt::format("slots {}-{}: the deadline passed", group.first, group.last));
+    }
+    if (auto moved = migrate_group(self, **source, move, group, deadline); !moved) {
+      return std::unexpected(Error{moved.error().kind,
+                                   fmt::format("slots {}-{}: {}", group.first, group.last, moved.error().message),
+                                   moved.error().code});
     }
   }
   return ok_reply();

@@ -121,8 +121,10 @@ ReconcileResult reconcile(const Options& options, ReconcileMode mode, std::stop_
   Observer observer(options, topology);
   // MIGRATE's own timeout (idle time toward the destination) stays within the time this
   // binary waits for its reply, so a slow batch fails on the server's side first.
-  const MigrationSettings migration{
-      .credentials = options.credentials, .batch = options.migration_batch, .key_timeout = options.command_timeout / 2};
+  const MigrationSettings migration{.credentials = options.credentials,
+                                    .batch = options.migration_batch,
+                                    .concurrency = options.migration_concurrency,
+                                    .key_timeout = options.command_timeout / 2};
   Actor actor([&observer](const net::Endpoint& node, const std::string& server_name,
                           Deadline until) { return observer.connection(node, server_name, until); },
               migration);

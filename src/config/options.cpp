@@ -162,6 +162,10 @@ const std::vector<OptionSpec>& option_specs() {
        {"MIGRATION_BATCH"},
        "keys per MIGRATE when slots move to another shard (default 100)",
        cluster},
+      {"--migration-concurrency",
+       {"MIGRATION_CONCURRENCY"},
+       "slots a destination moves from one source at once, each step for all of them in one write (default 16)",
+       cluster},
       {"--log-format", {"LOG_FORMAT"}, "text or json (default text)", cluster | probe | install_scope},
       {"--log-level", {"LOG_LEVEL"}, "debug, info, warn or error (default info)", cluster | probe | install_scope},
   };
@@ -376,6 +380,9 @@ void parse_connection_options(const OptionSource& get, Options& options) {
   if (options.subcommand == Subcommand::probe) return;  // probes move nothing
   if (auto v = get("--migration-batch"); v.present) {
     options.migration_batch = static_cast<int>(parse_int_in(v, 1, 10000, "keys from 1 to 10000"));
+  }
+  if (auto v = get("--migration-concurrency"); v.present) {
+    options.migration_concurrency = static_cast<int>(parse_int_in(v, 1, 64, "slots from 1 to 64"));
   }
 }
 

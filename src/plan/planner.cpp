@@ -397,8 +397,10 @@ Action close_slot_action(int slot, std::string reason) {
 // node holding them, one run of at most slots_per_move slots per round; a move this node had
 // begun (an importing marker, left by a process that was killed) comes first. It also closes
 // markers whose move is over. It never moves slots out: each destination drives its own.
-void plan_layout(const Situation& s, const std::optional<LayoutView>& view, Plan& plan) {
-  if (plan.role != Role::master) return;
+// Closes the markers this node keeps on slots whose move is over: an import of a slot it
+// serves, a migration of a slot it no longer serves (the mover was stopped between the
+// destination's SETSLOT NODE and this node's).
+void plan_close_finished_moves(const Situation& s, Plan& plan) {
   const auto& myself = s.myself();
   for (const auto& open : myself.importing) {
     if (myself.serves_slot(open.slot)) {
@@ -414,6 +416,12 @@ void plan_layout(const Situation& s, const std::optional<LayoutView>& view, Plan
           fmt::format("slot {} is no longer this node's; its move to {} is over", open.slot, short_id(open.peer))));
     }
   }
+}
+
+void plan_layout(const Situation& s, const std::optional<LayoutView>& view, Plan& plan) {
+  if (plan.role != Role::master) return;
+  const auto& myself = s.myself();
+  plan_close_finished_moves(s, plan);
   if (!plan.actions.empty() || !view) return;
 
   std::optional<SlotRange> next;
@@ -509,6 +517,7 @@ void plan_surplus(const Situation& s, const PlanPolicy& policy, Plan& plan) {
       plan.waiting_for.push_back(fmt::format("slot {} is moving from this node to {}", open.slot, short_id(open.peer)));
       break;
     }
+    plan_close_finished_moves(s, plan);
     if (!myself.slots.empty()) plan_meets(s, plan);
     plan.outcome = plan.actions.empty() ? Outcome::wait : Outcome::act;
     if (!plan.actions.empty()) plan.waiting_for.clear();

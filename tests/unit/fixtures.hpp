@@ -144,6 +144,11 @@ class ClusterBuilder {
     at(p).announce = "";
     return *this;
   }
+  // `p`'s own line shows `slot` migrating to `to`'s node (a move its mover left unfinished).
+  ClusterBuilder& migrating(PodId p, int slot, PodId to) {
+    at(p).migrating.push_back({slot, id(to)});
+    return *this;
+  }
   // `p`'s node announces `name` (e.g. another pod's FQDN) instead of its own pod name.
   ClusterBuilder& announces_as(PodId p, std::string name) {
     at(p).announce = std::move(name);
@@ -361,8 +366,9 @@ class ClusterBuilder {
     std::map<PodId, std::string> listed_ip;
     std::map<PodId, std::vector<SlotRange>> listed_slots;
     std::vector<redis::ClusterNode> extra;
-    std::optional<std::string> announce;  // the hostname its node announces, when not its pod name
-    bool foreign = false;                 // a node of another cluster answers at its address
+    std::vector<redis::OpenSlot> migrating;  // its own line's [slot->-id] markers
+    std::optional<std::string> announce;     // the hostname its node announces, when not its pod name
+    bool foreign = false;                    // a node of another cluster answers at its address
   };
 
   Pod& at(PodId p) { return pods_.at(static_cast<size_t>(index(p))); }
@@ -382,6 +388,7 @@ class ClusterBuilder {
     node.master_id = pod.replica ? id(pod.master) : "";
     node.config_epoch = pod.replica ? at(pod.master).epoch : pod.epoch;
     node.slots = pod.replica ? std::vector<SlotRange>{} : pod.slots;
+    if (node.myself) node.migrating = pod.migrating;
     if (auto listed = at(viewer).listed_slots.find(p); listed != at(viewer).listed_slots.end())
       node.slots = listed->second;
     auto stale = at(viewer).listed_ip.find(p);

@@ -148,6 +148,16 @@ TEST_CASE("planner: a drained surplus pod says its StatefulSet may be deleted; t
   }
 }
 
+TEST_CASE("planner: a drained surplus pod closes a migrating marker its mover left, before saying so",
+          "[planner][scaling]") {
+  ClusterBuilder cluster = drained_4x1();
+  cluster.migrating(s3m, 16383, m2);  // shard 2's master took slot 16383, the mover stopped before SETSLOT here
+  plan::Plan plan = plan_with_three_shards(cluster, s3m);
+  REQUIRE(plan.outcome == Outcome::act);
+  REQUIRE(plan.actions.size() == 1);
+  CHECK(plan.actions[0].step == plan::Step{plan::CloseSlot{16383}});
+}
+
 TEST_CASE("planner: a surplus pod that sees no answer from the layout cannot call itself drained",
           "[planner][scaling]") {
   ClusterBuilder cluster = drained_4x1();

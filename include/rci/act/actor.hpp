@@ -41,6 +41,7 @@ Millis refusal_backoff(int refusals);
 struct MigrationSettings {
   Credentials credentials;    // the cluster's: MIGRATE authenticates with them at the destination
   int batch = 100;            // keys per GETKEYSINSLOT + MIGRATE
+  int concurrency = 16;       // slots moving from the source at once (--migration-concurrency)
   Millis key_timeout{10000};  // MIGRATE's own timeout for one batch (a big key takes long)
 };
 
@@ -67,9 +68,10 @@ class Actor {
   Result<redis::Reply> send_everywhere(const plan::Step& step, const plan::EveryNode& nodes, Deadline deadline);
   Result<void> verify_node(redis::Connection& connection, const plan::MoveEnd& end, Deadline deadline);
   Result<redis::Reply> migrate_slots(redis::Connection& self, const plan::MigrateSlots& move, Deadline deadline);
-  Result<void> migrate_slot(redis::Connection& self, redis::Connection& source, const plan::MigrateSlots& move,
-                            int slot, Deadline deadline);
-  Result<void> empty_slot(redis::Connection& source, const plan::MigrateSlots& move, int slot, Deadline deadline);
+  Result<void> migrate_group(redis::Connection& self, redis::Connection& source, const plan::MigrateSlots& move,
+                             SlotRange group, Deadline deadline);
+  Result<void> empty_slots(redis::Connection& source, const plan::MigrateSlots& move, SlotRange group,
+                           Deadline deadline);
   void note_refusal(const plan::Action& action, const Error& error);
   Connector connect_;
   MigrationSettings migration_;

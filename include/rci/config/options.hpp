@@ -82,6 +82,8 @@ struct Options {
   std::chrono::milliseconds connect_timeout{1000};
   std::chrono::milliseconds command_timeout{2000};
   int migration_batch = 100;  // keys per MIGRATE when slots move (--migration-batch)
+  // Slots one destination moves from one source at once (--migration-concurrency).
+  int migration_concurrency = 16;
   log::Format log_format = log::Format::text;
   log::Level log_level = log::Level::info;
   bool json_output = false;                     // status/discover/plan: machine-readable output
