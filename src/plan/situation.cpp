@@ -85,7 +85,10 @@ bool Situation::about_to_create(const PodObservation& pod) const {
 
 bool Situation::joins_as_new_shard() const {
   const auto& node = myself();
-  if (self_.pod.ordinal != 0 || !node.master || !node.slots.empty() || me().keys > 0) return false;
+  // Keys are there only once its first import has begun (a slot still importing: the mover
+  // stopped before SETSLOT NODE); any other key would be dropped by what follows.
+  const bool keys_from_import = me().keys == 0 || !node.importing.empty();
+  if (self_.pod.ordinal != 0 || !node.master || !node.slots.empty() || !keys_from_import) return false;
   if (shard_master() != nullptr) return false;
   const ClusterNode* holder = holder_of(my_range());
   if (holder == nullptr || !holder->is_live_slot_owner()) return false;

@@ -66,9 +66,10 @@ class Situation {
   // the cluster (set its config epoch while alone, claim its range), so nobody may MEET it yet.
   bool about_to_create(const PodObservation& pod) const;
 
-  // Scale-out: this pod is ordinal 0 of a shard that serves nothing, holds no keys, and whose
-  // creation range live masters of other shards' pods hold: the cluster exists and has no
-  // slot for this shard yet. It joins as an empty master; the layout gives it its slots.
+  // Scale-out: this pod is ordinal 0 of a shard that serves nothing, holds no keys (or only
+  // those of an import it has begun: a slot still importing), and whose creation range live
+  // masters of other shards' pods hold: the cluster exists and has no slot for this shard yet.
+  // It joins as an empty master; the layout gives it its slots.
   bool joins_as_new_shard() const;
 
   // The trusted pod whose node has `id` (nullptr: none that answered).

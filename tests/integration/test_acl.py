@@ -7,6 +7,10 @@
 2. The same rules less `+cluster|meet`, in a cluster of its own: every bootstrap stops at once
    (exit 1, long before its deadline), its final message naming the refused command and
    NOPERM.
+3. Scaling, with the README's second line (`ACL SETUSER rci-init ~* ...`) added: a 3x1
+   cluster as that user scaled out to 4 shards (`plan` as that user counting the keys first):
+   every bootstrap exits 0, the layout's exact shape, every key there. Then the same less
+   `+cluster|setslot`: the new shard's bootstrap stops at once, naming 'cluster|setslot'.
 """
 
 import os
@@ -18,6 +22,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 import itest  # noqa: E402
 from itest import check  # noqa: E402
+from slots import ranges_of, scaled_layout, shard_slot_range  # noqa: E402
 from testbed import TestBed, check_cluster  # noqa: E402
 
 README = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "README.md")
@@ -32,6 +37,14 @@ def documented_rules() -> list:
     with open(README) as f:
         match = re.search(r"^ACL SETUSER rci-init (.+)$", f.read(), re.MULTILINE)
     check(match is not None, "README.md has no `ACL SETUSER rci-init ...` line")
+    return match.group(1).split()
+
+
+def documented_scaling_rules() -> list:
+    """The rules of the README's second line, `ACL SETUSER rci-init ~* ...`: what scaling adds."""
+    with open(README) as f:
+        match = re.search(r"^ACL SETUSER rci-init (~\*.*)$", f.read(), re.MULTILINE)
+    check(match is not None, "README.md has no `ACL SETUSER rci-init ~* ...` line for scaling")
     return match.group(1).split()
 
 
@@ -73,6 +86,48 @@ def main() -> None:
                   f"{run.describe()}")
         print(f"[acl] without +cluster|meet: every bootstrap exits 1 in {took:.2f}s, naming "
               f"'cluster|meet' (NOPERM)", flush=True)
+
+        scaling = documented_scaling_rules()
+        scale_out_as_user(bed, rules + scaling, "scaling")
+        short = [r for r in scaling if r != "+cluster|setslot"]
+        refused_scale_out(bed, rules + short, "noslots")
+
+
+def scale_out_as_user(bed, rules, namespace) -> None:
+    cluster = cluster_with(bed, rules, namespace, 3, 1)
+    cluster.wait_bootstraps(cluster.bootstrap_all(extra_args=["--user", USER], timeout=DEADLINE),
+                            timeout=DEADLINE + 30)
+    cluster.write_keys(KEYS)
+    added = cluster.set_shards(4)
+    cluster.layout = {s: ranges_of(slots) for s, slots in scaled_layout(
+        {s: range(shard_slot_range(s, 3)[0], shard_slot_range(s, 3)[1] + 1) for s in range(3)}, 4).items()}
+    cluster.start(added)
+    shown = cluster.pod(0, 0).run_binary("plan", extra_args=["--user", USER])
+    check(shown.returncode == 0 and re.search(r"keys: \d+ of 500 to move", shown.stdout),
+          f"plan as {USER} does not count the keys to move:\n{shown.describe()}")
+    runs = [pod.bootstrap(extra_args=["--user", USER], timeout=60) for pod in cluster.pods]
+    cluster.wait_bootstraps(runs, timeout=90)
+    check_cluster(cluster, timeout=30, creation_layout=False)
+    missing = cluster.missing_keys(KEYS)
+    check(not missing, f"keys missing after scaling out as {USER}: {missing[:5]}")
+    print(f"[acl] 3x1 -> 4x1 as {USER} with the README's two lines ({len(rules)} rules): every "
+          f"bootstrap exited 0, the layout holds, {KEYS} keys there", flush=True)
+
+
+def refused_scale_out(bed, rules, namespace) -> None:
+    cluster = cluster_with(bed, rules, namespace, 3, 0)
+    cluster.wait_bootstraps(cluster.bootstrap_all(extra_args=["--user", USER], timeout=DEADLINE),
+                            timeout=DEADLINE + 30)
+    added = cluster.set_shards(4)
+    cluster.start(added)
+    started = time.monotonic()
+    run = added[0].bootstrap(extra_args=["--user", USER], timeout=DEADLINE)
+    cluster.wait_bootstraps([run], timeout=DEADLINE + 30, expect=1)
+    took = time.monotonic() - started
+    check(took < DEADLINE / 2 and "NOPERM" in run.stderr and "cluster|setslot" in run.stderr,
+          f"{run.pod.name}: without +cluster|setslot, no quick exit naming the command:\n{run.describe()}")
+    print(f"[acl] without +cluster|setslot: the new shard's bootstrap exits 1 in {took:.2f}s, naming "
+          f"'cluster|setslot' (NOPERM)", flush=True)
 
 
 if __name__ == "__main__":

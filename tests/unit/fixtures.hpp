@@ -149,6 +149,15 @@ class ClusterBuilder {
     at(p).migrating.push_back({slot, id(to)});
     return *this;
   }
+  // `p`'s own line shows `slot` importing from `from`'s node (a move its mover left unfinished).
+  ClusterBuilder& importing(PodId p, int slot, PodId from) {
+    at(p).importing.push_back({slot, id(from)});
+    return *this;
+  }
+  ClusterBuilder& importing_cleared(PodId p) {
+    at(p).importing.clear();
+    return *this;
+  }
   // `p`'s node announces `name` (e.g. another pod's FQDN) instead of its own pod name.
   ClusterBuilder& announces_as(PodId p, std::string name) {
     at(p).announce = std::move(name);
@@ -367,6 +376,7 @@ class ClusterBuilder {
     std::map<PodId, std::vector<SlotRange>> listed_slots;
     std::vector<redis::ClusterNode> extra;
     std::vector<redis::OpenSlot> migrating;  // its own line's [slot->-id] markers
+    std::vector<redis::OpenSlot> importing;  // its own line's [slot-<-id] markers
     std::optional<std::string> announce;     // the hostname its node announces, when not its pod name
     bool foreign = false;                    // a node of another cluster answers at its address
   };
@@ -389,6 +399,7 @@ class ClusterBuilder {
     node.config_epoch = pod.replica ? at(pod.master).epoch : pod.epoch;
     node.slots = pod.replica ? std::vector<SlotRange>{} : pod.slots;
     if (node.myself) node.migrating = pod.migrating;
+    if (node.myself) node.importing = pod.importing;
     if (auto listed = at(viewer).listed_slots.find(p); listed != at(viewer).listed_slots.end())
       node.slots = listed->second;
     auto stale = at(viewer).listed_ip.find(p);

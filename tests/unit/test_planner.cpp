@@ -1023,6 +1023,23 @@ TEST_CASE("planner: a new shard's ordinal 0 joins as an empty master, then impor
   check_plan_properties(cluster, {3, 0}, importing);
 }
 
+TEST_CASE("planner: a new shard's master stopped in its first import finishes it, keys and all", "[planner][scaling]") {
+  // Its mover was stopped after a MIGRATE and before SETSLOT NODE: the node holds a key of
+  // slot 4096 and no slot, and still shows the slot importing.
+  ClusterBuilder cluster = scaled_out_3_to_4();
+  cluster.mesh().keys({3, 0}, 1).importing({3, 0}, 4096, {0, 0});
+  plan::Plan plan = cluster.plan_for({3, 0});
+  CHECK(plan.role == Role::master);
+  REQUIRE(plan.actions.size() == 1);
+  const auto* move = std::get_if<plan::MigrateSlots>(&plan.actions[0].step);
+  REQUIRE(move != nullptr);
+  CHECK(move->range == SlotRange{4096, 4096});
+  CHECK(move->source.pod == cluster.name({0, 0}));
+  // Keys without an import begun are not the layout's to take: it is no new shard then.
+  cluster.importing_cleared({3, 0});
+  CHECK_FALSE(cluster.plan_for({3, 0}).role == Role::master);
+}
+
 TEST_CASE("planner: while the layout does not hold, the other pods wait and move nothing", "[planner][scaling]") {
   ClusterBuilder cluster = scaled_out_3_to_4();
   cluster.mesh();
