@@ -37,6 +37,7 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "tests", "testbed"))
 
+from cluster_check import parse_cluster_nodes  # noqa: E402
 from slots import CLUSTER_SLOTS, key_slot  # noqa: E402
 from testbed import TestBed, check_cluster  # noqa: E402
 from waiting import wait_until  # noqa: E402
@@ -81,11 +82,10 @@ def agreed(cluster, members, new_id) -> bool:
     none in handshake, each with the same slots: what redis-cli's cluster check requires."""
     views = set()
     for pod in members:
-        table = pod.command("CLUSTER", "NODES").splitlines()
-        if len(table) != len(members) or any("handshake" in line for line in table):
+        table = parse_cluster_nodes(pod.command("CLUSTER", "NODES"))
+        if len(table) != len(members) or any("handshake" in node.flags for node in table):
             return False
-        view = frozenset((line.split()[0], tuple(f for f in line.split()[8:] if not f.startswith("[")))
-                         for line in table)
+        view = frozenset((node.node_id, tuple(node.slots)) for node in table)
         views.add(view)
         if not any(node == new_id for node, _ in view):
             return False

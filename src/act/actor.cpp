@@ -109,22 +109,6 @@ std::vector<std::vector<std::string>> per_slot(SlotRange group, std::initializer
   return commands;
 }
 
-// Sends `commands` in one write; the first error reply fails the whole, as command() fails.
-Result<std::vector<redis::Reply>> all_or_error(redis::Connection& node,
-                                               const std::vector<std::vector<std::string>>& commands,
-                                               Deadline deadline) {
-  auto replies = node.pipeline(commands, deadline);
-  if (!replies) return replies;
-  for (size_t i = 0; i < replies->size(); ++i) {
-    const auto& reply = (*replies)[i];
-    if (reply.is_error()) {
-      return fail_reply(reply.str, fmt::format("{}: {}: {}", node.endpoint().to_string(),
-                                               redis::describe_command(commands[i]), reply.str));
-    }
-  }
-  return replies;
-}
-
 // Moves the keys of the slots of `group` from the source (MIGRATING) to the destination
 // (IMPORTING) until none is left: their keys listed in one write, then a MIGRATE per slot
 // that has keys (each with its own timeout: a big key takes long), again until every slot is
@@ -141,7 +125,7 @@ Result<void> Actor::empty_slots(redis::Connection& source, const plan::MigrateSl
     for (int slot : pending) {
       listing.push_back({"CLUSTER", "GETKEYSINSLOT", std::to_string(slot), std::to_string(migration_.batch)});
     }
-    auto listed = all_or_error(source, listing, deadline);
+    auto listed = source.commands(listing, deadline);
     if (!listed) return std::unexpected(listed.error());
     std::vector<int> with_keys;
     for (size_t i = 0; i < pending.size(); ++i) {
@@ -174,13 +158,12 @@ Result<void> Actor::empty_slots(redis::Connection& source, const plan::MigrateSl
 // one write; each step may be repeated safely.
 Result<void> Actor::migrate_group(redis::Connection& self, redis::Connection& source, const plan::MigrateSlots& move,
                                   SlotRange group, Deadline deadline) {
-  if (auto r =
-          all_or_error(self, per_slot(group, {"CLUSTER", "SETSLOT"}, {"IMPORTING", move.source.node_id}), deadline);
+  if (auto r = self.commands(per_slot(group, {"CLUSTER", "SETSLOT"}, {"IMPORTING", move.source.node_id}), deadline);
       !r) {
     return std::unexpected(r.error());
   }
-  if (auto r = all_or_error(source, per_slot(group, {"CLUSTER", "SETSLOT"}, {"MIGRATING", move.destination.node_id}),
-                            deadline);
+  if (auto r =
+          source.commands(per_slot(group, {"CLUSTER", "SETSLOT"}, {"MIGRATING", move.destination.node_id}), deadline);
       !r) {
     return std::unexpected(r.error());
   }
@@ -188,11 +171,11 @@ Result<void> Actor::migrate_group(redis::Connection& self, redis::Connection& so
   // The destination first: its claim (with a config epoch bumped by Redis) is what gossip
   // spreads should the rest not be reached.
   const auto assign = per_slot(group, {"CLUSTER", "SETSLOT"}, {"NODE", move.destination.node_id});
-  if (auto r = all_or_error(self, assign, deadline); !r) return std::unexpected(r.error());
-  if (auto r = all_or_error(source, assign, deadline); !r) return std::unexpected(r.error());
+  if (auto r = self.commands(assign, deadline); !r) return std::unexpected(r.error());
+  if (auto r = source.commands(assign, deadline); !r) return std::unexpected(r.error());
   for (const auto& master : move.other_masters) {
     auto other = connect_(master.endpoint, master.server_name, deadline);
-    auto told = other ? all_or_error(**other, assign, deadline)
+    auto told = other ? (*other)->commands(assign, deadline)
                       : Result<std::vector<redis::Reply>>(std::unexpected(other.error()));
     // Gossip tells a master that missed it; the next observation shows who has not learned yet.
     if (!told) {

@@ -17,11 +17,15 @@
 namespace rci {
 namespace {
 
-// One observation round for the inspection subcommands: up to 3 s for DNS, then the probes'
-// own timeouts.
+// How long one observation round of the inspection subcommands may take: up to 3 s for DNS,
+// then the probes' own timeouts.
+Millis inspection_round(const Options& options) {
+  return Millis(3000) + options.connect_timeout + options.command_timeout;
+}
+
 Observation observe_once(const Options& options, const Topology& topology) {
   Observer observer(options, topology);
-  return observer.observe(Deadline::after(Millis(3000) + options.connect_timeout + options.command_timeout));
+  return observer.observe(Deadline::after(inspection_round(options)));
 }
 
 void print(const std::string& text) {
@@ -64,18 +68,20 @@ int run_status(const Options& options) {
 namespace {
 
 // The keys a layout change moves and the keys the cluster holds, counted on the servers:
-// CLUSTER COUNTKEYSINSLOT on each move's source, slot by slot, and DBSIZE on every master.
+// CLUSTER COUNTKEYSINSLOT on each move's source for its slots (in one write), and DBSIZE on
+// every master.
 // Read-only, and bounded by `deadline`: what is not counted in time is said to be so.
 report::LayoutKeys count_layout_keys(Observer& observer, const plan::LayoutChange& change, Deadline deadline) {
   using Commands = std::vector<std::vector<std::string>>;
   auto sum_of = [&](const plan::MoveEnd& node, const Commands& commands) -> std::optional<long long> {
     auto connection = observer.connection(node.endpoint, node.server_name, deadline);
     if (!connection) return std::nullopt;
+    auto replies = (*connection)->commands(commands, deadline);
+    if (!replies) return std::nullopt;
     long long sum = 0;
-    for (const auto& command : commands) {
-      auto reply = (*connection)->command(command, deadline);
-      if (!reply || reply->type != redis::Reply::Type::integer) return std::nullopt;
-      sum += reply->integer;
+    for (const auto& reply : *replies) {
+      if (reply.type != redis::Reply::Type::integer) return std::nullopt;
+      sum += reply.integer;
     }
     return sum;
   };
@@ -101,8 +107,8 @@ report::LayoutKeys count_layout_keys(Observer& observer, const plan::LayoutChang
 
 int run_plan(const Options& options) {
   const Topology topology = make_topology(options);
-  Observer observer(options, topology);
-  const Millis round = Millis(3000) + options.connect_timeout + options.command_timeout;
+  Observer observer(options, topology);  // kept: the key counts go over its connections
+  const Millis round = inspection_round(options);
   Observation observation = observer.observe(Deadline::after(round));
   const plan::PlanPolicy policy{options.recover_lost_slots};
   auto plan = plan::make_plan(topology, topology.self_index, observation, policy);

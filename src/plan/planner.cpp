@@ -441,10 +441,7 @@ void plan_layout(const Situation& s, const std::optional<LayoutView>& view, Plan
   if (!next) return;
 
   // The source: the node serving the run's first slot; the run ends where that node's slots do.
-  const ClusterNode* holder = nullptr;
-  for (const auto& node : s.me().nodes) {
-    if (node.master && !node.fail && node.serves_slot(next->first)) holder = &node;
-  }
+  const ClusterNode* holder = s.live_owner_of_slot(next->first);
   const std::optional<MoveEnd> source = holder != nullptr ? s.move_end_of(*holder) : std::nullopt;
   if (!source) {
     plan.waiting_for.push_back(
@@ -513,9 +510,9 @@ void plan_surplus(const Situation& s, const PlanPolicy& policy, Plan& plan) {
     if (serving.size() > max_listed_serving) {
       plan.waiting_for.push_back(fmt::format("... and {} more nodes", serving.size() - max_listed_serving));
     }
-    for (const auto& open : myself.migrating) {
+    if (!myself.migrating.empty()) {
+      const auto& open = myself.migrating.front();
       plan.waiting_for.push_back(fmt::format("slot {} is moving from this node to {}", open.slot, short_id(open.peer)));
-      break;
     }
     plan_close_finished_moves(s, plan);
     if (!myself.slots.empty()) plan_meets(s, plan);
@@ -744,10 +741,7 @@ std::optional<LayoutChange> layout_change(const Topology& topology, int self_ind
   const auto moves = moves_between(view->owners, view->target);
   change.slots_to_move = slots_moved(moves);
   for (const auto& move : moves) {
-    const ClusterNode* holder = nullptr;
-    for (const auto& node : s.me().nodes) {
-      if (node.is_live_slot_owner() && node.serves_slot(move.range.first)) holder = &node;
-    }
+    const ClusterNode* holder = s.live_owner_of_slot(move.range.first);
     if (auto source = holder != nullptr ? s.move_end_of(*holder) : std::nullopt) {
       change.moves.push_back({move, std::move(*source)});
     }

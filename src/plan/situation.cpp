@@ -127,6 +127,14 @@ SlotOwners Situation::slot_owners() const {
   return owners;
 }
 
+const ClusterNode* Situation::live_owner_of_slot(int slot) const {
+  const ClusterNode* owner = nullptr;
+  for (const auto& node : me().nodes) {
+    if (node.is_live_slot_owner() && node.serves_slot(slot)) owner = &node;
+  }
+  return owner;
+}
+
 std::optional<MoveEnd> Situation::move_end_of(const ClusterNode& node) const {
   if (const PodObservation* pod = pod_of_node(node.id); pod != nullptr && pod->endpoint) {
     return MoveEnd{pod->pod.name, node.id, *pod->endpoint, pod->pod.dns_name};

@@ -80,6 +80,9 @@ class Situation {
   // or of a surplus shard), no_shard where that is no pod of this naming.
   SlotOwners slot_owners() const;
 
+  // The live master this node's own table gives `slot` to (nullptr: none).
+  const redis::ClusterNode* live_owner_of_slot(int slot) const;
+
   // Where a slot move reaches `node`: the trusted pod that answers as it, or, for a node of a
   // surplus shard (a pod this pod does not observe), the address in this node's table and the
   // FQDN of the pod it announces. Nothing for any other node, or one without an address.

@@ -380,13 +380,23 @@ Result<std::vector<Reply>> Connection::pipeline(const std::vector<std::vector<st
 }
 
 Result<Reply> Connection::command(const std::vector<std::string>& argv, std::optional<Deadline> cap) {
-  auto replies = pipeline({argv}, cap);
+  auto replies = commands({argv}, cap);
   if (!replies) return std::unexpected(replies.error());
-  Reply reply = std::move(replies->front());
-  if (reply.is_error()) {
-    return fail_reply(reply.str, fmt::format("{}: {}: {}", endpoint_.to_string(), describe_command(argv), reply.str));
+  return std::move(replies->front());
+}
+
+Result<std::vector<Reply>> Connection::commands(const std::vector<std::vector<std::string>>& argvs,
+                                                std::optional<Deadline> cap) {
+  auto replies = pipeline(argvs, cap);
+  if (!replies) return replies;
+  for (size_t i = 0; i < replies->size(); ++i) {
+    const Reply& reply = (*replies)[i];
+    if (reply.is_error()) {
+      return fail_reply(reply.str,
+                        fmt::format("{}: {}: {}", endpoint_.to_string(), describe_command(argvs[i]), reply.str));
+    }
   }
-  return reply;
+  return replies;
 }
 
 std::vector<std::string> auth_command(const Credentials& credentials) {

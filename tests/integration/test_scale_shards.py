@@ -64,9 +64,7 @@ def open_slots(pods) -> list:
 
 def serving(pods) -> list:
     """The pods among `pods` whose node serves slots."""
-    return [pod.name for pod in pods
-            if any(line.split()[8:] for line in pod.command("CLUSTER", "NODES").splitlines()
-                   if "myself" in line and "master" in line)]
+    return [pod.name for pod in pods if pod.served_slots()]
 
 
 def slot_map(pod) -> list:
@@ -98,10 +96,7 @@ def crash_source_mid_move(cluster, driver, source, replica, name) -> None:
     (same address and nodes.conf, as a restarted container). Returns when it was killed."""
     first, last = shard_slot_range(source.shard, 3)
     def taken_from_source():
-        mine = next(line for line in driver.command("CLUSTER", "NODES").splitlines() if "myself" in line)
-        served = [range(int(f.split("-")[0]), int(f.split("-")[-1]) + 1) for f in mine.split()[8:]
-                  if not f.startswith("[")]
-        taken = sum(1 for slots in served for slot in slots if first <= slot <= last)
+        taken = sum(1 for slot in driver.served_slots() if first <= slot <= last)
         return TAKEN_BEFORE_CRASH <= taken < last - first + 1
 
     # Not at the destination's very first claim: a crash then races the claim's config epoch

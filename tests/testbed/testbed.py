@@ -50,6 +50,7 @@ import procs
 import servers
 from certs import CertificateAuthority
 from cluster_check import ClusterCheckError, check_cluster, observe_pod  # noqa: F401 (re-export)
+from cluster_check import parse_cluster_nodes
 from dnsmasq import Dnsmasq, dns_query  # noqa: F401 (re-export)
 from procs import ProcessRegistry
 from resp import ProtocolError, RespClient, RespError, client_tls_context, parse_info
@@ -581,6 +582,15 @@ class Pod:
     def node_id(self) -> str:
         return self.command("CLUSTER", "MYID")
 
+    def own_node(self):
+        """This pod's own line of its CLUSTER NODES, parsed (cluster_check.NodeLine: its slots
+        without the importing and migrating markers)."""
+        return next(n for n in parse_cluster_nodes(self.command("CLUSTER", "NODES")) if "myself" in n.flags)
+
+    def served_slots(self) -> list:
+        """The slots this pod's node serves, as its own table says."""
+        return [slot for first, last in self.own_node().slots for slot in range(first, last + 1)]
+
     # --- the binary -----------------------------------------------------------------------------
 
     def password_file(self) -> str:
@@ -676,12 +686,6 @@ class Pod:
             text.append(run.describe(lines))
         text.append(f"  redis.log:\n{_indent(_tail(self.log_path, 12))}")
         return "\n".join(text)
-
-
-def _slots_of(field: str) -> range:
-    """The slots of a CLUSTER NODES slot field: "5461-10922" or "42"."""
-    first, _, last = field.partition("-")
-    return range(int(first), int(last or first) + 1)
 
 
 class Cluster:
@@ -911,10 +915,7 @@ class Cluster:
         slot move): [(pod name, keys it holds, keys in its own slots)], empty when none does."""
         wrong = []
         for master in self.masters():
-            myself = next(line for line in master.command("CLUSTER", "NODES").splitlines()
-                          if "myself" in line)
-            served = [slot for field in myself.split()[8:] if not field.startswith("[")
-                      for slot in _slots_of(field)]
+            served = master.served_slots()
             with self.client(master.ip, master.port, timeout=10.0) as client:
                 counts = client.pipeline([("CLUSTER", "COUNTKEYSINSLOT", slot) for slot in served])
                 held = client.command("DBSIZE")

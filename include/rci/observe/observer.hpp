@@ -50,16 +50,16 @@ class Observer {
   Observation observe(Deadline deadline, Scope scope = Scope::every_pod);
 
   // A connection to this pod's own node (or any node), kept between rounds; for acting.
-  Result<std::shared_ptr<redis::Connection>> connection(const net::Endpoint& endpoint, Deadline deadline) {
-    return prober_.connection(endpoint, deadline);
-  }
-  // The same, to a node no pod of this layout is found at (a surplus shard's node, known by its
-  // table entry): `server_name` is the name TLS checks its certificate for ("": keep the name
-  // the endpoint was found by).
+  // `server_name`: the name TLS checks the node's certificate for, where it is no pod this
+  // layout finds (a surplus shard's node, known by its table entry); "" keeps the name the
+  // endpoint was found by.
   Result<std::shared_ptr<redis::Connection>> connection(const net::Endpoint& endpoint, const std::string& server_name,
                                                         Deadline deadline) {
     if (!server_name.empty()) prober_.name_endpoint(endpoint, server_name);
     return prober_.connection(endpoint, deadline);
+  }
+  Result<std::shared_ptr<redis::Connection>> connection(const net::Endpoint& endpoint, Deadline deadline) {
+    return connection(endpoint, "", deadline);
   }
   // Where this pod's own node listens: --pod-ip and --port.
   net::Endpoint own_endpoint() const { return {options_.pod_ip, options_.port}; }

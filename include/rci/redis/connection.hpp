@@ -55,6 +55,10 @@ class Connection {
   // Runs one command within the command timeout, cut short by `cap`. An error reply becomes an
   // Error of kind `reply` (`auth` for NOAUTH, WRONGPASS) with its code, naming the command.
   Result<Reply> command(const std::vector<std::string>& argv, std::optional<Deadline> cap = std::nullopt);
+  // Several commands in one write, as command() runs one: the first error reply fails the whole,
+  // as an Error naming that command.
+  Result<std::vector<Reply>> commands(const std::vector<std::vector<std::string>>& argvs,
+                                      std::optional<Deadline> cap = std::nullopt);
   // Sends several commands in one write and reads their replies in order; error replies are
   // returned as replies, not failures, so the caller can tell which command failed.
   Result<std::vector<Reply>> pipeline(const std::vector<std::vector<std::string>>& commands,
