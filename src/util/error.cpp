@@ -34,8 +34,17 @@ ReplyCode reply_code_of(std::string_view error_text) {
   return ReplyCode::other;
 }
 
+ReplyCode relayed_reply_code(std::string_view error_text) {
+  // cluster.c's migrateCommand, in every server of the matrix, writes the target's error
+  // reply after this prefix, its '-' dropped.
+  constexpr std::string_view relay = "ERR Target instance replied with error: ";
+  if (!error_text.starts_with(relay)) return ReplyCode::none;
+  return reply_code_of(error_text.substr(relay.size()));
+}
+
 std::unexpected<Error> fail_reply(std::string_view error_text, std::string message) {
-  const ReplyCode code = reply_code_of(error_text);
+  const ReplyCode relayed = relayed_reply_code(error_text);
+  const ReplyCode code = relayed != ReplyCode::none ? relayed : reply_code_of(error_text);
   const bool refused_credentials = code == ReplyCode::noauth || code == ReplyCode::wrongpass;
   return std::unexpected(Error{refused_credentials ? ErrorKind::auth : ErrorKind::reply, std::move(message), code});
 }

@@ -10,7 +10,10 @@
 3. Scaling, with the README's second line (`ACL SETUSER rci-init ~* ...`) added: a 3x1
    cluster as that user scaled out to 4 shards (`plan` as that user counting the keys first):
    every bootstrap exits 0, the layout's exact shape, every key there. Then the same less
-   `+cluster|setslot`: the new shard's bootstrap stops at once, naming 'cluster|setslot'.
+   `+cluster|setslot`: the new shard's bootstrap stops at once, naming 'cluster|setslot'. And
+   less `+restore-asking`, with keys to move: the source's MIGRATE is allowed and the
+   destination refuses what it sends; MIGRATE relays that inside a generic ERR, and the new
+   shard's bootstrap still stops at once, naming 'restore-asking' (NOPERM).
 """
 
 import os
@@ -89,8 +92,10 @@ def main() -> None:
 
         scaling = documented_scaling_rules()
         scale_out_as_user(bed, rules + scaling, "scaling")
-        short = [r for r in scaling if r != "+cluster|setslot"]
-        refused_scale_out(bed, rules + short, "noslots")
+        for refused, namespace in (("cluster|setslot", "nosetslot"), ("restore-asking", "norestore")):
+            short = [r for r in scaling if r != f"+{refused}"]
+            check(len(short) == len(scaling) - 1, f"test error: the scaling rules lack +{refused}: {scaling}")
+            refused_scale_out(bed, rules + short, namespace, refused)
 
 
 def scale_out_as_user(bed, rules, namespace) -> None:
@@ -114,20 +119,23 @@ def scale_out_as_user(bed, rules, namespace) -> None:
           f"bootstrap exited 0, the layout holds, {KEYS} keys there", flush=True)
 
 
-def refused_scale_out(bed, rules, namespace) -> None:
+def refused_scale_out(bed, rules, namespace, refused) -> None:
     cluster = cluster_with(bed, rules, namespace, 3, 0)
     cluster.wait_bootstraps(cluster.bootstrap_all(extra_args=["--user", USER], timeout=DEADLINE),
                             timeout=DEADLINE + 30)
+    cluster.write_keys(KEYS)
     added = cluster.set_shards(4)
     cluster.start(added)
     started = time.monotonic()
     run = added[0].bootstrap(extra_args=["--user", USER], timeout=DEADLINE)
     cluster.wait_bootstraps([run], timeout=DEADLINE + 30, expect=1)
     took = time.monotonic() - started
-    check(took < DEADLINE / 2 and "NOPERM" in run.stderr and "cluster|setslot" in run.stderr,
-          f"{run.pod.name}: without +cluster|setslot, no quick exit naming the command:\n{run.describe()}")
-    print(f"[acl] without +cluster|setslot: the new shard's bootstrap exits 1 in {took:.2f}s, naming "
-          f"'cluster|setslot' (NOPERM)", flush=True)
+    check(took < DEADLINE / 2 and "NOPERM" in run.stderr and f"'{refused}'" in run.stderr,
+          f"{run.pod.name}: without +{refused}, no quick exit naming the command:\n{run.describe()}")
+    missing = cluster.missing_keys(KEYS)
+    check(not missing, f"keys missing after the refused scale-out: {missing[:5]}")
+    print(f"[acl] without +{refused}: the new shard's bootstrap exits 1 in {took:.2f}s, naming "
+          f"'{refused}' (NOPERM); every key there", flush=True)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,12 @@
                   finishes from the promoted node, the killed pod comes back as its replica.
                   (A crash failover may lose writes its master acknowledged and had not
                   replicated: shard 0's writer's losses are reported, the others' asserted 0.)
+  3to4-busykey    3to4, found half done: the new shard's master already met, one of the slots
+                  it is to take open (IMPORTING on it, MIGRATING on shard 0's master) and its
+                  keys copied over by an earlier MIGRATE whose reply was lost (MIGRATE COPY
+                  here), then written again on the source. The move's MIGRATE meets BUSYKEY
+                  (relayed by the source as "ERR Target instance replied with error: BUSYKEY")
+                  and sends the batch again with REPLACE: the source's newer values win.
 
 A redis-py writer per shard writes all along (the writers of shards that go, or whose slots
 move, write into slots that move). Expected, every time: every bootstrap exits 0 once the
@@ -54,7 +60,11 @@ SCENARIOS = {
     "5to3": dict(before=5, after=3, keys=10000),
     "3to4-killed": dict(before=3, after=4, keys=20000, kills=5),
     "3to4-source-failover": dict(before=3, after=4, keys=20000, fail_source=True),
+    "3to4-busykey": dict(before=3, after=4, keys=5000, busykey=True),
 }
+
+# Keys of the slot the busykey scenario finds half moved.
+BUSY_KEYS = 20
 
 
 def open_slots(pods) -> list:
@@ -114,6 +124,38 @@ def crash_source_mid_move(cluster, driver, source, replica, name) -> None:
     return crashed_at
 
 
+def half_moved_slot(cluster, source, destination, target, name) -> dict:
+    """Leaves one slot that `destination` is to take from `source` as a killed mover would: the
+    destination met, the slot IMPORTING on it and MIGRATING on the source, its keys on both
+    sides (MIGRATE COPY), then each written again on the source, which still serves them.
+    Returns the keys with the values clients wrote last."""
+    source.command("CLUSTER", "MEET", destination.ip, str(destination.port))
+    # Met, and serving (a node that does not know every slot's owner yet refuses RESTORE-ASKING
+    # with CLUSTERDOWN).
+    wait_until(lambda: "cluster_state:ok" in destination.command("CLUSTER", "INFO"), 20,
+               f"{destination.name} meeting the cluster")
+    first, last = shard_slot_range(source.shard, 3)
+    slot = min(s for s in target[destination.shard] if first <= s <= last)
+    keys = []
+    i = 0
+    while len(keys) < BUSY_KEYS:
+        if key_slot(f"busy:{i}") == slot:
+            keys.append(f"busy:{i}")
+        i += 1
+    for key in keys:
+        source.command("SET", key, "first")
+    destination.command("CLUSTER", "SETSLOT", str(slot), "IMPORTING", source.node_id())
+    source.command("CLUSTER", "SETSLOT", str(slot), "MIGRATING", destination.node_id())
+    source.command("MIGRATE", destination.ip, str(destination.port), "", "0", "5000", "COPY", "KEYS", *keys)
+    latest = {}
+    for key in keys:
+        source.command("SET", key, f"second:{key}")
+        latest[key] = f"second:{key}"
+    print(f"[{name}] slot {slot} left half moved: {len(keys)} keys on both {source.name} and "
+          f"{destination.name}, newer on the source", flush=True)
+    return latest
+
+
 def kill_driver_repeatedly(driver, runs, index, kills, rng, name) -> list:
     """SIGKILLs `driver`'s bootstrap (runs[index]) `kills` times at random moments, starting it
     again each time; returns the moments (seconds after the previous start)."""
@@ -136,7 +178,7 @@ def kill_driver_repeatedly(driver, runs, index, kills, rng, name) -> list:
     return moments
 
 
-def scale(name, before, after, keys, kills=0, fail_source=False) -> None:
+def scale(name, before, after, keys, kills=0, fail_source=False, busykey=False) -> None:
     with TestBed(f"scale_shards_{name}") as bed:
         cluster = form(bed, keys=keys, shards=before)
         held = {s: range(shard_slot_range(s, before)[0], shard_slot_range(s, before)[1] + 1)
@@ -149,6 +191,8 @@ def scale(name, before, after, keys, kills=0, fail_source=False) -> None:
             surplus = changed if after < before else []
             if after > before:
                 cluster.start(changed)
+            if busykey:
+                latest = half_moved_slot(cluster, cluster.pod(0, 0), cluster.pod(after - 1, 0), target, name)
             pods = cluster.pods + surplus
             moved_slots = {slot for s in range(after) for slot in set(target[s]) - set(held.get(s, ()))}
             check_plan_shows_moves(cluster.pod(0, 0), moved_slots, keys, name)
@@ -166,6 +210,10 @@ def scale(name, before, after, keys, kills=0, fail_source=False) -> None:
             took = time.monotonic() - started
             print(f"[{name}] every bootstrap exited 0 {took:.1f}s after SHARDS={after}; "
                   f"{len(moved_slots)} slots moved", flush=True)
+            if busykey:
+                driver_log = runs[pods.index(cluster.pod(after - 1, 0))].stderr
+                check("sending the batch again with REPLACE" in driver_log,
+                      f"the driving bootstrap did not meet BUSYKEY:\n{driver_log[-3000:]}")
             for pod, run in zip(pods, runs):
                 if pod in surplus:
                     statefulset = f"{cluster.prefix}-shard{pod.shard}"
@@ -183,6 +231,9 @@ def scale(name, before, after, keys, kills=0, fail_source=False) -> None:
         misplaced = cluster.keys_outside_served_slots()
         check(not misplaced, f"masters holding keys outside their slots (pod, keys, in own slots): {misplaced}")
         keys_intact(cluster, f"scaling {before} -> {after} shards", keys=keys)
+        if busykey:
+            stale = cluster.not_holding(latest)
+            check(not stale, f"the half-moved slot's keys are not the source's newer values: {stale}")
         if fail_source:
             # Only what the crashed master acknowledged before the crash and had not replicated
             # may be lost (asserted by check_crash_losses).

@@ -56,3 +56,25 @@ TEST_CASE("a Reply knows its code only when it is an error", "[error]") {
   CHECK(std::string(to_string(ReplyCode::busykey)) == "BUSYKEY");
   CHECK(std::string(to_string(ReplyCode::none)).empty());
 }
+
+TEST_CASE("a refusal MIGRATE relays from the destination carries the destination's code", "[error]") {
+  // As cluster.c writes them (Redis 6.2, 7.2, Valkey 8.0): the target's reply after a prefix.
+  CHECK(relayed_reply_code("ERR Target instance replied with error: BUSYKEY Target key name already exists.") ==
+        ReplyCode::busykey);
+  CHECK(relayed_reply_code("ERR Target instance replied with error: NOPERM User rci-init has no permissions to run "
+                           "the 'restore-asking' command") == ReplyCode::noperm);
+  CHECK(relayed_reply_code("ERR Target instance replied with error: WRONGPASS invalid username-password pair") ==
+        ReplyCode::wrongpass);
+  CHECK(relayed_reply_code("ERR Target instance replied with error: something new") == ReplyCode::other);
+  // Not a relay: MIGRATE's own errors, and every other reply.
+  CHECK(relayed_reply_code("IOERR error or timeout reading to target instance") == ReplyCode::none);
+  CHECK(relayed_reply_code("BUSYKEY Target key name already exists.") == ReplyCode::none);
+  CHECK(relayed_reply_code("ERR Slot 5 is already busy") == ReplyCode::none);
+
+  auto busy = fail_reply("ERR Target instance replied with error: BUSYKEY Target key name already exists.", "x");
+  CHECK(busy.error().kind == ErrorKind::reply);
+  CHECK(busy.error().code == ReplyCode::busykey);
+  auto denied = fail_reply("ERR Target instance replied with error: NOPERM no permissions", "x");
+  CHECK(denied.error().code == ReplyCode::noperm);
+  CHECK(fail_reply("ERR Target instance replied with error: WRONGPASS invalid", "x").error().kind == ErrorKind::auth);
+}

@@ -46,6 +46,12 @@ enum class ReplyCode {
 // The code of an error reply's text: its first word, as Redis spells it (upper case).
 ReplyCode reply_code_of(std::string_view error_text);
 
+// MIGRATE relays a refusal of the destination inside its own generic error ("ERR Target
+// instance replied with error: BUSYKEY Target key name already exists."): the code of the
+// destination's reply, which is what says what went wrong; `none` for a reply that relays
+// nothing. fail_reply gives a relayed error this code.
+ReplyCode relayed_reply_code(std::string_view error_text);
+
 // A failure with its kind and a message that names its subject first. `code` is set when the
 // failure is a server's error reply (kind `reply` or `auth`).
 struct Error {
