@@ -655,7 +655,7 @@ Plan make_plan(const Topology& topology, int self_index, const Observation& obse
   } else if (myself.master && !myself.slots.empty()) {
     plan.role = Role::master;
     plan.situation = fmt::format("master serving {} slots", myself.slot_count());
-  } else if (const ClusterNode* dead = s.lost_owner_of_my_range()) {
+  } else if (const ClusterNode* dead = s.lost_owner_of_my_shard()) {
     // Every pod of this shard came back empty and the only owner of its slots is a dead node
     // ID: the data is gone. Taking the slots over loses nothing more, but it is the user's call.
     plan.role = Role::master;

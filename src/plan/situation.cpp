@@ -77,6 +77,23 @@ const ClusterNode* Situation::holder_of(SlotRange range) const {
   return nullptr;
 }
 
+const ClusterNode* Situation::sole_holder_of(SlotRange range) const {
+  const ClusterNode* holder = nullptr;
+  for (const auto& pod : observation_.pods) {
+    if (!belongs(pod)) continue;
+    for (const auto& node : pod.probe->nodes) {
+      if (!node.master || node.handshake) continue;
+      const bool holds = std::any_of(node.slots.begin(), node.slots.end(),
+                                     [&](const SlotRange& owned) { return overlaps(owned, range); });
+      if (!holds) continue;
+      if (holder != nullptr && holder->id != node.id) return nullptr;
+      holder = &node;
+    }
+  }
+
+  return holder;
+}
+
 bool Situation::about_to_create(const PodObservation& pod) const {
   if (!belongs(pod) || pod.pod.ordinal != 0) return false;
   const auto& node = pod.probe->myself();
@@ -89,7 +106,7 @@ bool Situation::joins_as_new_shard() const {
   // stopped before SETSLOT NODE); any other key would be dropped by what follows.
   const bool keys_from_import = me().keys == 0 || !node.importing.empty();
   if (self_.pod.ordinal != 0 || !node.master || !node.slots.empty() || !keys_from_import) return false;
-  if (shard_master() != nullptr) return false;
+  if (shard_master() != nullptr || named_owner_of_shard(self_.pod.shard) != nullptr) return false;
   const ClusterNode* holder = holder_of(my_range());
   if (holder == nullptr || !holder->is_live_slot_owner()) return false;
   const PodObservation* holder_pod = pod_of_node(holder->id);
@@ -202,10 +219,24 @@ std::optional<std::string> Situation::slot_conflict_with(const NodeProbe& peer) 
   return std::nullopt;
 }
 
-const ClusterNode* Situation::lost_owner_of_my_range() const {
+const ClusterNode* Situation::named_owner_of_shard(int shard) const {
+  for (const auto& pod : observation_.pods) {
+    if (!belongs(pod)) continue;
+    for (const auto& node : pod.probe->nodes) {
+      if (!node.master || node.handshake || node.slots.empty()) continue;
+      const auto named = pod_of_naming(topology_, node.hostname);
+      if (named && named->shard == shard) return &node;
+    }
+  }
+
+  return nullptr;
+}
+
+const ClusterNode* Situation::lost_owner_of_my_shard() const {
   if (self_.pod.ordinal != 0 || !myself().master || !myself().slots.empty() || me().keys > 0) return nullptr;
   if (shard_master() != nullptr) return nullptr;
-  const ClusterNode* holder = holder_of(my_range());
+  const ClusterNode* holder = named_owner_of_shard(self_.pod.shard);
+  if (holder == nullptr) holder = sole_holder_of(my_range());
   if (holder == nullptr) return nullptr;
   // Certain only when every pod of the shard answers and none of them is that node: a pod
   // that is merely down may come back with the data.

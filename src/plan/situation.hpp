@@ -69,8 +69,15 @@ class Situation {
   // Scale-out: this pod is ordinal 0 of a shard that serves nothing, holds no keys (or only
   // those of an import it has begun: a slot still importing), and whose creation range live
   // masters of other shards' pods hold: the cluster exists and has no slot for this shard yet.
-  // It joins as an empty master; the layout gives it its slots.
+  // It joins as an empty master; the layout gives it its slots. Never while some table shows a
+  // master announcing a pod of this shard with slots: the shard exists (its pods came back
+  // empty: see lost_owner_of_my_shard).
   bool joins_as_new_shard() const;
+
+  // A master with slots, in any observed table, that announces the name of a pod of `shard`
+  // (its FQDN or pod name): the shard's master, wherever its slots are since scaling. Nothing
+  // without host names (Redis 6.2).
+  const redis::ClusterNode* named_owner_of_shard(int shard) const;
 
   // The trusted pod whose node has `id` (nullptr: none that answered).
   const PodObservation* pod_of_node(const std::string& id) const;
@@ -106,10 +113,12 @@ class Situation {
   // (A failover in flight can disagree for a moment; the next round asks again.)
   std::optional<std::string> slot_conflict_with(const NodeProbe& peer) const;
 
-  // The dead owner of this pod's range, when this pod is its shard's ordinal 0, empty, and no
-  // pod of the shard serves slots: the range's holder is flagged failed wherever it is listed
-  // and is not the node of any pod that answers.
-  const redis::ClusterNode* lost_owner_of_my_range() const;
+  // The dead owner of this pod's shard's slots, when this pod is its shard's ordinal 0, empty,
+  // and no pod of the shard serves slots: the node announcing a pod of the shard with slots
+  // (named_owner_of_shard; its slots are wherever scaling left them), or, without host names,
+  // the only holder of the shard's creation range; flagged failed wherever it is listed and not
+  // the node of any pod that answers.
+  const redis::ClusterNode* lost_owner_of_my_shard() const;
 
   // The pod that should be serving `range`: the one whose node holds it in some table, else
   // the shard's ordinal-0 pod (its master at creation), with its state.
@@ -127,6 +136,10 @@ class Situation {
   std::vector<std::string> uncovered_ranges() const;
 
  private:
+  // The one node that any observed table says holds slots of `range`; nullptr when none does,
+  // or when several do (the range is split, as scaling leaves a creation range).
+  const redis::ClusterNode* sole_holder_of(SlotRange range) const;
+
   const Topology& topology_;
   const Observation& observation_;
   const PodObservation& self_;

@@ -287,9 +287,11 @@ class ClusterBuilder {
     return *this;
   }
   // `viewer`'s table lists a failed master, no pod's node, still holding `slots`: the owner of
-  // a shard whose every pod lost its data.
-  ClusterBuilder& dead_owner(PodId viewer, std::vector<SlotRange> slots) {
+  // a shard whose every pod lost its data. It announced `hostname` (none: a server without
+  // host names).
+  ClusterBuilder& dead_owner(PodId viewer, std::vector<SlotRange> slots, std::string hostname = "") {
     redis::ClusterNode entry;
+    entry.hostname = std::move(hostname);
     entry.id = "dead0wner" + std::string(31, '0');
     entry.ip = "10.0.9.1";
     entry.port = topology_.port;

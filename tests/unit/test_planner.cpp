@@ -1063,3 +1063,64 @@ TEST_CASE("planner: a cluster as creation left it is converged under its own SHA
     CHECK(cluster.plan_for({pod.shard, pod.ordinal}).outcome == Outcome::converged);
   }
 }
+
+namespace {
+
+// A 4x1 cluster scaled out from 3 shards (shard 3 holds 4096-5460, 9557-10922 and
+// 15019-16383, none of its creation range 12288-16383 but the last), whose shard 3 then lost
+// both pods' data: they answer, empty; the others list the dead master, which announced
+// redis-shard3-0's FQDN.
+ClusterBuilder scaled_shard3_lost() {
+  ClusterBuilder cluster(4, 1);
+  const std::vector<SlotRange> kept = {{0, 4095}, {5461, 9556}, {10923, 15018}};
+  const std::vector<SlotRange> shard3 = {{4096, 5460}, {9557, 10922}, {15019, 16383}};
+  for (int shard = 0; shard < 3; ++shard) {
+    cluster.master_of({shard, 0}, kept[static_cast<size_t>(shard)], shard + 1).replica_of({shard, 1}, {shard, 0});
+  }
+  cluster.fresh({3, 0}).fresh({3, 1}).mesh();
+  for (const auto& pod : cluster.topology().pods) {
+    cluster.dead_owner({pod.shard, pod.ordinal}, shard3, "redis-shard3-0.redis-pods.default.svc.cluster.local");
+  }
+  return cluster;
+}
+
+}  // namespace
+
+TEST_CASE("planner: a lost shard whose slots scaling moved is found by its master's name and recovered",
+          "[planner][heal][scaling]") {
+  ClusterBuilder cluster = scaled_shard3_lost();
+  plan::Plan held_back = cluster.plan_for({3, 0});
+  INFO("situation: " << held_back.situation);
+  CHECK(held_back.outcome == Outcome::wait);
+  CHECK(held_back.actions.empty());
+  REQUIRE_FALSE(held_back.waiting_for.empty());
+  CHECK_THAT(held_back.waiting_for.front(),
+             Catch::Contains("4096-5460") && Catch::Contains("15019-16383") && Catch::Contains("--recover-lost-slots"));
+
+  plan::Plan plan = plan::make_plan(cluster.topology(), cluster.index({3, 0}), cluster.build(), {true});
+  REQUIRE(plan.outcome == Outcome::act);
+  CHECK(summaries(plan) == std::vector<std::string>{"forget dead0wne", "claim-slots 4096-5460",
+                                                    "claim-slots 9557-10922", "claim-slots 15019-16383", "bump-epoch"});
+  for (const auto& action : plan.actions) CHECK(action.data_loss);
+}
+
+TEST_CASE("planner: a lost shard is no new shard, and a nameless holder of another shard is not its owner",
+          "[planner][heal][scaling]") {
+  // Its pods back empty are not a scale-out: joining as an empty master to import slots would
+  // leave the dead master's slots unserved for good.
+  ClusterBuilder lost = scaled_shard3_lost();
+  plan::Plan plan = lost.plan_for({3, 0});
+  CHECK_THAT(plan.situation, !Catch::Contains("scale-out"));
+
+  // Without host names (Redis 6.2) only the creation range tells a shard's slots: after
+  // scaling, shard 2's live master holds most of shard 3's, so nothing is recovered.
+  ClusterBuilder nameless(4, 1);
+  nameless.master_of({0, 0}, {0, 4095}, 1).master_of({1, 0}, {5461, 9556}, 2).master_of({2, 0}, {10923, 15018}, 3);
+  for (int shard = 0; shard < 3; ++shard) nameless.replica_of({shard, 1}, {shard, 0});
+  nameless.fresh({3, 0}).fresh({3, 1}).mesh();
+  for (const auto& pod : nameless.topology().pods) {
+    nameless.dead_owner({pod.shard, pod.ordinal}, {{4096, 5460}, {9557, 10922}, {15019, 16383}});
+  }
+  plan::Plan recovering = plan::make_plan(nameless.topology(), nameless.index({3, 0}), nameless.build(), {true});
+  for (const auto& action : recovering.actions) CHECK_FALSE(action.data_loss);
+}
