@@ -131,7 +131,7 @@ ReconcileResult reconcile(const Options& options, ReconcileMode mode, std::stop_
   Backoff backoff(options.pod.ordinal == 0 ? first_poll : first_poll_follower, slowest_poll(topology.pod_count()));
   std::string last_situation, last_waiting, last_warnings;
 
-  const bool quiet = mode == ReconcileMode::maintenance;
+  const bool quiet = mode != ReconcileMode::bootstrap;
   if (!quiet) {
     log::info("reconciling pod {} (shard {}, ordinal {}) at {}:{} into a cluster of {} shards x {} replicas",
               options.pod_name, options.pod.shard, options.pod.ordinal, options.pod_ip, options.port, options.shards,
@@ -140,7 +140,8 @@ ReconcileResult reconcile(const Options& options, ReconcileMode mode, std::stop_
   ReconcileResult result;
   bool node_configured = false;
   std::optional<std::string> impossible;
-  plan::PlanPolicy policy{options.recover_lost_slots};
+  plan::PlanPolicy policy{.recover_lost_slots = options.recover_lost_slots,
+                          .start_moves = mode != ReconcileMode::maintenance};
   // This node announces its pod's name before anything else, so that peers verify it from
   // their next round on; if it does not answer yet, as soon as a round shows it answering.
   auto configure_once = [&] {

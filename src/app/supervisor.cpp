@@ -106,11 +106,14 @@ void reconcile_forever(Options options, std::atomic<bool>& give_up, std::stop_to
   std::uniform_real_distribution<double> jitter(0.8, 1.2);
   Options pass = options;
   pass.timeout = std::min(options.reconcile_interval, std::chrono::seconds(60));
+  bool converged = first.converged;
   while (true) {
     const auto wait = std::chrono::duration<double, std::milli>(options.reconcile_interval) * jitter(random);
     if (!sleep_unless_stopped(std::chrono::duration_cast<Millis>(wait), stop)) return;
-    ReconcileResult result = reconcile(pass, ReconcileMode::maintenance, stop);
+    ReconcileResult result = reconcile(pass, converged ? ReconcileMode::maintenance : ReconcileMode::catch_up, stop);
     if (result.stopped) return;
+    if (result.converged && !converged) log::info("converged in a periodic pass: {}", result.last_plan.situation);
+    converged = converged || result.converged;
     if (!result.converged) {
       log::warn("maintenance pass did not converge: {}", result.last_plan.situation);
       for (const auto& line : result.last_plan.waiting_for) log::warn("  missing: {}", line);

@@ -418,7 +418,7 @@ void plan_close_finished_moves(const Situation& s, Plan& plan) {
   }
 }
 
-void plan_layout(const Situation& s, const std::optional<LayoutView>& view, Plan& plan) {
+void plan_layout(const Situation& s, const std::optional<LayoutView>& view, const PlanPolicy& policy, Plan& plan) {
   if (plan.role != Role::master) return;
   const auto& myself = s.myself();
   plan_close_finished_moves(s, plan);
@@ -430,6 +430,16 @@ void plan_layout(const Situation& s, const std::optional<LayoutView>& view, Plan
       next = SlotRange{open.slot, open.slot};
       break;
     }
+  }
+  if (!next && !policy.start_moves) {
+    if (!moves_between(view->owners, view->target).empty()) {
+      plan.waiting_for.push_back(fmt::format(
+          "this process converged under SHARDS={} before, so its periodic passes start no moves: pods running with "
+          "another SHARDS (a rolling update under way?) may be moving slots the other way. Restart this pod if its "
+          "SHARDS is the intended one",
+          s.topology().shards));
+    }
+    return;
   }
   if (!next) {
     for (const auto& move : moves_between(view->owners, view->target)) {
@@ -718,7 +728,7 @@ Plan make_plan(const Topology& topology, int self_index, const Observation& obse
     // Only now, with nothing else to do: the layout as this node's table shows it, read once
     // for the moves and for convergence.
     const std::optional<LayoutView> layout = layout_view(s);
-    plan_layout(s, layout, plan);
+    plan_layout(s, layout, policy, plan);
     if (plan.actions.empty()) {
       check_convergence(s, layout, plan);
       return plan;

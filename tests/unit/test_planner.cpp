@@ -1040,6 +1040,26 @@ TEST_CASE("planner: a new shard's master stopped in its first import finishes it
   CHECK_FALSE(cluster.plan_for({3, 0}).role == Role::master);
 }
 
+TEST_CASE("planner: a process that converged before starts no moves, but finishes one begun", "[planner][scaling]") {
+  // Its layout held once: pods of another SHARDS (a rolling update) make it not hold now.
+  ClusterBuilder cluster = scaled_out_3_to_4();
+  cluster.mesh();
+  const plan::PlanPolicy converged_before{.start_moves = false};
+  plan::Plan held = plan::make_plan(cluster.topology(), cluster.index({3, 0}), cluster.build(), converged_before);
+  CHECK(held.outcome == Outcome::wait);
+  CHECK(held.actions.empty());
+  REQUIRE_FALSE(held.waiting_for.empty());
+  CHECK_THAT(held.waiting_for.front(), Catch::Contains("converged under SHARDS=4 before"));
+  CHECK_THAT(held.waiting_for.back(), Catch::Contains("4096 slots still to move"));
+
+  cluster.importing({3, 0}, 4096, {0, 0});
+  plan::Plan finishing = plan::make_plan(cluster.topology(), cluster.index({3, 0}), cluster.build(), converged_before);
+  REQUIRE(finishing.actions.size() == 1);
+  const auto* move = std::get_if<plan::MigrateSlots>(&finishing.actions[0].step);
+  REQUIRE(move != nullptr);
+  CHECK(move->range == SlotRange{4096, 4096});
+}
+
 TEST_CASE("planner: while the layout does not hold, the other pods wait and move nothing", "[planner][scaling]") {
   ClusterBuilder cluster = scaled_out_3_to_4();
   cluster.mesh();

@@ -17,8 +17,11 @@ struct ReconcileResult {
 
 enum class ReconcileMode {
   bootstrap,    // bring the pod in; log every decision
-  maintenance,  // a periodic pass of `run`: quiet when all is well, and it never acts while
-                // this node sees a node failing (a failover may be under way: Redis decides)
+  catch_up,     // a periodic pass of `run` whose process has not converged yet (its bootstrap
+                // ran out of time, say mid-scaling): quiet, and it goes on as bootstrap would
+  maintenance,  // a periodic pass of `run` after its process converged: quiet when all is
+                // well; it never acts while this node sees a node failing (a failover may be
+                // under way: Redis decides), and starts no slot moves (PlanPolicy::start_moves)
 };
 
 // Drives this pod's local redis-server into the cluster, until converged or `deadline`. Once

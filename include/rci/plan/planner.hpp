@@ -51,6 +51,12 @@ struct PlanPolicy {
   // shard's slots and take them over (the data is already gone). Off: report and wait.
   bool recover_lost_slots = false;
   NameCheck names = NameCheck::required;
+  // Scaling: begin imports of the slots the layout gives this shard. Off in `run`'s
+  // maintenance passes once its process has converged: the layout then held under this pod's
+  // SHARDS, so only pods running with another SHARDS (a rolling update under way) can make it
+  // not hold, and moving against them would move slots back and forth. An import begun (a
+  // slot importing on this node) is still finished, and finished markers are closed.
+  bool start_moves = true;
 };
 
 // Computes the next step for the pod at `self_index` in `topology.pods`.
