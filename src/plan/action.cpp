@@ -17,6 +17,7 @@ const char* to_string(const Step& step) {
                         [](const BumpEpoch&) { return "bump-epoch"; },
                         [](const MigrateSlots&) { return "migrate-slots"; },
                         [](const CloseSlot&) { return "close-slot"; },
+                        [](const ResetToEmptyMaster&) { return "reset-to-empty-master"; },
                     },
                     step);
 }
@@ -49,6 +50,9 @@ std::vector<std::string> argv(const Step& step) {
           },
           [](const CloseSlot& s) {
             return Argv{"CLUSTER", "SETSLOT", std::to_string(s.slot), "STABLE"};
+          },
+          [](const ResetToEmptyMaster&) {
+            return Argv{"CLUSTER", "RESET", "SOFT"};
           },
       },
       step);

@@ -700,6 +700,21 @@ Plan make_plan(const Topology& topology, int self_index, const Observation& obse
                             .reason = "a recovered range needs a config epoch above any stale claim still gossiped",
                             .data_loss = true});
     // Then, as any master: MEET the other masters (below).
+  } else if (const ClusterNode* followed = s.new_shard_lost_to()) {
+    plan.role = Role::master;
+    plan.situation = fmt::format(
+        "scale-out: shard {} is new, and this node, its master, was turned into a replica of node {} of another shard "
+        "(Redis gave the slots it had taken back to their source): becoming an empty master again",
+        self.pod.shard, short_id(followed->id));
+    plan.actions.push_back(
+        {.step = ResetToEmptyMaster{followed->id},
+         .target = ThisNode{},
+         .reason = fmt::format("ordinal 0 of shard {} must be its master; as a replica of node {} it holds only a copy "
+                               "of that node's data (flushed by the reset, kept by its master), and no node of shard "
+                               "{} serves slots",
+                               self.pod.shard, short_id(followed->id), self.pod.shard)});
+    plan.outcome = Outcome::act;
+    return plan;
   } else if (s.joins_as_new_shard()) {
     plan.role = Role::master;
     plan.situation = fmt::format(

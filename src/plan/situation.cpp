@@ -113,6 +113,21 @@ bool Situation::joins_as_new_shard() const {
   return holder_pod != nullptr && holder_pod->pod.shard != self_.pod.shard;
 }
 
+const ClusterNode* Situation::new_shard_lost_to() const {
+  const auto& node = myself();
+  if (self_.pod.ordinal != 0 || !node.replica || node.master_id.empty()) return nullptr;
+  if (shard_master() != nullptr || named_owner_of_shard(self_.pod.shard) != nullptr) return nullptr;
+  const ClusterNode* holder = holder_of(my_range());
+  if (holder == nullptr || !holder->is_live_slot_owner()) return nullptr;
+  const PodObservation* holder_pod = pod_of_node(holder->id);
+  if (holder_pod == nullptr || holder_pod->pod.shard == self_.pod.shard) return nullptr;
+  const ClusterNode* followed = redis::find_node(me().nodes, node.master_id);
+  if (followed == nullptr || !followed->is_live_slot_owner()) return nullptr;
+  const PodObservation* followed_pod = pod_of_node(followed->id);
+  const bool of_another_shard = followed_pod != nullptr && followed_pod->pod.shard != self_.pod.shard;
+  return of_another_shard ? followed : nullptr;
+}
+
 const PodObservation* Situation::pod_of_node(const std::string& id) const {
   for (const auto& pod : observation_.pods) {
     if (trusted(pod) && pod.probe->id == id) return &pod;

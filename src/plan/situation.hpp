@@ -74,6 +74,14 @@ class Situation {
   // empty: see lost_owner_of_my_shard).
   bool joins_as_new_shard() const;
 
+  // Scale-out gone wrong: this pod is ordinal 0 of a shard with no master serving slots (and
+  // none named in any table), the cluster holds its creation range elsewhere (as for
+  // joins_as_new_shard), and its node is a replica of another shard's master. A new shard's
+  // master turns into that when Redis gives its slots back to their source (a config epoch
+  // collision with the source's promoted replica, ARCHITECTURE.md "Scaling shards"): no other
+  // path makes an ordinal 0 follow another shard. The node it follows, or nullptr.
+  const redis::ClusterNode* new_shard_lost_to() const;
+
   // A master with slots, in any observed table, that announces the name of a pod of `shard`
   // (its FQDN or pod name): the shard's master, wherever its slots are since scaling. Nothing
   // without host names (Redis 6.2).

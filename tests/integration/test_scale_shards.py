@@ -22,6 +22,11 @@
                   here), then written again on the source. The move's MIGRATE meets BUSYKEY
                   (relayed by the source as "ERR Target instance replied with error: BUSYKEY")
                   and sends the batch again with REPLACE: the source's newer values win.
+  3to4-demoted    3to4, the new shard's master found a replica of shard 0's master, as Redis
+                  leaves it when an epoch collision gives the slots it took back to the
+                  source's promoted replica (made here with CLUSTER REPLICATE before any
+                  bootstrap): it becomes an empty master again (CLUSTER RESET SOFT) and takes
+                  its slots as in 3to4.
 
 A redis-py writer per shard writes all along (the writers of shards that go, or whose slots
 move, write into slots that move). Expected, every time: every bootstrap exits 0 once the
@@ -61,6 +66,7 @@ SCENARIOS = {
     "3to4-killed": dict(before=3, after=4, keys=20000, kills=5),
     "3to4-source-failover": dict(before=3, after=4, keys=20000, fail_source=True),
     "3to4-busykey": dict(before=3, after=4, keys=5000, busykey=True),
+    "3to4-demoted": dict(before=3, after=4, keys=5000, demoted_master=True),
 }
 
 # Keys of the slot the busykey scenario finds half moved.
@@ -124,16 +130,28 @@ def crash_source_mid_move(cluster, driver, source, replica, name) -> None:
     return crashed_at
 
 
+def meet(source, destination) -> None:
+    """`destination` met by `source`, and serving (a node that does not know every slot's owner
+    yet refuses RESTORE-ASKING with CLUSTERDOWN)."""
+    source.command("CLUSTER", "MEET", destination.ip, str(destination.port))
+    wait_until(lambda: "cluster_state:ok" in destination.command("CLUSTER", "INFO"), 20,
+               f"{destination.name} meeting the cluster")
+
+
+def demoted(master, followed, name) -> None:
+    """`master`, a new shard's, made a replica of `followed`, another shard's master."""
+    meet(followed, master)
+    master.command("CLUSTER", "REPLICATE", followed.node_id())
+    wait_until(lambda: master.info("replication")["role"] == "slave", 20, f"{master.name} a replica")
+    print(f"[{name}] {master.name} made a replica of {followed.name} before any bootstrap", flush=True)
+
+
 def half_moved_slot(cluster, source, destination, target, name) -> dict:
     """Leaves one slot that `destination` is to take from `source` as a killed mover would: the
     destination met, the slot IMPORTING on it and MIGRATING on the source, its keys on both
     sides (MIGRATE COPY), then each written again on the source, which still serves them.
     Returns the keys with the values clients wrote last."""
-    source.command("CLUSTER", "MEET", destination.ip, str(destination.port))
-    # Met, and serving (a node that does not know every slot's owner yet refuses RESTORE-ASKING
-    # with CLUSTERDOWN).
-    wait_until(lambda: "cluster_state:ok" in destination.command("CLUSTER", "INFO"), 20,
-               f"{destination.name} meeting the cluster")
+    meet(source, destination)
     first, last = shard_slot_range(source.shard, 3)
     slot = min(s for s in target[destination.shard] if first <= s <= last)
     keys = []
@@ -178,7 +196,7 @@ def kill_driver_repeatedly(driver, runs, index, kills, rng, name) -> list:
     return moments
 
 
-def scale(name, before, after, keys, kills=0, fail_source=False, busykey=False) -> None:
+def scale(name, before, after, keys, kills=0, fail_source=False, busykey=False, demoted_master=False) -> None:
     with TestBed(f"scale_shards_{name}") as bed:
         cluster = form(bed, keys=keys, shards=before)
         held = {s: range(shard_slot_range(s, before)[0], shard_slot_range(s, before)[1] + 1)
@@ -193,6 +211,8 @@ def scale(name, before, after, keys, kills=0, fail_source=False, busykey=False) 
                 cluster.start(changed)
             if busykey:
                 latest = half_moved_slot(cluster, cluster.pod(0, 0), cluster.pod(after - 1, 0), target, name)
+            if demoted_master:
+                demoted(cluster.pod(after - 1, 0), cluster.pod(0, 0), name)
             pods = cluster.pods + surplus
             moved_slots = {slot for s in range(after) for slot in set(target[s]) - set(held.get(s, ()))}
             check_plan_shows_moves(cluster.pod(0, 0), moved_slots, keys, name)
@@ -210,10 +230,13 @@ def scale(name, before, after, keys, kills=0, fail_source=False, busykey=False) 
             took = time.monotonic() - started
             print(f"[{name}] every bootstrap exited 0 {took:.1f}s after SHARDS={after}; "
                   f"{len(moved_slots)} slots moved", flush=True)
+            driver_log = runs[pods.index(cluster.pod(after - 1, 0))].stderr
             if busykey:
-                driver_log = runs[pods.index(cluster.pod(after - 1, 0))].stderr
                 check("sending the batch again with REPLACE" in driver_log,
                       f"the driving bootstrap did not meet BUSYKEY:\n{driver_log[-3000:]}")
+            if demoted_master:
+                check("becoming an empty master again" in driver_log and "CLUSTER RESET SOFT" in driver_log,
+                      f"the new shard's master was not reset to an empty master:\n{driver_log[-3000:]}")
             for pod, run in zip(pods, runs):
                 if pod in surplus:
                     statefulset = f"{cluster.prefix}-shard{pod.shard}"

@@ -34,6 +34,7 @@ std::string summary(const plan::Action& action) {
             return fmt::format("migrate-slots {}-{} from {}", s.range.first, s.range.last, s.source.pod);
           },
           [](const plan::CloseSlot& s) { return fmt::format("close-slot {}", s.slot); },
+          [](const plan::ResetToEmptyMaster& s) { return "reset-to-empty-master " + s.followed_id.substr(0, 8); },
       },
       action.step);
 }
@@ -110,6 +111,14 @@ void check_plan_properties(const ClusterBuilder& cluster, PodId self, const plan
                      CHECK(move.source.node_id != cluster.id(self));
                    },
                    [&](const plan::CloseSlot&) {},
+                   [&](const plan::ResetToEmptyMaster& reset) {
+                     // Only ordinal 0, only a replica, and only of another shard's node.
+                     CHECK(self.ordinal == 0);
+                     const auto& me = observation.pods.at(cluster.index(self)).probe->myself();
+                     CHECK(me.replica);
+                     CHECK(reset.followed_id == me.master_id);
+                     CHECK(reset.followed_id.substr(0, 4) != fmt::format("{:04x}", self.shard));
+                   },
                },
                action.step);
   }
@@ -1058,6 +1067,35 @@ TEST_CASE("planner: a process that converged before starts no moves, but finishe
   const auto* move = std::get_if<plan::MigrateSlots>(&finishing.actions[0].step);
   REQUIRE(move != nullptr);
   CHECK(move->range == SlotRange{4096, 4096});
+}
+
+TEST_CASE("planner: a new shard's master turned into another shard's replica becomes an empty master again",
+          "[planner][scaling]") {
+  // Redis gave the slots it had taken back to their source's promoted replica (an epoch
+  // collision) and made it a replica of that node.
+  ClusterBuilder cluster = scaled_out_3_to_4();
+  cluster.replica_of({3, 0}, {0, 0}).mesh();
+  plan::Plan plan = cluster.plan_for({3, 0});
+  INFO("situation: " << plan.situation);
+  CHECK(plan.role == Role::master);
+  REQUIRE(plan.actions.size() == 1);
+  CHECK(plan.actions[0].step == plan::Step{plan::ResetToEmptyMaster{cluster.id({0, 0})}});
+  CHECK(plan::describe(plan.actions[0]) == "CLUSTER RESET SOFT");
+  CHECK_FALSE(plan.actions[0].data_loss);
+  check_plan_properties(cluster, {3, 0}, plan);
+
+  // Never a pod that is no ordinal 0 of a shard without a master: they replicate as before.
+  ClusterBuilder replica = scaled_out_3_to_4();
+  replica.replica_of({3, 1}, {0, 0}).mesh();
+  for (const auto& action : replica.plan_for({3, 1}).actions) {
+    CHECK_FALSE(std::holds_alternative<plan::ResetToEmptyMaster>(action.step));
+  }
+  ClusterBuilder served = healthy_3x1();
+  served.replica_of(m1, m0);  // shard 1's ordinal 0 follows shard 0, and shard 1 has its master r1
+  served.claimed(r1);
+  for (const auto& action : served.plan_for(m1).actions) {
+    CHECK_FALSE(std::holds_alternative<plan::ResetToEmptyMaster>(action.step));
+  }
 }
 
 TEST_CASE("planner: while the layout does not hold, the other pods wait and move nothing", "[planner][scaling]") {

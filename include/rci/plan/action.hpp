@@ -82,7 +82,16 @@ struct CloseSlot {
   bool operator==(const CloseSlot&) const = default;
 };
 
-using Step = std::variant<SetConfigEpoch, ClaimSlots, Meet, Replicate, Forget, BumpEpoch, MigrateSlots, CloseSlot>;
+// CLUSTER RESET SOFT on a replica: it becomes an empty master knowing no other node (its
+// dataset, a copy of its master's, is flushed; its node ID stays). For a new shard's master
+// that Redis turned into a replica of another shard's node (see Situation::new_shard_lost_to).
+struct ResetToEmptyMaster {
+  std::string followed_id;  // the master it replicates, whose copy is flushed
+  bool operator==(const ResetToEmptyMaster&) const = default;
+};
+
+using Step = std::variant<SetConfigEpoch, ClaimSlots, Meet, Replicate, Forget, BumpEpoch, MigrateSlots, CloseSlot,
+                          ResetToEmptyMaster>;
 
 // The target: this pod's own node, over the connection the reconciler holds.
 struct ThisNode {
