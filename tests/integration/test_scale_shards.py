@@ -34,8 +34,9 @@ layout holds (surplus pods saying "drained: ... safe to delete StatefulSet <name
 serves exactly what the layout rule gives its shard (computed here by the bed's own reading of
 the rule, slots.scaled_layout); the exact shape of the new cluster; no slot left open; no
 master holding keys outside the slots it serves (a key left behind or doubled); every key and
-every acknowledged write there (a migration loses none: asserted). The writers' longest gaps
-are printed.
+every acknowledged write there (a migration loses none: asserted); unless a master is killed,
+no error reached the writers other than MOVED, ASK and TRYAGAIN (and redis-py's own slot-map
+faults). The writers' longest gaps are printed.
 """
 
 import os
@@ -264,6 +265,8 @@ def scale(name, before, after, keys, kills=0, fail_source=False, busykey=False, 
         else:
             lost = writers.report(f"scale_shards_{name}")
             check(not lost, f"acknowledged writes lost in the migration: {lost[:10]}")
+            beyond = writers.server_errors_beyond_moves()
+            check(not beyond, f"the writers saw errors other than MOVED, ASK and TRYAGAIN: {beyond}")
 
 
 def main() -> None:

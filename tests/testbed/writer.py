@@ -177,6 +177,22 @@ class AckedWriters:
     def acknowledged(self) -> int:
         return sum(len(w.acked) for w in self.writers)
 
+    # What a client may see while slots move (redis-py follows MOVED and ASK itself and gives up
+    # on TRYAGAIN after its retries), and what redis-py 4.3 raises on its own slot map (see
+    # ShardWriter._write): neither is a server refusing a write.
+    WHILE_SLOTS_MOVE = {"MovedError", "AskError", "TryAgainError"}
+    CLIENT_LIBRARY_FAULTS = {"AttributeError", "TypeError", "KeyError"}
+
+    def server_errors_beyond_moves(self) -> dict:
+        """The failed writes, by exception, that are neither a redirection or TRYAGAIN nor
+        redis-py's own fault: what a client should never see while slots move."""
+        beyond = {}
+        for writer in self.writers:
+            for kind, count in writer.failures.items():
+                if kind not in self.WHILE_SLOTS_MOVE | self.CLIENT_LIBRARY_FAULTS:
+                    beyond[kind] = beyond.get(kind, 0) + count
+        return beyond
+
     def wait_for_progress(self, writes: int, timeout: float) -> None:
         """Waits until every writer has `writes` more acknowledged writes than now."""
         targets = [len(w.acked) + writes for w in self.writers]
