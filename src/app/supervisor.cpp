@@ -363,9 +363,10 @@ std::vector<std::string> redis_server_argv(const Options& options, const std::st
   add("daemonize", "no");
   add("cluster-enabled", "yes");
   if (options.tls) {
-    // TLS only: clients, the cluster bus and replication, with this pod's certificate (which
-    // the server also presents to its peers as a client) and the CA.
-    add("port", "0");
+    // TLS: clients, the cluster bus and replication, with this pod's certificate (which the
+    // server also presents to its peers as a client) and the CA; plaintext clients only on a
+    // port the user asked for.
+    add("port", std::to_string(options.plaintext_port));
     add("tls-port", std::to_string(options.port));
     add("tls-cluster", "yes");
     add("tls-replication", "yes");

@@ -150,6 +150,11 @@ const std::vector<OptionSpec>& option_specs() {
        {"TLS_RELOAD_INTERVAL"},
        "seconds between checks of the TLS files for a renewal, reloaded without a restart (default 30)",
        run},
+      {"--plaintext-port",
+       {"PLAINTEXT_PORT"},
+       "with --tls yes, a port redis-server also serves plaintext clients on (default: none, port 0); the binary, "
+       "the cluster bus and replication stay on TLS",
+       run},
       {"--connect-timeout-ms",
        {"CONNECT_TIMEOUT_MS"},
        "connect timeout per node in ms (default 1000)",
@@ -404,6 +409,20 @@ void parse_tls(const OptionSource& get, Options& options) {
       throw ConfigError{fmt::format("{}: given without --tls yes (TLS): say --tls yes to use TLS", v.source)};
     }
     *fields[i] = v.text;
+  }
+  if (options.subcommand == Subcommand::run) {
+    if (auto v = get("--plaintext-port"); v.present) {
+      if (!options.tls) {
+        throw ConfigError{fmt::format(
+            "{}: given without --tls yes (TLS): without TLS, redis-server serves plaintext on --port already",
+            v.source)};
+      }
+      options.plaintext_port = parse_int_in(v, 1, 65535, "a port from 1 to 65535");
+      if (options.plaintext_port == options.port || options.plaintext_port == options.bus_port) {
+        bad(v, fmt::format("is --port ({}) or the cluster bus port ({}); the plaintext port needs a port of its own",
+                           options.port, options.bus_port));
+      }
+    }
   }
   if (options.subcommand != Subcommand::probe) {
     if (auto v = get("--tls-verify"); v.present) {

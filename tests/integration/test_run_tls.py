@@ -13,6 +13,8 @@ cluster bus and on replication, the certificate files):
 6. Rotation (--tls-reload-interval 1): every pod's certificate and key renewed in place; each
    redis-server serves the new certificate within seconds, no process restarted, the cluster
    ok. A renewal whose key is not the certificate's is reported and the current one kept.
+7. --plaintext-port: a replica restarted with it also serves plaintext clients there, TLS
+   stays on its port, and the cluster stays ok over TLS.
 4. Neither the password nor a line of a private key is in any output of the binary or on any
    process's command line (the key file's path may be).
 """
@@ -45,10 +47,13 @@ def key_lines(pods) -> list:
     return lines
 
 
-def speaks_plaintext(pod) -> bool:
-    """Whether a plaintext PING gets a RESP answer at the pod's port."""
+PLAINTEXT_PORT = 6380
+
+
+def speaks_plaintext(pod, port=None) -> bool:
+    """Whether a plaintext PING gets a RESP answer at the pod's port (or `port`)."""
     try:
-        with socket.create_connection((pod.ip, pod.port), timeout=1.0) as sock:
+        with socket.create_connection((pod.ip, port or pod.port), timeout=1.0) as sock:
             sock.sendall(b"PING\r\n")
             return sock.recv(16).startswith((b"+", b"-"))
     except OSError:
@@ -181,6 +186,15 @@ def main() -> None:
 
         run = replica.probe("readiness", password_via="file")
         check(run.returncode == 0, f"probe readiness over TLS: {run.returncode} {run.stdout}")
+
+        kept = cluster.pod(1, 1)
+        kept.restart(run_args=list(kept.run_args) + ["--plaintext-port", str(PLAINTEXT_PORT)])
+        check_cluster(cluster, timeout=40, creation_layout=False)
+        check(speaks_plaintext(kept, PLAINTEXT_PORT) and not speaks_plaintext(kept),
+              f"{kept.name} with --plaintext-port {PLAINTEXT_PORT}: plaintext there "
+              f"{speaks_plaintext(kept, PLAINTEXT_PORT)}, on its TLS port {speaks_plaintext(kept)}")
+        print(f"[run-tls] --plaintext-port {PLAINTEXT_PORT}: {kept.name} serves plaintext clients there, TLS on "
+              f"{kept.port}, the cluster ok", flush=True)
 
         secrets = key_lines(cluster.pods) + [PASSWORD]
         for pod in cluster.pods:

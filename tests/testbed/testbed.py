@@ -497,6 +497,11 @@ class Pod:
             self.wait_ready()
         return run
 
+    @property
+    def run_args(self) -> tuple:
+        """The `run` options start_supervised() was last called with (run_args)."""
+        return self._run_options["run_args"] if self._run_options else ()
+
     def supervisor_pid(self):
         """Pid of the `run` process itself (inside the wrapper, if any), or None."""
         if self.supervisor is None or self.supervisor.poll() is not None:

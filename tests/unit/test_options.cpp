@@ -530,6 +530,22 @@ TEST_CASE("tls: files only with --tls yes, a CA required, and each file checked 
   CHECK(parse({"run", "--", "redis-server"}).tls_reload_interval == std::chrono::seconds(30));
 }
 
+TEST_CASE("plaintext-port: run with --tls yes only, on a port of its own", "[options]") {
+  CHECK(parse({"run", "--", "redis-server"}).plaintext_port == 0);
+  CHECK_THAT(config_error({"run", "--plaintext-port", "6380", "--", "redis-server"}),
+             Catch::Contains("--plaintext-port") && Catch::Contains("without --tls yes"));
+  CHECK_THAT(config_error({"run", "--", "redis-server"}, with(pod_env(), {{"PLAINTEXT_PORT", "6380"}})),
+             Catch::Contains("PLAINTEXT_PORT") && Catch::Contains("without --tls yes"));
+  for (const char* taken : {"6379", "16379"}) {
+    CHECK_THAT(config_error({"run", "--tls", "yes", "--plaintext-port", taken, "--", "redis-server"}),
+               Catch::Contains("--plaintext-port") && Catch::Contains("a port of its own"));
+  }
+  CHECK_THAT(config_error({"run", "--tls", "yes", "--plaintext-port", "70000", "--", "redis-server"}),
+             Catch::Contains("--plaintext-port") && Catch::Contains("a port from 1 to 65535"));
+  CHECK_THAT(config_error({"bootstrap", "--tls", "yes", "--plaintext-port", "6380"}),
+             Catch::Contains("--plaintext-port"));
+}
+
 TEST_CASE("announce-hostname and preferred-endpoint: fqdn and ip by default", "[options]") {
   Options defaults = parse({"bootstrap"});
   CHECK(defaults.announced_name == AnnouncedName::fqdn);

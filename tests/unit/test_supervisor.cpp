@@ -58,6 +58,14 @@ TEST_CASE("redis_server_argv with TLS: TLS only, for clients, the cluster bus an
   CHECK(contains_pair(argv, "--tls-ca-cert-file", "/tls/ca.crt"));
   CHECK(std::find(argv.begin(), argv.end(), "--tls-ca-cert-dir") == argv.end());
   CHECK_FALSE(contains_pair(argv, "--port", "6379"));
+
+  // A plaintext port the user keeps for clients: served besides TLS, never the TLS port.
+  o.plaintext_port = 6380;
+  auto kept = redis_server_argv(o, "");
+  CHECK(contains_pair(kept, "--port", "6380"));
+  CHECK(contains_pair(kept, "--tls-port", "6379"));
+  CHECK(contains_pair(kept, "--tls-cluster", "yes"));
+  CHECK_FALSE(contains_pair(kept, "--port", "0"));
 }
 
 TEST_CASE("redis_server_argv sets a non-default bus port and includes the credentials file", "[supervisor]") {

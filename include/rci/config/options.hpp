@@ -78,6 +78,9 @@ struct Options {
   std::shared_ptr<net::TlsContextSource> tls_context;
   // run: how often the TLS files are checked for a renewal (cert-manager rewrites them in place).
   std::chrono::seconds tls_reload_interval{30};
+  // run --tls yes: a plaintext port redis-server also serves clients on (0: none, TLS only).
+  // The binary itself, the cluster bus and replication stay on TLS.
+  int plaintext_port = 0;
   std::chrono::seconds timeout{300};
   std::chrono::milliseconds connect_timeout{1000};
   std::chrono::milliseconds command_timeout{2000};
