@@ -141,7 +141,8 @@ ReconcileResult reconcile(const Options& options, ReconcileMode mode, std::stop_
   bool node_configured = false;
   std::optional<std::string> impossible;
   plan::PlanPolicy policy{.recover_lost_slots = options.recover_lost_slots,
-                          .start_moves = mode != ReconcileMode::maintenance};
+                          .start_moves = mode != ReconcileMode::maintenance,
+                          .replica_migration = options.allow_replica_migration};
   // This node announces its pod's name before anything else, so that peers verify it from
   // their next round on; if it does not answer yet, as soon as a round shows it answering.
   auto configure_once = [&] {

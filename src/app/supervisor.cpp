@@ -110,12 +110,16 @@ void reconcile_forever(Options options, std::atomic<bool>& give_up, std::stop_to
   while (true) {
     const auto wait = std::chrono::duration<double, std::milli>(options.reconcile_interval) * jitter(random);
     if (!sleep_unless_stopped(std::chrono::duration_cast<Millis>(wait), stop)) return;
-    ReconcileResult result = reconcile(pass, converged ? ReconcileMode::maintenance : ReconcileMode::catch_up, stop);
+    const ReconcileMode mode = converged ? ReconcileMode::maintenance : ReconcileMode::catch_up;
+    ReconcileResult result = reconcile(pass, mode, stop);
     if (result.stopped) return;
     if (result.converged && !converged) log::info("converged in a periodic pass: {}", result.last_plan.situation);
     converged = converged || result.converged;
     if (!result.converged) {
-      log::warn("maintenance pass did not converge: {}", result.last_plan.situation);
+      log::warn(
+          "{} did not converge: {}",
+          mode == ReconcileMode::maintenance ? "maintenance pass" : "periodic pass (not converged since the start)",
+          result.last_plan.situation);
       for (const auto& line : result.last_plan.waiting_for) log::warn("  missing: {}", line);
     }
   }

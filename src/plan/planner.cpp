@@ -700,7 +700,7 @@ Plan make_plan(const Topology& topology, int self_index, const Observation& obse
                             .reason = "a recovered range needs a config epoch above any stale claim still gossiped",
                             .data_loss = true});
     // Then, as any master: MEET the other masters (below).
-  } else if (const ClusterNode* followed = s.new_shard_lost_to()) {
+  } else if (const ClusterNode* followed = policy.replica_migration ? nullptr : s.new_shard_lost_to()) {
     plan.role = Role::master;
     plan.situation = fmt::format(
         "scale-out: shard {} is new, and this node, its master, was turned into a replica of node {} of another shard "

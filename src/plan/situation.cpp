@@ -116,7 +116,15 @@ bool Situation::joins_as_new_shard() const {
 const ClusterNode* Situation::new_shard_lost_to() const {
   const auto& node = myself();
   if (self_.pod.ordinal != 0 || !node.replica || node.master_id.empty()) return nullptr;
+  // Its dataset is its master's copy only once the sync has loaded: until the link is up it may
+  // still hold what it had as a master (keys MIGRATE took off the source: their only copy).
+  if (!me().replication.master_link_up) return nullptr;
   if (shard_master() != nullptr || named_owner_of_shard(self_.pod.shard) != nullptr) return nullptr;
+  // Certain only when every pod of the shard answered this round: one that did not may be the
+  // shard's master.
+  for (const auto& pod : observation_.pods) {
+    if (pod.pod.shard == self_.pod.shard && (!belongs(pod) || pod.provenance != Provenance::asked)) return nullptr;
+  }
   const ClusterNode* holder = holder_of(my_range());
   if (holder == nullptr || !holder->is_live_slot_owner()) return nullptr;
   const PodObservation* holder_pod = pod_of_node(holder->id);
@@ -124,7 +132,8 @@ const ClusterNode* Situation::new_shard_lost_to() const {
   const ClusterNode* followed = redis::find_node(me().nodes, node.master_id);
   if (followed == nullptr || !followed->is_live_slot_owner()) return nullptr;
   const PodObservation* followed_pod = pod_of_node(followed->id);
-  const bool of_another_shard = followed_pod != nullptr && followed_pod->pod.shard != self_.pod.shard;
+  const bool of_another_shard = followed_pod != nullptr && followed_pod->provenance == Provenance::asked &&
+                                followed_pod->pod.shard != self_.pod.shard;
   return of_another_shard ? followed : nullptr;
 }
 
@@ -251,7 +260,12 @@ const ClusterNode* Situation::lost_owner_of_my_shard() const {
   if (self_.pod.ordinal != 0 || !myself().master || !myself().slots.empty() || me().keys > 0) return nullptr;
   if (shard_master() != nullptr) return nullptr;
   const ClusterNode* holder = named_owner_of_shard(self_.pod.shard);
-  if (holder == nullptr) holder = sole_holder_of(my_range());
+  // The creation range tells a shard's slots only where nodes announce no name (Redis 6.2):
+  // a named holder of it is another shard's master, after scaling.
+  if (holder == nullptr) {
+    holder = sole_holder_of(my_range());
+    if (holder != nullptr && !holder->hostname.empty()) return nullptr;
+  }
   if (holder == nullptr) return nullptr;
   // Certain only when every pod of the shard answers and none of them is that node: a pod
   // that is merely down may come back with the data.

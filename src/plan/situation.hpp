@@ -74,12 +74,14 @@ class Situation {
   // empty: see lost_owner_of_my_shard).
   bool joins_as_new_shard() const;
 
-  // Scale-out gone wrong: this pod is ordinal 0 of a shard with no master serving slots (and
-  // none named in any table), the cluster holds its creation range elsewhere (as for
-  // joins_as_new_shard), and its node is a replica of another shard's master. A new shard's
-  // master turns into that when Redis gives its slots back to their source (a config epoch
-  // collision with the source's promoted replica, ARCHITECTURE.md "Scaling shards"): no other
-  // path makes an ordinal 0 follow another shard. The node it follows, or nullptr.
+  // Scale-out gone wrong: this pod is ordinal 0 of a shard with no master serving slots (none
+  // named in any table, every pod of the shard answering this round), the cluster holds its
+  // creation range elsewhere (as for joins_as_new_shard), and its node is a replica, synced
+  // (link up: its dataset is the copy), of another shard's master asked this round. A new
+  // shard's master turns into that when Redis gives the slots it took back to their source (a
+  // config epoch collision with the source's promoted replica, ARCHITECTURE.md "Scaling
+  // shards"); with replica migration off (the default) no other path leads there. The node it
+  // follows, or nullptr.
   const redis::ClusterNode* new_shard_lost_to() const;
 
   // A master with slots, in any observed table, that announces the name of a pod of `shard`
@@ -124,8 +126,8 @@ class Situation {
   // The dead owner of this pod's shard's slots, when this pod is its shard's ordinal 0, empty,
   // and no pod of the shard serves slots: the node announcing a pod of the shard with slots
   // (named_owner_of_shard; its slots are wherever scaling left them), or, without host names,
-  // the only holder of the shard's creation range; flagged failed wherever it is listed and not
-  // the node of any pod that answers.
+  // the only holder of the shard's creation range, if it announces no name; flagged failed
+  // wherever it is listed and not the node of any pod that answers.
   const redis::ClusterNode* lost_owner_of_my_shard() const;
 
   // The pod that should be serving `range`: the one whose node holds it in some table, else

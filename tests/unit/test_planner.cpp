@@ -1098,6 +1098,28 @@ TEST_CASE("planner: a new shard's master turned into another shard's replica bec
   }
 }
 
+TEST_CASE("planner: no reset while the demoted master may hold data of its own, or another may be its shard's master",
+          "[planner][scaling]") {
+  auto resets = [](const plan::Plan& plan) {
+    return std::any_of(plan.actions.begin(), plan.actions.end(), [](const plan::Action& action) {
+      return std::holds_alternative<plan::ResetToEmptyMaster>(action.step);
+    });
+  };
+  // Its sync not loaded yet (link down): it may still hold keys it imported, their only copy.
+  ClusterBuilder syncing = scaled_out_3_to_4();
+  syncing.replica_of({3, 0}, {0, 0}, Link::down).mesh();
+  CHECK_FALSE(resets(syncing.plan_for({3, 0})));
+  // A pod of its shard not answering may be the shard's master.
+  ClusterBuilder partial = scaled_out_3_to_4();
+  partial.replica_of({3, 0}, {0, 0}).mesh().down({3, 1});
+  CHECK_FALSE(resets(partial.plan_for({3, 0})));
+  // Replica migration allowed: Redis itself may have moved it there.
+  ClusterBuilder migrated = scaled_out_3_to_4();
+  migrated.replica_of({3, 0}, {0, 0}).mesh();
+  CHECK_FALSE(resets(
+      plan::make_plan(migrated.topology(), migrated.index({3, 0}), migrated.build(), {.replica_migration = true})));
+}
+
 TEST_CASE("planner: while the layout does not hold, the other pods wait and move nothing", "[planner][scaling]") {
   ClusterBuilder cluster = scaled_out_3_to_4();
   cluster.mesh();
@@ -1180,5 +1202,21 @@ TEST_CASE("planner: a lost shard is no new shard, and a nameless holder of anoth
     nameless.dead_owner({pod.shard, pod.ordinal}, {{4096, 5460}, {9557, 10922}, {15019, 16383}});
   }
   plan::Plan recovering = plan::make_plan(nameless.topology(), nameless.index({3, 0}), nameless.build(), {true});
+  INFO("situation: " << recovering.situation);
   for (const auto& action : recovering.actions) CHECK_FALSE(action.data_loss);
+  CHECK_THAT(recovering.situation, !Catch::Contains("lost its data"));
+
+  // A named master holding shard 3's creation range alone is shard 2's: not this shard's owner.
+  ClusterBuilder named(4, 1);
+  named.master_of({0, 0}, {0, 4095}, 1).master_of({1, 0}, {4096, 8191}, 2);
+  named.replica_of({0, 1}, {0, 0}).replica_of({1, 1}, {1, 0}).fresh({2, 0}).fresh({2, 1});
+  named.fresh({3, 0}).fresh({3, 1}).mesh();
+  for (const auto& pod : named.topology().pods) {
+    named.dead_owner({pod.shard, pod.ordinal}, {{8192, 16383}}, "redis-shard2-0.redis-pods.default.svc.cluster.local");
+  }
+  plan::Plan shard3 = plan::make_plan(named.topology(), named.index({3, 0}), named.build(), {true});
+  INFO("shard 3: " << shard3.situation);
+  for (const auto& action : shard3.actions) CHECK_FALSE(action.data_loss);
+  plan::Plan shard2 = plan::make_plan(named.topology(), named.index({2, 0}), named.build(), {true});
+  CHECK(std::any_of(shard2.actions.begin(), shard2.actions.end(), [](const auto& a) { return a.data_loss; }));
 }

@@ -18,7 +18,7 @@ struct ReconcileResult {
 enum class ReconcileMode {
   bootstrap,    // bring the pod in; log every decision
   catch_up,     // a periodic pass of `run` whose process has not converged yet (its bootstrap
-                // ran out of time, say mid-scaling): quiet, and it goes on as bootstrap would
+                // ran out of time, say mid-scaling): as maintenance, but it starts slot moves
   maintenance,  // a periodic pass of `run` after its process converged: quiet when all is
                 // well; it never acts while this node sees a node failing (a failover may be
                 // under way: Redis decides), and starts no slot moves (PlanPolicy::start_moves)

@@ -57,6 +57,9 @@ struct PlanPolicy {
   // not hold, and moving against them would move slots back and forth. An import begun (a
   // slot importing on this node) is still finished, and finished markers are closed.
   bool start_moves = true;
+  // --replica-migration allow: Redis may move a replica, an ordinal 0 too, to another shard's
+  // master, so such a replica is no sign of a new shard's master lost (no reset then).
+  bool replica_migration = false;
 };
 
 // Computes the next step for the pod at `self_index` in `topology.pods`.
