@@ -120,10 +120,10 @@ const ClusterNode* Situation::new_shard_lost_to() const {
   // still hold what it had as a master (keys MIGRATE took off the source: their only copy).
   if (!me().replication.master_link_up) return nullptr;
   if (shard_master() != nullptr || named_owner_of_shard(self_.pod.shard) != nullptr) return nullptr;
-  // Certain only when every pod of the shard answered this round: one that did not may be the
-  // shard's master.
+  // Certain only when every pod of the shard is seen this round (asked, or connected in this
+  // node's own table): one that is not may be the shard's master.
   for (const auto& pod : observation_.pods) {
-    if (pod.pod.shard == self_.pod.shard && (!belongs(pod) || pod.provenance != Provenance::asked)) return nullptr;
+    if (pod.pod.shard == self_.pod.shard && (!belongs(pod) || pod.provenance == Provenance::reused)) return nullptr;
   }
   const ClusterNode* holder = holder_of(my_range());
   if (holder == nullptr || !holder->is_live_slot_owner()) return nullptr;
@@ -132,7 +132,7 @@ const ClusterNode* Situation::new_shard_lost_to() const {
   const ClusterNode* followed = redis::find_node(me().nodes, node.master_id);
   if (followed == nullptr || !followed->is_live_slot_owner()) return nullptr;
   const PodObservation* followed_pod = pod_of_node(followed->id);
-  const bool of_another_shard = followed_pod != nullptr && followed_pod->provenance == Provenance::asked &&
+  const bool of_another_shard = followed_pod != nullptr && followed_pod->provenance != Provenance::reused &&
                                 followed_pod->pod.shard != self_.pod.shard;
   return of_another_shard ? followed : nullptr;
 }

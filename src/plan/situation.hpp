@@ -75,9 +75,9 @@ class Situation {
   bool joins_as_new_shard() const;
 
   // Scale-out gone wrong: this pod is ordinal 0 of a shard with no master serving slots (none
-  // named in any table, every pod of the shard answering this round), the cluster holds its
+  // named in any table, every pod of the shard seen this round), the cluster holds its
   // creation range elsewhere (as for joins_as_new_shard), and its node is a replica, synced
-  // (link up: its dataset is the copy), of another shard's master asked this round. A new
+  // (link up: its dataset is the copy), of another shard's master seen this round. A new
   // shard's master turns into that when Redis gives the slots it took back to their source (a
   // config epoch collision with the source's promoted replica, ARCHITECTURE.md "Scaling
   // shards"); with replica migration off (the default) no other path leads there. The node it
