@@ -22,6 +22,12 @@
                   here), then written again on the source. The move's MIGRATE meets BUSYKEY
                   (relayed by the source as "ERR Target instance replied with error: BUSYKEY")
                   and sends the batch again with REPLACE: the source's newer values win.
+  3to4-tls, 4to3-tls
+                  3to4 and 4to3 on TLS-only servers (tls-cluster, tls-replication,
+                  tls-auth-clients): the moves' MIGRATE goes over TLS between the servers,
+                  and the bootstraps check every certificate against its pod's FQDN (in
+                  4to3, a surplus node's: reached at its table address, checked against the
+                  name it announces).
   3to4-demoted    3to4, the new shard's master found a replica of shard 0's master, as Redis
                   leaves it when an epoch collision gives the slots it took back to the
                   source's promoted replica (made here with CLUSTER REPLICATE before any
@@ -68,6 +74,8 @@ SCENARIOS = {
     "3to4-source-failover": dict(before=3, after=4, keys=20000, fail_source=True),
     "3to4-busykey": dict(before=3, after=4, keys=5000, busykey=True),
     "3to4-demoted": dict(before=3, after=4, keys=5000, demoted_master=True),
+    "3to4-tls": dict(before=3, after=4, keys=5000, tls=True),
+    "4to3-tls": dict(before=4, after=3, keys=5000, tls=True),
 }
 
 # Keys of the slot the busykey scenario finds half moved.
@@ -197,9 +205,10 @@ def kill_driver_repeatedly(driver, runs, index, kills, rng, name) -> list:
     return moments
 
 
-def scale(name, before, after, keys, kills=0, fail_source=False, busykey=False, demoted_master=False) -> None:
+def scale(name, before, after, keys, kills=0, fail_source=False, busykey=False, demoted_master=False,
+          tls=False) -> None:
     with TestBed(f"scale_shards_{name}") as bed:
-        cluster = form(bed, keys=keys, shards=before)
+        cluster = form(bed, keys=keys, shards=before, tls=tls)
         held = {s: range(shard_slot_range(s, before)[0], shard_slot_range(s, before)[1] + 1)
                 for s in range(before)}
         target = scaled_layout(held, after)
