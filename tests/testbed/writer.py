@@ -13,6 +13,7 @@ way. Failures are counted by the client's exception type, never by message text.
 """
 
 import logging
+import os
 import sys
 import threading
 import time
@@ -76,6 +77,15 @@ def cluster_client(cluster) -> RedisCluster:
                         require_full_coverage=False, **options)
 
 
+def raised_inside_redis_py(error: BaseException) -> bool:
+    """Whether the innermost frame of `error`'s traceback is redis-py's own code."""
+    frame = error.__traceback__
+    while frame is not None and frame.tb_next is not None:
+        frame = frame.tb_next
+    package = os.path.dirname(redis.__file__)
+    return frame is not None and os.path.abspath(frame.tb_frame.f_code.co_filename).startswith(package + os.sep)
+
+
 class ShardWriter:
     """Writes `{tag}:<n>` to the cluster, one key at a time, on its own thread, through its own
     RedisCluster client (made on the thread: redis-py clients are not shared between threads)."""
@@ -113,7 +123,10 @@ class ShardWriter:
             # (RedisClusterException), or redis-py 4.3 tripped over its own slot map while
             # slots move (an AttributeError on a slot whose node it had dropped). It is left
             # unable to map again (it fails to copy its connection options), so the
-            # application makes a new client. Counted by type, as every failure is.
+            # application makes a new client. Counted by type, as every failure is. Raised
+            # anywhere but inside redis-py, it is a fault of this bed: the writer stops on it.
+            if not raised_inside_redis_py(error):
+                raise
             self._client = None
             self._fail(type(error).__name__)
             return False
