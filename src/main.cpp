@@ -1,6 +1,7 @@
 // redis-cluster-init: parse the configuration (refusing bad input before any traffic), set up
 // logging, run the subcommand. Fatal errors become `redis-cluster-init: error: ...` and an
 // exit code documented in the README.
+#include <csignal>
 #include <cstdio>
 #include <exception>
 #include <string>
@@ -12,6 +13,10 @@
 #include "rci/util/log.hpp"
 
 int main(int argc, char** argv) {
+  // A write to a peer that has gone raises SIGPIPE unless the call says MSG_NOSIGNAL, as our
+  // TCP writes do; OpenSSL's socket writes cannot, and a TLS peer resetting must be an error
+  // of that connection (EPIPE), not the end of this process. Children get the default back.
+  std::signal(SIGPIPE, SIG_IGN);
   std::vector<std::string> args(argv + 1, argv + argc);
   try {
     auto parsed = rci::parse_command_line(args, rci::process_env());

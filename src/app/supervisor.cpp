@@ -318,6 +318,11 @@ std::expected<pid_t, StartFailure> start_child(const std::vector<std::string>& a
   if (child == 0) {
     ::close(exec_status[0]);
     pthread_sigmask(SIG_SETMASK, &child_mask, nullptr);
+    // This process ignores SIGPIPE (main); an ignored signal stays ignored across exec, and the
+    // server command (a wrapper script, say) must get the default. (sigaction: safe after fork.)
+    struct sigaction default_action {};
+    default_action.sa_handler = SIG_DFL;
+    ::sigaction(SIGPIPE, &default_action, nullptr);
     // redis-server gets the password from the include file only, not from its environment.
     ::unsetenv("REDIS_PASSWORD");
     ::unsetenv("REDISCLI_AUTH");

@@ -1,5 +1,7 @@
 #include "rci/net/tls.hpp"
 
+#include "rci/util/log.hpp"
+
 #include <fmt/format.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -156,6 +158,16 @@ class TlsTransport final : public Transport {
   TlsTransport(const TlsTransport&) = delete;
   TlsTransport& operator=(const TlsTransport&) = delete;
 
+  // OpenSSL's new-session callback (a TLS 1.3 ticket arrives after the handshake, with the
+  // first reply): kept for the next connection to this server. 1: the cache owns it now.
+  static int keep_session(SSL* ssl, SSL_SESSION* session) {
+    auto* self = static_cast<TlsTransport*>(SSL_get_app_data(ssl));
+    if (self == nullptr) return 0;
+    self->context_->remember_session(self->session_key(), session);
+    return 1;
+  }
+  std::string session_key() const { return server_name_ + " " + tcp_->endpoint().to_string(); }
+
   Result<bool> advance_handshake() override {
     if (established_) return true;
     if (!tcp_connected_) {
@@ -168,6 +180,8 @@ class TlsTransport final : public Transport {
     if (result == 1) {
       established_ = true;
       want_ = {};
+      if (SSL_session_reused(ssl_) == 1)
+        log::debug("{} ({}): TLS session resumed", endpoint().to_string(), server_name_);
       return true;
     }
     const int error = SSL_get_error(ssl_, result);
@@ -229,6 +243,7 @@ class TlsTransport final : public Transport {
       // What came before a close first; the close on the next call.
       if (got) return true;
       if (error == SSL_ERROR_ZERO_RETURN || (error == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)) {
+        fatal_ = error == SSL_ERROR_SYSCALL;  // an end without close_notify: OpenSSL allows no shutdown
         close();
         return fail(ErrorKind::closed, fmt::format("{}: connection closed by the server", endpoint().to_string()));
       }
@@ -243,13 +258,21 @@ class TlsTransport final : public Transport {
   const Endpoint& endpoint() const override { return tcp_->endpoint(); }
   bool is_open() const override { return tcp_->is_open(); }
   void close() override {
-    // No close_notify: the peer learns of the end from the TCP close, and a shutdown that
-    // waits would block.
+    // A close_notify, sent once and never waited for (the socket does not block): OpenSSL
+    // marks the session of a connection that ends without one not resumable (keep_session).
+    // Not after a fatal error, where OpenSSL forbids it.
+    if (established_ && !fatal_ && !shut_down_ && tcp_->fd() >= 0) {
+      shut_down_ = true;
+      ERR_clear_error();
+      SSL_shutdown(ssl_);
+      ERR_clear_error();
+    }
     tcp_->close();
   }
 
  private:
   std::unexpected<Error> handshake_failed(int error) {
+    fatal_ = true;
     const long verified = SSL_get_verify_result(ssl_);
     std::string why;
     if (verified != X509_V_OK) {
@@ -267,6 +290,7 @@ class TlsTransport final : public Transport {
   }
 
   std::unexpected<Error> io_failed(const char* call, int error) {
+    fatal_ = true;
     std::string why = error == SSL_ERROR_SYSCALL && ERR_peek_error() == 0 ? std::strerror(errno) : openssl_reason();
     close();
     return fail(ErrorKind::io, fmt::format("{}: TLS {}: {}", endpoint().to_string(), call, why));
@@ -278,6 +302,8 @@ class TlsTransport final : public Transport {
   std::string server_name_;
   bool tcp_connected_ = false;
   bool established_ = false;
+  bool fatal_ = false;        // OpenSSL reported a fatal error: no close_notify then
+  bool shut_down_ = false;    // the close_notify went out
   X509* rejected_ = nullptr;  // the certificate verification refused, if any
   Interest want_;             // what the handshake waits for
   Interest io_want_;          // what a read or write waits for beyond the connection's own interest
@@ -313,7 +339,25 @@ std::string tls_files_fingerprint(const TlsFiles& files) {
 }
 
 TlsContext::~TlsContext() {
+  for (auto& [server, session] : sessions_) SSL_SESSION_free(static_cast<SSL_SESSION*>(session));
   SSL_CTX_free(as_ctx(ctx_));
+}
+
+void TlsContext::remember_session(const std::string& server, void* session) const {
+  std::lock_guard lock(sessions_mutex_);
+  void*& kept = sessions_[server];
+  if (kept != nullptr) SSL_SESSION_free(static_cast<SSL_SESSION*>(kept));
+  kept = session;
+}
+
+void* TlsContext::session_for(const std::string& server) const {
+  std::lock_guard lock(sessions_mutex_);
+  const auto found = sessions_.find(server);
+  if (found == sessions_.end()) return nullptr;
+  auto* session = static_cast<SSL_SESSION*>(found->second);
+  if (SSL_SESSION_is_resumable(session) != 1) return nullptr;
+  SSL_SESSION_up_ref(session);
+  return session;
 }
 
 Result<std::shared_ptr<const TlsContext>> TlsContext::load(const TlsFiles& files) {
@@ -324,6 +368,9 @@ Result<std::shared_ptr<const TlsContext>> TlsContext::load(const TlsFiles& files
   context->ctx_ = ctx;
   SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
   SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+  // Sessions are kept by server (TlsContext::remember_session), not in OpenSSL's own store.
+  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+  SSL_CTX_sess_set_new_cb(ctx, &TlsTransport::keep_session);
 
   if (files.ca_cert_file.empty() && files.ca_cert_dir.empty()) {
     return fail(ErrorKind::config,
@@ -395,8 +442,12 @@ Result<std::unique_ptr<Transport>> start_tls(const Endpoint& endpoint, const std
     SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, const_cast<char*>(server_name.c_str()));
   }
   if (check_name) SSL_set1_host(ssl, server_name.c_str());
-  auto* transport = new TlsTransport(std::move(*tcp), ssl, std::move(context), server_name);
+  auto* transport = new TlsTransport(std::move(*tcp), ssl, context, server_name);
   SSL_set_app_data(ssl, transport);
+  if (auto* session = static_cast<SSL_SESSION*>(context->session_for(transport->session_key()))) {
+    SSL_set_session(ssl, session);
+    SSL_SESSION_free(session);
+  }
   SSL_set_verify(ssl, SSL_VERIFY_PEER, &TlsTransport::keep_rejected);
   return std::unique_ptr<Transport>(transport);
 }

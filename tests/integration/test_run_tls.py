@@ -13,6 +13,8 @@ cluster bus and on replication, the certificate files):
 6. Rotation (--tls-reload-interval 1): every pod's certificate and key renewed in place; each
    redis-server serves the new certificate within seconds, no process restarted, the cluster
    ok. A renewal whose key is not the certificate's is reported and the current one kept.
+8. The periodic passes (every second here) resume the TLS sessions of the pass before, on
+   every pod.
 7. --plaintext-port: a replica restarted with it also serves plaintext clients there, TLS
    stays on its port, and the cluster stays ok over TLS.
 4. Neither the password nor a line of a private key is in any output of the binary or on any
@@ -36,6 +38,7 @@ from waiting import wait_until, wait_until_none  # noqa: E402
 
 KEYS = 1000
 RELOAD_INTERVAL = 1
+RECONCILE_INTERVAL = 1
 PASSWORD = "tls-and-a-password-7c1e"
 
 
@@ -153,7 +156,8 @@ def main() -> None:
         cluster = bed.cluster(3, 1, tls=True, password=PASSWORD, node_timeout_ms=5000,
                               redis_config=["save 3600 1"])
         cluster.start_supervised(run_args=["--preferred-endpoint", "hostname",
-                                           "--tls-reload-interval", str(RELOAD_INTERVAL)])
+                                           "--tls-reload-interval", str(RELOAD_INTERVAL),
+                                           "--reconcile-interval", str(RECONCILE_INTERVAL)])
         check_cluster(cluster, timeout=40)
         cluster.write_keys(KEYS)
         cluster.wait_replicas_synced()
@@ -186,6 +190,13 @@ def main() -> None:
 
         run = replica.probe("readiness", password_via="file")
         check(run.returncode == 0, f"probe readiness over TLS: {run.returncode} {run.stdout}")
+
+        # Each periodic pass connects to every pod anew: it resumes the TLS sessions of the
+        # pass before (no certificate signed or checked again).
+        resumed = wait_until(lambda: [p.name for p in cluster.pods if "TLS session resumed" in p.supervisor.stderr]
+                             if all("TLS session resumed" in p.supervisor.stderr for p in cluster.pods) else None,
+                             20, "every pod's periodic passes resuming TLS sessions", interval=0.2)[0]
+        print(f"[run-tls] periodic passes resume their TLS sessions on every pod ({len(resumed)})", flush=True)
 
         kept = cluster.pod(1, 1)
         kept.restart(run_args=list(kept.run_args) + ["--plaintext-port", str(PLAINTEXT_PORT)])

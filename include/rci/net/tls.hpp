@@ -5,6 +5,7 @@
 // sending the pod's name as SNI and checking the certificate holds it.
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -48,9 +49,18 @@ class TlsContext {
   const std::string& subject() const { return subject_; }
   void* native() const { return ctx_; }  // SSL_CTX*
 
+  // Client sessions to resume, one per server (its name and address: a session is resumed only
+  // with the name its full handshake verified). A resumed handshake skips both certificates'
+  // signatures, most of a handshake's cost: `run`'s passes connect to every pod anew each
+  // time. Sessions are SSL_SESSION*; session_for returns one the caller owns (or nullptr).
+  void remember_session(const std::string& server, void* session) const;
+  void* session_for(const std::string& server) const;
+
  private:
   TlsContext() = default;
   void* ctx_ = nullptr;
+  mutable std::mutex sessions_mutex_;
+  mutable std::map<std::string, void*> sessions_;
   TlsFiles files_;
   std::chrono::system_clock::time_point not_after_;
   std::string subject_;
