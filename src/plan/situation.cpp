@@ -106,11 +106,7 @@ bool Situation::joins_as_new_shard() const {
   // stopped before SETSLOT NODE); any other key would be dropped by what follows.
   const bool keys_from_import = me().keys == 0 || !node.importing.empty();
   if (self_.pod.ordinal != 0 || !node.master || !node.slots.empty() || !keys_from_import) return false;
-  if (shard_master() != nullptr || named_owner_of_shard(self_.pod.shard) != nullptr) return false;
-  const ClusterNode* holder = holder_of(my_range());
-  if (holder == nullptr || !holder->is_live_slot_owner()) return false;
-  const PodObservation* holder_pod = pod_of_node(holder->id);
-  return holder_pod != nullptr && holder_pod->pod.shard != self_.pod.shard;
+  return shard_is_new();
 }
 
 const ClusterNode* Situation::new_shard_lost_to() const {
@@ -119,22 +115,26 @@ const ClusterNode* Situation::new_shard_lost_to() const {
   // Its dataset is its master's copy only once the sync has loaded: until the link is up it may
   // still hold what it had as a master (keys MIGRATE took off the source: their only copy).
   if (!me().replication.master_link_up) return nullptr;
-  if (shard_master() != nullptr || named_owner_of_shard(self_.pod.shard) != nullptr) return nullptr;
   // Certain only when every pod of the shard is seen this round (asked, or connected in this
   // node's own table): one that is not may be the shard's master.
   for (const auto& pod : observation_.pods) {
     if (pod.pod.shard == self_.pod.shard && (!belongs(pod) || pod.provenance == Provenance::reused)) return nullptr;
   }
-  const ClusterNode* holder = holder_of(my_range());
-  if (holder == nullptr || !holder->is_live_slot_owner()) return nullptr;
-  const PodObservation* holder_pod = pod_of_node(holder->id);
-  if (holder_pod == nullptr || holder_pod->pod.shard == self_.pod.shard) return nullptr;
+  if (!shard_is_new()) return nullptr;
   const ClusterNode* followed = redis::find_node(me().nodes, node.master_id);
-  if (followed == nullptr || !followed->is_live_slot_owner()) return nullptr;
-  const PodObservation* followed_pod = pod_of_node(followed->id);
-  const bool of_another_shard = followed_pod != nullptr && followed_pod->provenance != Provenance::reused &&
-                                followed_pod->pod.shard != self_.pod.shard;
-  return of_another_shard ? followed : nullptr;
+  const PodObservation* followed_pod = other_shards_live_master(followed);
+  return followed_pod != nullptr && followed_pod->provenance != Provenance::reused ? followed : nullptr;
+}
+
+bool Situation::shard_is_new() const {
+  if (shard_master() != nullptr || named_owner_of_shard(self_.pod.shard) != nullptr) return false;
+  return other_shards_live_master(holder_of(my_range())) != nullptr;
+}
+
+const PodObservation* Situation::other_shards_live_master(const ClusterNode* node) const {
+  if (node == nullptr || !node->is_live_slot_owner()) return nullptr;
+  const PodObservation* pod = pod_of_node(node->id);
+  return pod != nullptr && pod->pod.shard != self_.pod.shard ? pod : nullptr;
 }
 
 const PodObservation* Situation::pod_of_node(const std::string& id) const {

@@ -146,6 +146,13 @@ class Situation {
   std::vector<std::string> uncovered_ranges() const;
 
  private:
+  // No node of this pod's shard serves slots (none named in any table either), and a live
+  // master of another shard's pod holds the shard's creation range: the cluster exists and
+  // this shard is not in it yet (joins_as_new_shard, new_shard_lost_to).
+  bool shard_is_new() const;
+  // The pod of `node` when `node` is a live master serving slots and that pod is of another
+  // shard than this pod's; nullptr otherwise (and for a null `node`).
+  const PodObservation* other_shards_live_master(const redis::ClusterNode* node) const;
   // The one node that any observed table says holds slots of `range`; nullptr when none does,
   // or when several do (the range is split, as scaling leaves a creation range).
   const redis::ClusterNode* sole_holder_of(SlotRange range) const;
