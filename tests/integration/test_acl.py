@@ -25,7 +25,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 import itest  # noqa: E402
 from itest import check  # noqa: E402
-from slots import ranges_of, scaled_layout, shard_slot_range  # noqa: E402
+from slots import creation_slots, layout_ranges, scaled_layout  # noqa: E402
 from testbed import TestBed, check_cluster  # noqa: E402
 
 README = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "README.md")
@@ -104,8 +104,7 @@ def scale_out_as_user(bed, rules, namespace) -> None:
                             timeout=DEADLINE + 30)
     cluster.write_keys(KEYS)
     added = cluster.set_shards(4)
-    cluster.layout = {s: ranges_of(slots) for s, slots in scaled_layout(
-        {s: range(shard_slot_range(s, 3)[0], shard_slot_range(s, 3)[1] + 1) for s in range(3)}, 4).items()}
+    cluster.layout = layout_ranges(scaled_layout(creation_slots(3), 4))
     cluster.start(added)
     shown = cluster.pod(0, 0).run_binary("plan", extra_args=["--user", USER])
     check(shown.returncode == 0 and re.search(r"keys: \d+ of 500 to move", shown.stdout),

@@ -22,16 +22,15 @@ import itest  # noqa: E402
 from heal import KEYS, form, tables  # noqa: E402
 from itest import check  # noqa: E402
 from cluster_check import check_cluster  # noqa: E402
-from slots import key_slot, ranges_of, scaled_layout, shard_slot_range  # noqa: E402
+from slots import creation_slots, key_slot, layout_ranges, ranges_of, scaled_layout  # noqa: E402
 from testbed import TestBed  # noqa: E402
 from waiting import wait_until  # noqa: E402
 
 
 def scaled_out(cluster) -> None:
     """Scales the 3x1 `cluster` out to 4 shards, as test_scale_shards does."""
-    held = {s: range(shard_slot_range(s, 3)[0], shard_slot_range(s, 3)[1] + 1) for s in range(3)}
     added = cluster.set_shards(4)
-    cluster.layout = {s: ranges_of(slots) for s, slots in scaled_layout(held, 4).items()}
+    cluster.layout = layout_ranges(scaled_layout(creation_slots(3), 4))
     cluster.start(added)
     cluster.wait_bootstraps([pod.bootstrap(timeout=60) for pod in cluster.pods], timeout=90)
     check_cluster(cluster, timeout=30, creation_layout=False)

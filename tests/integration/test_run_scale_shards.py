@@ -24,19 +24,14 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import itest  # noqa: E402
 from heal import form, keys_intact  # noqa: E402
 from itest import check  # noqa: E402
-from slots import ranges_of, scaled_layout, shard_slot_range  # noqa: E402
-from testbed import TestBed, check_cluster  # noqa: E402
+from slots import creation_slots, layout_ranges, ranges_of, scaled_layout  # noqa: E402
+from testbed import TestBed, check_cluster, open_slots  # noqa: E402
 from waiting import wait_until  # noqa: E402
 from writer import AckedWriters  # noqa: E402
 
 KEYS = 20000
 RECONCILE_INTERVAL = 2
 BOOTSTRAP_DEADLINE = 2
-
-
-def open_slots(pods) -> list:
-    return [(pod.name, line) for pod in pods
-            for line in pod.command("CLUSTER", "NODES").splitlines() if "myself" in line and "[" in line]
 
 
 def layout_holds(cluster) -> bool:
@@ -49,9 +44,8 @@ def layout_holds(cluster) -> bool:
 
 
 def new_shard_moves_under_run(cluster, old_pods, name) -> None:
-    held = {s: range(shard_slot_range(s, 3)[0], shard_slot_range(s, 3)[1] + 1) for s in range(3)}
     added = cluster.set_shards(4)
-    cluster.layout = {s: ranges_of(slots) for s, slots in scaled_layout(held, 4).items()}
+    cluster.layout = layout_ranges(scaled_layout(creation_slots(3), 4))
     started = time.monotonic()
     cluster.start_supervised(added, run_args=["--reconcile-interval", str(RECONCILE_INTERVAL)],
                              timeout=BOOTSTRAP_DEADLINE)

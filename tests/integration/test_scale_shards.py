@@ -56,8 +56,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import itest  # noqa: E402
 from heal import form, keys_intact  # noqa: E402
 from itest import check  # noqa: E402
-from slots import CLUSTER_SLOTS, key_slot, ranges_of, scaled_layout, shard_slot_range  # noqa: E402
-from testbed import TestBed, check_cluster  # noqa: E402
+from slots import CLUSTER_SLOTS, creation_slots, key_slot, layout_ranges, scaled_layout, shard_slot_range  # noqa: E402
+from testbed import TestBed, check_cluster, open_slots  # noqa: E402
 from waiting import wait_until  # noqa: E402
 from writer import AckedWriters  # noqa: E402
 
@@ -80,11 +80,6 @@ SCENARIOS = {
 
 # Keys of the slot the busykey scenario finds half moved.
 BUSY_KEYS = 20
-
-
-def open_slots(pods) -> list:
-    return [(pod.name, line) for pod in pods
-            for line in pod.command("CLUSTER", "NODES").splitlines() if "myself" in line and "[" in line]
 
 
 def serving(pods) -> list:
@@ -209,13 +204,12 @@ def scale(name, before, after, keys, kills=0, fail_source=False, busykey=False, 
           tls=False) -> None:
     with TestBed(f"scale_shards_{name}") as bed:
         cluster = form(bed, keys=keys, shards=before, tls=tls)
-        held = {s: range(shard_slot_range(s, before)[0], shard_slot_range(s, before)[1] + 1)
-                for s in range(before)}
+        held = creation_slots(before)
         target = scaled_layout(held, after)
         with AckedWriters(cluster) as writers:
             writers.wait_for_progress(50, timeout=20)
             changed = cluster.set_shards(after)
-            cluster.layout = {s: ranges_of(slots) for s, slots in target.items()}
+            cluster.layout = layout_ranges(target)
             surplus = changed if after < before else []
             if after > before:
                 cluster.start(changed)

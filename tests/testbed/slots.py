@@ -128,3 +128,14 @@ def scaled_layout(held: dict, shards: int) -> dict:
         target[shard] += pool[:wanted]
         pool = pool[wanted:]
     return {s: sorted(v) for s, v in target.items()}
+
+
+def creation_slots(shards: int) -> dict:
+    """shard -> the slots of its creation range: what a cluster of `shards` serves as created."""
+    return {s: range(shard_slot_range(s, shards)[0], shard_slot_range(s, shards)[1] + 1) for s in range(shards)}
+
+
+def layout_ranges(target: dict) -> dict:
+    """shard -> slots (scaled_layout's result) as shard -> [(first, last), ...] runs: a
+    Cluster's `layout`, which check_cluster compares the masters against."""
+    return {s: ranges_of(slots) for s, slots in target.items()}

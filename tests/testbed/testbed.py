@@ -1002,6 +1002,14 @@ class Cluster:
         return "\n".join(p.diagnostics() for p in self.pods)
 
 
+def open_slots(pods) -> list:
+    """(pod name, its node's own CLUSTER NODES line) for each of `pods` whose node keeps an
+    importing or migrating marker ('[slot-<-id]', '[slot->-id]'): a slot move not finished.
+    (parse_cluster_nodes leaves markers out of a node's slots, so the raw line is read.)"""
+    return [(pod.name, line) for pod in pods
+            for line in pod.command("CLUSTER", "NODES").splitlines() if "myself" in line and "[" in line]
+
+
 def proc_stat(pid: int):
     """What /proc/<pid>/stat says of a live process: comm, state (R, S, Z, ...), ppid, pgrp;
     None once it is gone."""
