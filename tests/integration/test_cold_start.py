@@ -28,11 +28,7 @@ SHAPES = {
 
 
 def main() -> None:
-    chosen = sys.argv[1:] or list(SHAPES)
-    unknown = [shape for shape in chosen if shape not in SHAPES]
-    if unknown:
-        raise SystemExit(f"unknown shape {unknown}; expected some of {sorted(SHAPES)}")
-    for shape in chosen:
+    for shape in itest.chosen_from_argv(SHAPES, "shape"):
         with TestBed(f"cold_start_{shape}") as bed:
             cold_start(bed, **SHAPES[shape])
 

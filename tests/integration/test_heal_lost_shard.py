@@ -77,9 +77,7 @@ def lose_and_recover(cluster, shard, name) -> None:
 
 
 def main() -> None:
-    chosen = sys.argv[1:] or ["created", "scaled"]
-    for scenario in chosen:
-        check(scenario in ("created", "scaled"), f"unknown scenario {scenario}; expected created or scaled")
+    for scenario in itest.chosen_from_argv(["created", "scaled"], "scenario"):
         with TestBed(f"heal_lost_shard_{scenario}") as bed:
             cluster = form(bed)
             if scenario == "scaled":

@@ -273,11 +273,7 @@ def scale(name, before, after, keys, kills=0, fail_source=False, busykey=False, 
 
 
 def main() -> None:
-    chosen = sys.argv[1:] or list(SCENARIOS)
-    unknown = [scenario for scenario in chosen if scenario not in SCENARIOS]
-    if unknown:
-        raise SystemExit(f"unknown scenario {unknown}; expected some of {sorted(SCENARIOS)}")
-    for scenario in chosen:
+    for scenario in itest.chosen_from_argv(SCENARIOS, "scenario"):
         scale(scenario, **SCENARIOS[scenario])
 
 

@@ -65,6 +65,17 @@ def seeded_random(name: str) -> random.Random:
     return random.Random(seed)
 
 
+def chosen_from_argv(choices, what: str) -> list:
+    """The test's arguments, each one of `choices` (a test's scenarios or shapes, by name);
+    all of `choices`, in order, without an argument. An unknown name ends the test, naming it
+    and the choices (`what`: "scenario", "shape")."""
+    chosen = sys.argv[1:] or list(choices)
+    unknown = [name for name in chosen if name not in choices]
+    if unknown:
+        raise SystemExit(f"unknown {what} {unknown}; expected some of {sorted(choices)}")
+    return chosen
+
+
 def fail(message: str) -> None:
     print(f"FAIL: {message}", file=sys.stderr, flush=True)
     sys.exit(1)
