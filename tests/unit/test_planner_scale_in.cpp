@@ -40,6 +40,11 @@ plan::Plan plan_with_three_shards(const ClusterBuilder& cluster, PodId self, pla
   return plan::make_plan(view.topology, view.topology.self_index, view.observation, policy);
 }
 
+std::optional<plan::LayoutChange> change_with_three_shards(const ClusterBuilder& cluster, PodId self) {
+  const auto view = view_with_three_shards(cluster, self);
+  return plan::layout_change(view.topology, view.topology.self_index, view.observation);
+}
+
 // A 4x1 cluster as creation left it, every pod knowing every other.
 ClusterBuilder created_4x1() {
   ClusterBuilder cluster(4, 1);
@@ -185,8 +190,7 @@ TEST_CASE("status on a surplus pod shows its shard after the layout's, as surplu
 
 TEST_CASE("layout_change: what plan prints of a scale-in, against the minimum and a re-split", "[planner][scaling]") {
   const ClusterBuilder cluster = created_4x1();
-  const auto view = view_with_three_shards(cluster, m0);
-  const auto change = plan::layout_change(view.topology, view.topology.self_index, view.observation);
+  const auto change = change_with_three_shards(cluster, m0);
   REQUIRE(change.has_value());
   CHECK(change->slots_to_move == 4096);
   CHECK(change->minimum_slots == 4096);
@@ -213,8 +217,7 @@ TEST_CASE("layout_change: what plan prints of a scale-in, against the minimum an
 
 TEST_CASE("layout_change: a cluster in its layout has nothing to move", "[planner][scaling]") {
   const ClusterBuilder cluster = drained_4x1();
-  const auto view = view_with_three_shards(cluster, r2);
-  const auto change = plan::layout_change(view.topology, view.topology.self_index, view.observation);
+  const auto change = change_with_three_shards(cluster, r2);
   REQUIRE(change.has_value());
   CHECK(change->slots_to_move == 0);
   CHECK(change->moves.empty());
